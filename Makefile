@@ -1,0 +1,35 @@
+# Rebuilding Trust: the commands in README.md. Every target sets up .venv/ on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)/
+export SITE_URL
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: serve build dev test lint bench clean
+
+$(BIN)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+build: $(BIN)/.installed
+	$(BIN)/mkdocs build --strict
+
+serve: build
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory site
+
+dev: $(BIN)/.installed
+	$(BIN)/mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)
+
+test: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf site .pytest_cache

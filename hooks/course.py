@@ -1,0 +1,48 @@
+"""MkDocs hook: one page per worksheet, generated from data/worksheets/<id>.yml.
+
+Editors never write a Markdown file for a worksheet: each page is a front matter block and a
+`worksheet()` macro call, added to the build's files and listed under Worksheets in the nav.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from macros.data import Course, CourseDataError, load_and_check_once  # noqa: E402
+
+
+def _course(config) -> Course:  # type: ignore[no-untyped-def]
+    project = Path(config.config_file_path).parent
+    try:
+        return load_and_check_once(project / "data", Path(config.docs_dir))
+    except CourseDataError as error:
+        raise PluginError(str(error)) from None
+
+
+def _ordered(course: Course) -> list[str]:
+    return [w.id for c in course.chapters for w in course.worksheets_of(c.id)]
+
+
+def on_config(config):  # type: ignore[no-untyped-def]
+    pages = [f"worksheets/{worksheet_id}.md" for worksheet_id in _ordered(_course(config))]
+    for item in config.nav or []:
+        if isinstance(item, dict) and "Worksheets" in item:
+            item["Worksheets"] = ["worksheets/index.md", *pages]
+    return config
+
+
+def on_files(files: Files, config) -> Files:  # type: ignore[no-untyped-def]
+    course = _course(config)
+    for worksheet_id in _ordered(course):
+        worksheet = course.worksheets[worksheet_id]
+        meta = {"title": worksheet.title, "description": worksheet.summary, "worksheet_id": worksheet.id}
+        content = f"---\n{yaml.safe_dump(meta, allow_unicode=True)}---\n\n{{{{ worksheet({worksheet.id!r}) }}}}\n"
+        files.append(File.generated(config, f"worksheets/{worksheet.id}.md", content=content))
+    return files

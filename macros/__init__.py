@@ -1,0 +1,39 @@
+"""mkdocs-macros adapter: registers the course's macros. No logic lives here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+
+from .data import CourseDataError, load_and_check_once
+from .render import Renderer, page_root, reading_minutes
+
+
+def define_env(env) -> None:  # type: ignore[no-untyped-def]
+    project = Path(env.project_dir)
+    try:
+        course = load_and_check_once(project / "data", Path(env.conf["docs_dir"]))
+    except CourseDataError as error:
+        raise PluginError(str(error)) from None
+    renderer = Renderer(course)
+    minutes = {
+        c.id: reading_minutes((Path(env.conf["docs_dir"]) / f"{c.id}.md").read_text(encoding="utf-8"))
+        for c in course.chapters
+    }
+    env.variables["course"] = course
+
+    def root() -> str:
+        return page_root(env.page.url)
+
+    env.macro(renderer.reflection, "reflection")
+    env.macro(lambda worksheet_id: renderer.worksheet(worksheet_id, root()), "worksheet")
+    env.macro(lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()), "chapter_worksheets")
+    env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
+    env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
+
+
+def on_pre_page_macros(env) -> None:  # type: ignore[no-untyped-def]
+    """Chapters show their reading time (read by overrides/main.html)."""
+    if "chapter" in env.page.meta:
+        env.page.meta["reading_time"] = reading_minutes(env.page.markdown)

@@ -1,0 +1,145 @@
+"""Typed records of the course's data: chapters, reflection prompts and worksheets.
+
+The models are the single source of the data format: validation, the JSON Schemas shipped
+for editors (data/schema/) and the renderers all read them. Unknown fields are errors, so a
+typo such as `titel` is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=1, max_length=80)]
+Text = Annotated[str, Field(min_length=1)]
+Role = Literal["hurt", "broke-trust", "both"]
+Who = Literal["alone", "together", "either"]
+
+ROLE_LABELS: dict[str, str] = {
+    "hurt": "For the partner who was hurt",
+    "broke-trust": "For the partner who broke trust",
+    "both": "For both of you",
+}
+WHO_LABELS: dict[str, str] = {
+    "alone": "On your own",
+    "together": "Together",
+    "either": "Alone or together",
+}
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Chapter(Record):
+    id: Id
+    title: Text
+    summary: Text
+
+
+class Prompt(Record):
+    id: Id
+    chapter: Id
+    role: Role
+    question: Text
+    hint: str | None = None
+
+
+class BaseField(Record):
+    id: Id
+    label: Text
+    hint: str | None = None
+
+
+class TextField(BaseField):
+    """A free-text answer, printed as `lines` writing lines."""
+
+    type: Literal["text"]
+    lines: Annotated[int, Field(ge=1, le=30)] = 3
+
+
+class ChecklistField(BaseField):
+    type: Literal["checklist"]
+    items: Annotated[list[Text], Field(min_length=1)]
+
+
+class ScaleField(BaseField):
+    """A rating from 1 to 10, rendered as a radio group."""
+
+    type: Literal["scale"]
+    low: str | None = None
+    high: str | None = None
+
+
+class TableField(BaseField):
+    """A grid of small answer cells: blank `rows`, or one row per `row_labels` entry."""
+
+    type: Literal["table"]
+    columns: Annotated[list[Text], Field(min_length=1, max_length=8)]
+    rows: Annotated[int, Field(ge=1, le=31)] | None = None
+    row_labels: Annotated[list[Text], Field(min_length=1, max_length=31)] | None = None
+
+    @model_validator(mode="after")
+    def one_row_source(self) -> TableField:
+        if (self.rows is None) == (self.row_labels is None):
+            raise ValueError("expected exactly one of `rows` (a number) or `row_labels` (a list)")
+        return self
+
+    @property
+    def row_names(self) -> list[str]:
+        return self.row_labels or [""] * (self.rows or 0)
+
+
+class DateField(BaseField):
+    type: Literal["date"]
+
+
+class SignatureField(BaseField):
+    type: Literal["signature"]
+
+
+WorksheetField = Annotated[
+    Union[TextField, ChecklistField, ScaleField, TableField, DateField, SignatureField],
+    Field(discriminator="type"),
+]
+FIELD_MODELS: dict[str, type[BaseField]] = {
+    "text": TextField,
+    "checklist": ChecklistField,
+    "scale": ScaleField,
+    "table": TableField,
+    "date": DateField,
+    "signature": SignatureField,
+}
+FIELD_TYPES = tuple(FIELD_MODELS)
+
+
+class Section(Record):
+    title: Text
+    intro: str | None = None
+    fields: Annotated[list[WorksheetField], Field(min_length=1)]
+
+
+class Worksheet(Record):
+    id: Id = Field(description="Set from the file name; do not write it in the file.")
+    title: Text
+    chapter: Id
+    summary: Text
+    who: Who
+    minutes: Annotated[int, Field(ge=1, le=240)]
+    instructions: Text
+    sections: Annotated[list[Section], Field(min_length=1)]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return split_paragraphs(self.instructions)
+
+    @property
+    def fields(self) -> list[BaseField]:
+        return [field for section in self.sections for field in section.fields]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Plain text with blank lines between paragraphs, as editors write it in YAML."""
+    blocks = [" ".join(block.split()) for block in text.split("\n\n")]
+    return [block for block in blocks if block]

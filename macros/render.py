@@ -1,0 +1,85 @@
+"""Pure renderers: course records in, HTML out, through Jinja templates with autoescape.
+
+`root` arguments are the relative path from the page being rendered to the site root
+(`""` on the home page, `"../"` on a chapter), so links work wherever the site is served.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .data import Course
+from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
+
+TEMPLATES = Path(__file__).parent / "templates"
+PDF_SIZES = (("a4", "A4"), ("letter", "US Letter"))
+WORDS_PER_MINUTE = 220
+MACRO_OR_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]+>")
+
+
+def reading_minutes(markdown: str) -> int:
+    """Reading time of a page's prose, ignoring macro calls, tags and front matter."""
+    body = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
+    return max(1, round(len(MACRO_OR_TAG.sub(" ", body).split()) / WORDS_PER_MINUTE))
+
+
+def page_root(url: str) -> str:
+    """Relative path to the site root from a page at `url` (MkDocs directory URLs)."""
+    return "../" * url.strip("/").count("/") + ("../" if url.strip("/") else "")
+
+
+class Renderer:
+    def __init__(self, course: Course, templates: Path = TEMPLATES) -> None:
+        self.course = course
+        self.env = Environment(
+            loader=FileSystemLoader(templates),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(who_labels=WHO_LABELS, pdfs=PDF_SIZES)
+
+    def _render(self, template: str, **context: object) -> Markup:
+        return Markup(self.env.get_template(template).render(**context).strip())
+
+    def reflection(self, prompt_id: str) -> Markup:
+        prompt = self._lookup(self.course.prompts, prompt_id, "prompt", "data/prompts.yml")
+        return self._render("reflection.html", prompt=prompt, role_label=ROLE_LABELS[prompt.role])
+
+    def worksheet(self, worksheet_id: str, root: str = "") -> Markup:
+        worksheet: Worksheet = self._lookup(
+            self.course.worksheets, worksheet_id, "worksheet", f"data/worksheets/{worksheet_id}.yml"
+        )
+        return self._render(
+            "worksheet.html",
+            worksheet=worksheet,
+            chapter=self.course.chapter(worksheet.chapter),
+            who_label=WHO_LABELS[worksheet.who],
+            root=root,
+        )
+
+    def worksheet_cards(self, worksheets: list[Worksheet], root: str = "") -> Markup:
+        return self._render("cards.html", worksheets=worksheets, root=root)
+
+    def chapter_worksheets(self, chapter_id: str, root: str = "") -> Markup:
+        self.course.chapter(chapter_id)
+        return self.worksheet_cards(self.course.worksheets_of(chapter_id), root)
+
+    def worksheet_index(self, root: str = "") -> Markup:
+        groups = [(n, c, self.course.worksheets_of(c.id)) for n, c in enumerate(self.course.chapters, 1)]
+        return self._render("worksheet_index.html", groups=[g for g in groups if g[2]], root=root)
+
+    def chapter_cards(self, minutes: dict[str, int], root: str = "") -> Markup:
+        chapters: list[tuple[Chapter, int]] = [(c, minutes[c.id]) for c in self.course.chapters]
+        return self._render("chapter_cards.html", chapters=chapters, root=root)
+
+    @staticmethod
+    def _lookup(table: dict, key: str, kind: str, where: str):  # type: ignore[no-untyped-def]
+        if key not in table:
+            raise KeyError(f"no {kind} with id {key!r}; expected one defined in {where}")
+        return table[key]

@@ -1,0 +1,1 @@
+/* Rebuilding Trust: page scripts (journal, printing) are added by their own modules. */

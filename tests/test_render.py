@@ -1,0 +1,109 @@
+"""Rendering without MkDocs: records in, semantic and escaped HTML out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from macros.data import Course, load_course
+from macros.render import Renderer, page_root, reading_minutes
+from tests.test_data import PROMPTS, WORKSHEET, write  # noqa: F401 (fixture data)
+from tests.test_data import data as data  # noqa: F401  (re-exported fixture)
+
+
+@pytest.fixture
+def course(data: Path) -> Course:  # noqa: F811
+    return load_course(data)
+
+
+def soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(str(html), "lxml")
+
+
+def labels_of(doc: BeautifulSoup) -> dict[str, str]:
+    return {label["for"]: label.get_text(" ", strip=True) for label in doc.select("label[for]")}
+
+
+def test_text_from_data_is_escaped(data: Path) -> None:  # noqa: F811
+    write(data / "worksheets" / "tracker.yml", {**WORKSHEET, "title": "<script>alert(1)</script> & more"})
+    write(data / "prompts.yml", [{**PROMPTS[0], "question": 'Why <img src=x onerror="alert(1)">?'}])
+    renderer = Renderer(load_course(data))
+    page = str(renderer.worksheet("tracker")) + str(renderer.reflection("consistency-small"))
+    doc = soup(page)
+    assert doc.find("script") is None and doc.find("img") is None
+    assert doc.h1.get_text() == "<script>alert(1)</script> & more"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert 'Why &lt;img src=x onerror=&#34;alert(1)&#34;&gt;?' in page
+
+
+def test_reflection_box_is_labelled_by_its_question_and_marked_with_its_role(course: Course) -> None:
+    doc = soup(Renderer(course).reflection("consistency-small"))
+    box = doc.select_one("div.rt-reflection")
+    assert box["data-rt-role"] == "both" and box["data-rt-prompt"] == "consistency-small"
+    textarea = doc.select_one("textarea")
+    assert labels_of(doc)[textarea["id"]] == "What small thing?"
+    assert textarea["data-rt-key"] == "prompt:consistency-small"
+    assert "For both of you" in doc.get_text()
+
+
+def test_worksheet_every_input_has_a_label(course: Course) -> None:
+    doc = soup(Renderer(course).worksheet("tracker"))
+    labels = labels_of(doc)
+    inputs = doc.select("input, textarea")
+    assert inputs and all(element["id"] in labels and labels[element["id"]] for element in inputs)
+    assert len({element["id"] for element in inputs}) == len(inputs)
+
+
+def test_worksheet_groups_are_fieldsets_with_legends(course: Course) -> None:
+    doc = soup(Renderer(course).worksheet("tracker"))
+    legends = [fs.legend.get_text(strip=True) for fs in doc.select("fieldset")]
+    assert legends == ["The week", "How safe?", "Done"]
+
+
+def test_scale_is_a_radio_group_from_1_to_10(course: Course) -> None:
+    doc = soup(Renderer(course).worksheet("tracker"))
+    radios = doc.select("fieldset.rt-field--scale input[type=radio]")
+    assert [r["value"] for r in radios] == [str(n) for n in range(1, 11)]
+    assert len({r["name"] for r in radios}) == 1
+    assert "1 = Not" in doc.select_one(".rt-scale__ends").get_text()
+
+
+def test_writing_lines_follow_the_data(course: Course) -> None:
+    doc = soup(Renderer(course).worksheet("tracker"))
+    field = doc.select_one(".rt-field--text")
+    assert len(field.select(".rt-lines .rt-line")) == 4
+
+
+def test_table_has_named_columns_and_a_labelled_cell_per_row_and_column(course: Course) -> None:
+    doc = soup(Renderer(course).worksheet("tracker"))
+    table = doc.select_one("table.rt-table")
+    assert [th.get_text(strip=True) for th in table.select("thead th")][1:] == ["Promise", "Kept?"]
+    assert [th.get_text(strip=True) for th in table.select("tbody th")] == ["Day 1", "Day 2"]
+    cells = table.select("tbody input")
+    assert len(cells) == 4
+    assert labels_of(doc)[cells[1]["id"]] == "Day 1: Kept?"
+
+
+def test_instructions_keep_their_paragraphs(course: Course) -> None:
+    doc = soup(Renderer(course).worksheet("tracker"))
+    paragraphs = [p.get_text() for p in doc.select(".rt-worksheet__instructions p")]
+    assert paragraphs == ["Each evening, five minutes.", "No speeches."]
+
+
+def test_links_are_relative_to_the_page(course: Course) -> None:
+    html = str(Renderer(course).chapter_worksheets("consistency", root="../"))
+    assert soup(html).a["href"] == "../worksheets/tracker/"
+    index = soup(Renderer(course).worksheet_index(root="../"))
+    assert [h.get_text() for h in index.select("h2")] == ["2. Consistency, the skeleton of trust"]
+
+
+def test_unknown_ids_raise_a_clear_error(course: Course) -> None:
+    with pytest.raises(KeyError, match="no worksheet with id 'nope'; expected one defined in data/worksheets/nope.yml"):
+        Renderer(course).worksheet("nope")
+
+
+def test_page_root_and_reading_time() -> None:
+    assert [page_root(u) for u in ("", "betrayal/", "worksheets/impact-map/")] == ["", "../", "../../"]
+    assert reading_minutes("---\ntitle: x\n---\n" + "word " * 660 + '{{ reflection("a") }}') == 3
