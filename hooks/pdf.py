@@ -1,0 +1,1 @@
+"""MkDocs hook: worksheet PDFs (placeholder until the printing feature lands)."""

@@ -1,1 +1,0 @@
-/* Rebuilding Trust: page scripts (journal, printing) are added by their own modules. */
