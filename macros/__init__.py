@@ -31,6 +31,11 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     env.macro(lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()), "chapter_worksheets")
     env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
     env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
+    extra = env.conf["extra"]
+    env.macro(
+        lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()),
+        "waitlist_form",
+    )
 
 
 def on_pre_page_macros(env) -> None:  # type: ignore[no-untyped-def]

@@ -78,6 +78,10 @@ class Renderer:
         chapters: list[tuple[Chapter, int]] = [(c, minutes[c.id]) for c in self.course.chapters]
         return self._render("chapter_cards.html", chapters=chapters, root=root)
 
+    def waitlist_form(self, form: dict, brand: dict, label: str, root: str = "") -> Markup:
+        """The waitlist form, configured by `extra.waitlist` (action, method, field names)."""
+        return self._render("waitlist_form.html", form=form, brand=brand, label=label, root=root)
+
     @staticmethod
     def _lookup(table: dict, key: str, kind: str, where: str):  # type: ignore[no-untyped-def]
         if key not in table:

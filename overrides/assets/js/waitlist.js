@@ -1,0 +1,67 @@
+/* Waitlist form: with JavaScript, post JSON and show the reply in place; without it, the
+   form posts normally and the service answers with a redirect. Set up from Material's
+   document$ (instant navigation), idempotent, one delegated submit listener. */
+(function () {
+  "use strict";
+  if (window.__rtWaitlist) return;
+  window.__rtWaitlist = true;
+
+  function show(form, text, kind, field) {
+    var message = form.querySelector("#rt-waitlist-message");
+    form.querySelectorAll(".rt-waitlist__error").forEach(function (el) { el.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    message.textContent = text;
+    message.className = "rt-waitlist__message rt-waitlist__message--" + kind;
+    if (field) {
+      var input = form.querySelector(field === "consent" ? "#rt-waitlist-consent" : "#rt-waitlist-email");
+      var error = form.querySelector(field === "consent" ? "#rt-waitlist-consent-error" : "#rt-waitlist-email-error");
+      if (input && error) { input.setAttribute("aria-invalid", "true"); error.textContent = text; }
+    }
+    message.focus();
+  }
+
+  function check(form) {
+    var email = form.querySelector("#rt-waitlist-email");
+    var consent = form.querySelector("#rt-waitlist-consent");
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.value.trim())) return ["invalid-email", "email"];
+    if (!consent.checked) return ["consent-missing", "consent"];
+    return null;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-rt-waitlist][data-rt-json]");
+    if (!form) return;
+    event.preventDefault();
+    var problem = check(form);
+    if (problem) { show(form, form.getAttribute("data-rt-msg-" + problem[0]), "error", problem[1]); return; }
+    var data = new FormData(form);
+    var body = {
+      email: String(data.get(form.querySelector("#rt-waitlist-email").name) || "").trim(),
+      consent: form.querySelector("#rt-waitlist-consent").checked,
+      website: String(data.get(form.querySelector("#rt-waitlist-website").name) || ""),
+      source: String(data.get("source") || "")
+    };
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch(form.action, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body),
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (reply) {
+        if (response.ok) {
+          show(form, form.getAttribute("data-rt-msg-success"), "success");
+          form.reset();
+        } else if (response.status === 429) {
+          show(form, form.getAttribute("data-rt-msg-rate-limited"), "error");
+        } else {
+          var key = reply.field === "consent" ? "consent-missing" : "invalid-email";
+          show(form, reply.error || form.getAttribute("data-rt-msg-" + key), "error", reply.field);
+        }
+      });
+    }).catch(function () {
+      show(form, form.getAttribute("data-rt-msg-unreachable"), "error");
+    }).then(function () { button.disabled = false; });
+  });
+})();
