@@ -175,7 +175,7 @@ def _load_list(path: Path, shown: str, model: type[Record], problems: list[Probl
         problems.append(Problem(shown, "(top level)", f"got {_describe(raw)}; expected a list of entries"))
         return []
     records = [_validate(model, item, shown, (index,), problems) for index, item in enumerate(raw)]
-    ids = Counter(getattr(r, "id") for r in records if r is not None)
+    ids = Counter(r.id for r in records if r is not None)
     for index, record in enumerate(records):
         if record is not None and ids[record.id] > 1:
             problems.append(Problem(shown, f"[{index}].id", f"duplicate id {record.id!r}; expected every id to be unique"))

@@ -7,7 +7,7 @@ typo such as `titel` is reported instead of silently ignored.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -100,7 +100,7 @@ class SignatureField(BaseField):
 
 
 WorksheetField = Annotated[
-    Union[TextField, ChecklistField, ScaleField, TableField, DateField, SignatureField],
+    TextField | ChecklistField | ScaleField | TableField | DateField | SignatureField,
     Field(discriminator="type"),
 ]
 FIELD_MODELS: dict[str, type[BaseField]] = {
