@@ -1,0 +1,38 @@
+"""MkDocs hook: after the build, link-preview images, robots.txt, the content security
+policy (`_headers`) and precompressed copies. Logic lives in the publish/ package."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from publish import compress, csp, social  # noqa: E402
+
+
+def social_slug(page) -> str:  # type: ignore[no-untyped-def]
+    """The preview image a page uses: its chapter's, or the landing page's."""
+    return page.meta.get("chapter") or "home" if page and page.meta else "home"
+
+
+def on_env(env, config, files):  # type: ignore[no-untyped-def]
+    env.globals["social_slug"] = social_slug
+    return env
+
+
+def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
+    site = Path(config.site_dir)
+    project = Path(config.config_file_path).parent
+    sys.path.insert(0, str(project))
+    from macros.data import load_and_check_once
+
+    course = load_and_check_once(project / "data", Path(config.docs_dir))
+    brand = config.extra["brand"]
+    cards = {"home": (config.extra["landing"]["promise"], "A free course")}
+    for number, chapter in enumerate(course.chapters, 1):
+        cards[chapter.id] = (chapter.title, f"Chapter {number}")
+    social.write_cards(site / "assets" / "social", cards, brand["name"])
+    (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
+    csp.write(site, config.extra["waitlist"]["action"])
+    compress.compress_site(site)

@@ -1,0 +1,97 @@
+"""What the publish step adds to the built site: unique titles and descriptions, canonical
+and link-preview tags that point at real files, preview images, robots.txt, a content
+security policy that allows exactly the inline scripts the pages carry, and precompressed
+copies that decompress to the originals."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+from urllib.parse import urlparse
+
+import brotli
+from bs4 import BeautifulSoup
+from PIL import Image
+
+from publish.csp import inline_script_hashes, policy
+from tests.conftest import sitemap_paths
+
+
+def pages(site: Path) -> dict[str, BeautifulSoup]:
+    return {p: BeautifulSoup((site / p / "index.html").read_text(encoding="utf-8"), "lxml") for p in sitemap_paths(site)}
+
+
+def local_file(site: Path, base_url: str, url: str) -> Path:
+    assert url.startswith(base_url), url
+    path = urlparse(url).path.removeprefix(urlparse(base_url).path)
+    target = site / path
+    return target / "index.html" if url.endswith("/") else target
+
+
+def test_every_page_has_a_unique_title_and_description(site: Path) -> None:
+    docs = pages(site)
+    titles = [d.title.get_text(strip=True) for d in docs.values()]
+    descriptions = [d.select_one('meta[name="description"]')["content"] for d in docs.values()]
+    assert len(set(titles)) == len(titles), sorted(titles)
+    assert len(set(descriptions)) == len(descriptions), sorted(descriptions)
+    assert all(10 <= len(d) <= 200 for d in descriptions)
+
+
+def test_canonical_and_open_graph_tags_point_at_existing_files(site: Path, base_url: str) -> None:
+    for path, doc in pages(site).items():
+        canonical = doc.select_one('link[rel="canonical"]')["href"]
+        assert canonical == base_url + path
+        assert local_file(site, base_url, canonical).exists()
+        og = {m["property"]: m["content"] for m in doc.select("meta[property^='og:']")}
+        assert og["og:url"] == canonical and og["og:title"] and og["og:description"]
+        assert local_file(site, base_url, og["og:image"]).exists(), (path, og["og:image"])
+        assert doc.select_one('meta[name="twitter:card"]')["content"] == "summary_large_image"
+
+
+def test_preview_images_exist_with_the_right_size(site: Path) -> None:
+    images = sorted((site / "assets" / "social").glob("*.png"))
+    assert {p.stem for p in images} >= {"home", "betrayal", "consistency", "empathy", "forgiveness", "intimacy", "practices"}
+    for image in images:
+        assert Image.open(image).size == (1200, 630)
+
+
+def test_robots_and_sitemap(site: Path, base_url: str) -> None:
+    assert f"Sitemap: {base_url}sitemap.xml" in (site / "robots.txt").read_text(encoding="utf-8")
+    assert len(sitemap_paths(site)) > 20
+
+
+def test_landing_page_has_course_structured_data(site: Path) -> None:
+    import json
+
+    doc = pages(site)[""]
+    data = json.loads(doc.select_one('script[type="application/ld+json"]').string)
+    assert data["@type"] == "Course" and data["isAccessibleForFree"] is True
+
+
+def test_the_policy_allows_every_inline_script_by_hash_and_nothing_unsafe(site: Path) -> None:
+    headers = (site / "_headers").read_text(encoding="utf-8")
+    csp = re.search(r"Content-Security-Policy: (.*)", headers).group(1)
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    hashes = set()
+    for html in site.rglob("*.html"):
+        hashes |= inline_script_hashes(html.read_text(encoding="utf-8"))
+    assert hashes, "Material's templates emit inline scripts; expected their hashes"
+    assert all(h in script_src for h in hashes)
+    assert "frame-ancestors 'none'" in csp
+
+
+def test_hashes_are_computed_not_hard_coded() -> None:
+    one = policy(["<script>var a=1</script>"])
+    two = policy(["<script>var a=2</script>", '<script type="application/json">{"x":1}</script>'])
+    assert one != two and two.count("sha256-") == 1
+    assert "https://formspree.io" in policy([], "https://formspree.io/f/abc")
+
+
+def test_precompressed_copies_match_their_originals(site: Path) -> None:
+    html = site / "index.html"
+    assert brotli.decompress((site / "index.html.br").read_bytes()) == html.read_bytes()
+    assert gzip.decompress((site / "index.html.gz").read_bytes()) == html.read_bytes()
+    bundles = list((site / "assets" / "javascripts").glob("bundle.*.min.js"))
+    assert bundles and all(Path(str(b) + ".br").exists() for b in bundles)
