@@ -18,7 +18,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
-ARTICLE = ROOT.parent / "shared" / "seed" / "000_2cd431f31cb8830f.txt"
+ARTICLE = Path(__file__).resolve().parent / "fixtures" / "article.txt"  # the source article, as received
 COURSE_PAGES = (
     "introduction", "betrayal", "consistency", "empathy",
     "forgiveness", "intimacy", "practices", "closing",
