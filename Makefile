@@ -7,7 +7,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build dev test lint bench clean
+.PHONY: serve build dev test bench audit clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ test: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+bench/audit/node_modules/.bin/lighthouse: bench/audit/package.json
+	cd bench/audit && npm ci --no-audit --no-fund
+	touch $@
+
+audit: $(BIN)/.installed bench/audit/node_modules/.bin/lighthouse
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf site .pytest_cache

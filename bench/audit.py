@@ -1,0 +1,115 @@
+"""`make audit`: Lighthouse (mobile defaults) on every page of the sitemap, served by the
+bundled service as `make serve` serves it, beside stock Material for MkDocs serving one empty
+page (system fonts, no compression) measured in the same run.
+
+Writes bench/audit-report.md and bench/audit-report.json; prints the table.
+Needs Node.js and `npm install` in bench/audit (the Makefile does it) and the system Chromium.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.request import urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+LIGHTHOUSE = ROOT / "bench" / "audit" / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urlopen(url, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def lighthouse(url: str) -> dict:
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        subprocess.run(
+            [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
+             "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-background-networking"
+             " --disable-component-update --no-first-run"],
+            env={**os.environ, "CHROME_PATH": chromium}, check=True, timeout=180,
+        )
+        report = json.loads(out.read_text(encoding="utf-8"))
+    audits = report["audits"]
+    return {
+        "url": url,
+        **{c: round(report["categories"][c]["score"] * 100) for c in CATEGORIES},
+        "fcp_s": round(audits["first-contentful-paint"]["numericValue"] / 1000, 2),
+        "kib": round(audits["total-byte-weight"]["numericValue"] / 1024),
+    }
+
+
+def stock_material(folder: Path) -> Path:
+    """A stock Material site with one empty page, system fonts."""
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "index.md").write_text("# Empty\n", encoding="utf-8")
+    (folder / "mkdocs.yml").write_text(
+        "site_name: Stock\nsite_url: http://127.0.0.1/\ntheme:\n  name: material\n  font: false\n", encoding="utf-8"
+    )
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q"], cwd=folder, check=True,
+                   env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    return folder / "site"
+
+
+def main() -> None:
+    port, stock_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "PORT": str(port), "SITE_URL": base, "NO_MKDOCS_2_WARNING": "1", "RT_PDF": "0",
+           "WAITLIST_RATE_LIMIT": "0"}
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q"], cwd=ROOT, env=env, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env["DATABASE_URL"] = f"sqlite:///{tmp}/audit.sqlite3"
+        service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env)
+        stock = subprocess.Popen([sys.executable, "-m", "http.server", str(stock_port), "--bind", "127.0.0.1",
+                                  "--directory", str(stock_material(Path(tmp) / "stock"))],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_until_up(base)
+            wait_until_up(f"http://127.0.0.1:{stock_port}/")
+            sitemap = (ROOT / "site" / "sitemap.xml").read_text(encoding="utf-8")
+            urls = [base + re.sub(r"^https?://[^/]+/", "", u) for u in re.findall(r"<loc>(.*?)</loc>", sitemap)]
+            rows = [lighthouse(f"http://127.0.0.1:{stock_port}/") | {"url": "stock Material, one empty page"}]
+            for url in urls:
+                rows.append(lighthouse(url))
+                print(rows[-1], flush=True)
+        finally:
+            service.terminate()
+            stock.terminate()
+            service.wait(timeout=30)
+    lines = ["| page | performance | accessibility | best practices | SEO | FCP (s) | transferred (KiB) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for row in rows:
+        name = row["url"].removeprefix(base) or "(landing)"
+        lines.append(f"| {name} | {row['performance']} | {row['accessibility']} | {row['best-practices']} | "
+                     f"{row['seo']} | {row['fcp_s']} | {row['kib']} |")
+    report = "\n".join(lines) + "\n"
+    (ROOT / "bench" / "audit-report.md").write_text(report, encoding="utf-8")
+    (ROOT / "bench" / "audit-report.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
