@@ -6,7 +6,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
-from .data import CourseDataError, load_and_check_once
+from .data import CourseDataError, load_and_check_once, read_pages
+from .journal import render_journal
 from .render import Renderer, page_root, reading_minutes
 
 
@@ -31,6 +32,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     env.macro(lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()), "chapter_worksheets")
     env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
     env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
+    env.macro(lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root()), "journal")
     extra = env.conf["extra"]
     env.macro(
         lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()),

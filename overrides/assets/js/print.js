@@ -1,1 +1,89 @@
-/* placeholder: replaced by its feature */
+/* Rebuilding Trust: printing.
+ *
+ * - Every [data-rt-print] button prints the page (one delegated listener on document).
+ * - A <textarea> prints only its visible box, so what the reader typed is copied into a
+ *   print-only element beside it (.rt-print-answer); print.css then hides the writing lines of
+ *   a field that has an answer. The copy is refreshed on input, on change and before printing.
+ * - Date and signature lines remember whether they are empty, so an empty date does not print
+ *   the browser's "mm/dd/yyyy" placeholder.
+ * - Absolute links to this site are marked so print.css does not print their address.
+ *
+ * Page setup runs from Material's document$ (instant navigation swaps pages without a reload)
+ * and is safe to run any number of times. Nothing here touches storage or the network.
+ */
+(() => {
+  "use strict";
+
+  const ANSWER = "data-rt-print-answer";
+
+  /** The print-only copy of a text box's answer, created once. */
+  function answerOf(box) {
+    const next = box.nextElementSibling;
+    if (next && next.hasAttribute(ANSWER)) return next;
+    const copy = document.createElement("div");
+    copy.className = "rt-print-answer";
+    copy.setAttribute(ANSWER, "");
+    copy.setAttribute("aria-hidden", "true");
+    box.after(copy);
+    return copy;
+  }
+
+  function mirrorText(box) {
+    const text = box.value.replace(/\s+$/, "");
+    const copy = answerOf(box);
+    if (copy.textContent !== text) copy.textContent = text;
+    box.parentElement.toggleAttribute("data-rt-answered", text.length > 0);
+  }
+
+  function markLine(input) {
+    input.parentElement.toggleAttribute("data-rt-empty", input.value === "");
+  }
+
+  function sync(element) {
+    if (element.matches("textarea")) mirrorText(element);
+    else if (element.matches(".rt-input--line")) markLine(element);
+  }
+
+  function syncAll() {
+    document.querySelectorAll("textarea, .rt-input--line").forEach(sync);
+  }
+
+  function markInternalLinks() {
+    document.querySelectorAll('a[href^="http"]').forEach((link) => {
+      if (link.origin === location.origin) link.setAttribute("data-rt-internal", "");
+    });
+  }
+
+  function setUpPage() {
+    document.querySelectorAll("[data-rt-print][hidden]").forEach((button) => button.removeAttribute("hidden"));
+    markInternalLinks();
+    syncAll();
+  }
+
+  // Listeners on document and window live as long as the tab: add them once only.
+  if (!window.__rtPrint) {
+    window.__rtPrint = true;
+    document.addEventListener("click", (event) => {
+      const button = event.target instanceof Element ? event.target.closest("[data-rt-print]") : null;
+      if (!button) return;
+      event.preventDefault();
+      syncAll();
+      window.print();
+    });
+    const onEdit = (event) => {
+      if (event.target instanceof Element) sync(event.target);
+    };
+    document.addEventListener("input", onEdit);
+    document.addEventListener("change", onEdit);
+    window.addEventListener("beforeprint", syncAll);
+    // Browsers without beforeprint still switch the print media query.
+    const printing = window.matchMedia ? window.matchMedia("print") : null;
+    if (printing && printing.addEventListener) {
+      printing.addEventListener("change", (query) => query.matches && syncAll());
+    }
+  }
+
+  if (typeof document$ !== "undefined") document$.subscribe(setUpPage);
+  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUpPage);
+  else setUpPage();
+})();

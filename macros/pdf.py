@@ -1,0 +1,273 @@
+"""Worksheet PDFs: course records in, PDF bytes out, through WeasyPrint.
+
+Nothing here knows about MkDocs. The worksheet body is the web page's own HTML
+(`Renderer.worksheet()`), wrapped by the templates in `templates/print/` and laid out with the
+site's print stylesheet (`overrides/assets/css/print.css`) plus a small PDF-only one
+(`templates/print/pdf.css`: fonts, page size, running header from the document). So the web
+form, the reader's browser print and these PDFs come from one source and one look.
+
+WeasyPrint, not a headless browser: it is a Python library with no browser to install or start
+at build time, lays out paged media itself (`@page` margin boxes, named strings, page counters,
+`target-counter()` for the contents page) and embeds subset fonts with selectable text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from markupsafe import Markup
+
+from .data import Course
+from .model import Worksheet
+from .render import TEMPLATES, Renderer
+
+PROJECT = Path(__file__).resolve().parent.parent
+PRINT_CSS = PROJECT / "overrides" / "assets" / "css" / "print.css"
+PDF_CSS = TEMPLATES / "print" / "pdf.css"
+# File-name suffix -> the CSS page size (the worksheet page links `<id>-a4.pdf`, `<id>-letter.pdf`).
+PAGE_SIZES: dict[str, str] = {"a4": "A4", "letter": "letter"}
+WORKBOOK = "rebuilding-trust-workbook"
+MAX_PAGES = 2
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the printed page says about where it came from."""
+
+    name: str
+    url: str  # the site's address, ending in "/" (MkDocs' site_url)
+    tagline: str = ""
+    language: str = "en"
+
+    @property
+    def address(self) -> str:
+        """The address without the scheme, as a reader would type it: `example.org/`."""
+        parts = urlsplit(self.url)
+        return parts.netloc + parts.path if parts.netloc else self.url
+
+
+@dataclass(frozen=True)
+class Pdf:
+    data: bytes
+    pages: int
+
+
+def length_problem(worksheet_id: str, size: str, pages: int) -> str | None:
+    """The build's warning for a worksheet that no longer fits on two sheets of paper."""
+    if pages <= MAX_PAGES:
+        return None
+    return (
+        f"data/worksheets/{worksheet_id}.yml: prints on {pages} pages in {PAGE_SIZES[size]}; expected at most "
+        f"{MAX_PAGES}: give its text fields fewer `lines`, or shorten its instructions"
+    )
+
+
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string that is also safe inside an HTML <style> element."""
+    out = []
+    for char in text:
+        if char in '"\\<>&' or ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):x} ")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def running_header_style(title: str, site: Site, path: str = "") -> Markup:
+    """A <style> giving print.css's running header its words for one page: the page's title,
+    the site's name and the page's address. Margin boxes cannot read the document, but they
+    inherit custom properties from the root element, in Chromium and in WeasyPrint alike."""
+    address = site.address + path.lstrip("/")
+    rules = (
+        f"--rt-print-title:{css_string(title)};"
+        f"--rt-print-site:{css_string(site.name)};"
+        f"--rt-print-address:{css_string(address)}"
+    )
+    return Markup(f"<style data-rt-print-header>:root{{{rules}}}</style>")
+
+
+class PdfMaker:
+    """Lays out worksheets and the workbook as PDF, in A4 or US Letter."""
+
+    def __init__(
+        self,
+        course: Course,
+        site: Site,
+        stylesheets: Sequence[Path] = (PRINT_CSS, PDF_CSS),
+        templates: Path = TEMPLATES,
+    ) -> None:
+        self.course = course
+        self.site = site
+        self.stylesheets = tuple(stylesheets)
+        self.templates = templates
+        self.renderer = Renderer(course, templates)
+        self._css: list[object] | None = None
+
+    # --- HTML ---------------------------------------------------------------------------------
+
+    def ordered(self) -> list[Worksheet]:
+        """Every worksheet, in course order (chapter by chapter)."""
+        return [w for c in self.course.chapters for w in self.course.worksheets_of(c.id)]
+
+    def _sheet(self, worksheet: Worksheet) -> Markup:
+        return self.renderer.worksheet(worksheet.id, root=self.site.url)
+
+    def _page(self, template: str, size: str, **context: object) -> str:
+        if size not in PAGE_SIZES:
+            raise ValueError(f"unknown page size {size!r}; expected one of: {', '.join(PAGE_SIZES)}")
+        return self.renderer.env.get_template(f"print/{template}").render(
+            site=self.site, page_size=PAGE_SIZES[size], **context
+        )
+
+    def worksheet_html(self, worksheet_id: str, size: str = "a4") -> str:
+        worksheet = self.course.worksheets[worksheet_id]
+        return self._page(
+            "worksheet.html", size,
+            worksheet=worksheet, body=self._sheet(worksheet), path=f"worksheets/{worksheet.id}/",
+        )
+
+    def workbook_html(self, size: str = "a4") -> str:
+        groups = [(n, c, self.course.worksheets_of(c.id)) for n, c in enumerate(self.course.chapters, 1)]
+        sheets = [(w, self._sheet(w)) for w in self.ordered()]
+        return self._page("workbook.html", size, groups=[g for g in groups if g[2]], sheets=sheets)
+
+    # --- PDF ----------------------------------------------------------------------------------
+
+    def _stylesheets(self) -> list[object]:
+        from weasyprint import CSS
+
+        if self._css is None:
+            self._css = [CSS(filename=str(path), url_fetcher=_local_only()) for path in self.stylesheets]
+        return self._css
+
+    def _pdf(self, html: str) -> Pdf:
+        from weasyprint import HTML
+
+        document = HTML(string=html, base_url=str(PROJECT), url_fetcher=_local_only()).render(
+            stylesheets=self._stylesheets()
+        )
+        return Pdf(document.write_pdf(pdf_tags=True), len(document.pages))
+
+    def worksheet(self, worksheet_id: str, size: str = "a4") -> Pdf:
+        return self._pdf(self.worksheet_html(worksheet_id, size))
+
+    def workbook(self, size: str = "a4") -> Pdf:
+        return self._pdf(self.workbook_html(size))
+
+    # --- cache keys ---------------------------------------------------------------------------
+
+    def inputs_digest(self) -> str:
+        """A digest of everything the look depends on: templates, stylesheets, the site's
+        name and address, and the WeasyPrint version."""
+        digest = hashlib.sha256()
+        files = sorted(self.templates.rglob("*")) + list(self.stylesheets)
+        for path in files:
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(json.dumps([self.site.name, self.site.url, self.site.tagline, self.site.language]).encode())
+        digest.update(version("weasyprint").encode())
+        return digest.hexdigest()
+
+    def worksheet_digest(self, worksheet_id: str, size: str, inputs: str | None = None) -> str:
+        """The cache key of one worksheet's PDF: its data, its chapter's title, and the inputs."""
+        worksheet = self.course.worksheets[worksheet_id]
+        chapter = self.course.chapter(worksheet.chapter)
+        return _digest(inputs or self.inputs_digest(), size, worksheet.model_dump_json(), chapter.model_dump_json())
+
+    def workbook_digest(self, size: str, inputs: str | None = None) -> str:
+        inputs = inputs or self.inputs_digest()
+        parts: Iterable[str] = (c.model_dump_json() for c in self.course.chapters)
+        sheets = (self.worksheet_digest(w.id, size, inputs) for w in self.ordered())
+        return _digest(inputs, size, "workbook", *parts, *sheets)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _local_only():  # type: ignore[no-untyped-def]
+    """A URL fetcher that reads local files only: a build never touches the network."""
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"file", "data"})
+
+
+# --- the build step: every PDF of the site, through a content-hash cache ------------------------
+
+
+class PdfCache:
+    """PDF bytes and page counts in a folder (`.cache/pdf/`), keyed by content hash."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get(self, key: str) -> Pdf | None:
+        pdf, meta = self.folder / f"{key}.pdf", self.folder / f"{key}.json"
+        if not (pdf.is_file() and meta.is_file()):
+            return None
+        meta.touch()  # recently used: kept by prune()
+        return Pdf(pdf.read_bytes(), json.loads(meta.read_text(encoding="utf-8"))["pages"])
+
+    def put(self, key: str, pdf: Pdf) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / f"{key}.pdf").write_bytes(pdf.data)
+        (self.folder / f"{key}.json").write_text(json.dumps({"pages": pdf.pages}), encoding="utf-8")
+
+    def prune(self, days: float = 14) -> None:
+        """Forget PDFs no build has used for `days` (old versions of edited worksheets). Not
+        "unused by this build": builds for other addresses (tests, previews) share the cache."""
+        cutoff = time.time() - days * 86400
+        for meta in self.folder.glob("*.json"):
+            if meta.stat().st_mtime < cutoff:
+                meta.with_suffix(".pdf").unlink(missing_ok=True)
+                meta.unlink(missing_ok=True)
+
+
+@dataclass
+class PdfReport:
+    laid_out: int = 0
+    from_cache: int = 0
+    missing: int = 0  # not in the cache, and laying out was not allowed
+    problems: list[str] = field(default_factory=list)
+
+
+def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: bool = True) -> PdfReport:
+    """Write `<id>/<id>-<size>.pdf` for every worksheet and `WORKBOOK-<size>.pdf` into
+    `worksheets_dir`, from the cache where it can. With `lay_out=False` only cached PDFs are
+    written (a live-reload server must stay fast)."""
+    report = PdfReport()
+    inputs = maker.inputs_digest()
+
+    def write(target: Path, key: str, make: Callable[[], Pdf]) -> Pdf | None:
+        pdf = cache.get(key)
+        if pdf is None and not lay_out:
+            report.missing += 1
+            return None
+        if pdf is None:
+            pdf = make()
+            cache.put(key, pdf)
+            report.laid_out += 1
+        else:
+            report.from_cache += 1
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(pdf.data)
+        return pdf
+
+    for size in PAGE_SIZES:
+        for worksheet in maker.ordered():
+            target = worksheets_dir / worksheet.id / f"{worksheet.id}-{size}.pdf"
+            key = maker.worksheet_digest(worksheet.id, size, inputs)
+            pdf = write(target, key, lambda w=worksheet.id, s=size: maker.worksheet(w, s))
+            problem = length_problem(worksheet.id, size, pdf.pages) if pdf else None
+            if problem:
+                report.problems.append(problem)
+        key = maker.workbook_digest(size, inputs)
+        write(worksheets_dir / f"{WORKBOOK}-{size}.pdf", key, lambda s=size: maker.workbook(s))
+    return report
