@@ -1,1 +1,67 @@
-"""MkDocs hook: worksheet PDFs (placeholder until the printing feature lands)."""
+"""MkDocs hook: the printed page's running header, and the worksheet PDFs at build time.
+
+A thin adapter; the work is done by macros/pdf.py (no MkDocs there).
+
+- Every page carries the words of its running header (title, site name, address) for
+  print.css's `@page` margin boxes.
+- `mkdocs build` writes `worksheets/<id>/<id>-a4.pdf` and `-letter.pdf` for every worksheet,
+  and `worksheets/rebuilding-trust-workbook-a4.pdf` / `-letter.pdf`. Each PDF is cached under
+  `.cache/pdf/` (or `$RT_PDF_CACHE`) by a hash of its data, the templates and the stylesheets,
+  so a rebuild only lays out what changed. A worksheet longer than two pages is a warning,
+  which fails `mkdocs build --strict`.
+- `mkdocs serve` never lays out a PDF, so live reload stays fast: it copies what the cache has.
+- `RT_PDF=0` switches PDFs off (bench/macros_build.py measures the build without them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from macros.data import load_and_check_once  # noqa: E402
+from macros.pdf import PdfCache, PdfMaker, Site, running_header_style, write_pdfs  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.pdf")
+_serving = False
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    global _serving
+    _serving = command == "serve"
+
+
+def site_of(config) -> Site:  # type: ignore[no-untyped-def]
+    brand = config.extra.get("brand", {})
+    return Site(
+        name=brand.get("name") or config.site_name,
+        url=config.site_url or "",
+        tagline=brand.get("tagline", ""),
+        language=config.theme.get("language") or "en",
+    )
+
+
+def on_page_content(html: str, page, config, files) -> str:  # type: ignore[no-untyped-def]
+    title = "" if page.is_homepage else page.title or ""  # on the landing page the site's name says it
+    return str(running_header_style(title, site_of(config), page.url)) + html
+
+
+def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
+    if os.environ.get("RT_PDF", "1") == "0":
+        log.info("Worksheet PDFs switched off (RT_PDF=0)")
+        return
+    project = Path(config.config_file_path).parent
+    course = load_and_check_once(project / "data", Path(config.docs_dir))
+    cache = PdfCache(Path(os.environ.get("RT_PDF_CACHE") or project / ".cache" / "pdf"))
+    report = write_pdfs(PdfMaker(course, site_of(config)), Path(config.site_dir) / "worksheets", cache,
+                        lay_out=not _serving)
+    for problem in report.problems:
+        log.warning(problem)
+    if report.missing:
+        log.info(f"{report.missing} worksheet PDF(s) are not in the cache yet; `make build` lays them out")
+    if not _serving:
+        cache.prune()
+    log.info(f"Worksheet PDFs: {report.laid_out} laid out, {report.from_cache} from the cache")
