@@ -18,8 +18,10 @@ $(BIN)/.installed: requirements.txt
 build: $(BIN)/.installed
 	$(BIN)/mkdocs build --strict
 
+# One process: the built site and the waitlist API (PORT, SITE_URL, DATABASE_URL,
+# WAITLIST_ADMIN_TOKEN, WAITLIST_RATE_LIMIT… from the environment; see DEPLOY.md).
 serve: build
-	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory site
+	PORT=$(PORT) SITE_DIR=site $(BIN)/python -m waitlist serve
 
 dev: $(BIN)/.installed
 	$(BIN)/mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)

@@ -3,16 +3,15 @@ and the system Chromium driven by Playwright."""
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import socket
 import subprocess
 import sys
-import threading
+import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
@@ -48,20 +47,27 @@ def site(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Path:
     return out
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="session")
-def served(site: Path, site_port: int, base_url: str) -> Iterator[str]:
-    """The built site over HTTP on 127.0.0.1; yields its base URL."""
-    handler = functools.partial(_Quiet, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", site_port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def served(site: Path, site_port: int, base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The built site as `make serve` serves it: the waitlist service on 127.0.0.1 with its
+    headers (CSP, compression) and a real SQLite file. Yields the base URL."""
+    database = tmp_path_factory.mktemp("db") / "waitlist.sqlite3"
+    env = {**os.environ, "PORT": str(site_port), "SITE_DIR": str(site), "SITE_URL": base_url,
+           "DATABASE_URL": f"sqlite:///{database}", "WAITLIST_RATE_LIMIT": "0"}
+    for name in ("WAITLIST_ADMIN_TOKEN", "SMTP_URL", "WAITLIST_TRUST_PROXY"):
+        env.pop(name, None)
+    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urlopen(base_url, timeout=2).read()
+            break
+        except OSError:
+            assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
+            time.sleep(0.1)
     yield base_url
-    server.shutdown()
+    service.terminate()
+    service.wait(timeout=30)
 
 
 def chromium_path() -> str:

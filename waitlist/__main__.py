@@ -1,0 +1,87 @@
+"""Command line: ``python -m waitlist serve`` and ``python -m waitlist export``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+
+from waitlist.config import ConfigError, Settings, database_url_from_env
+
+HOST = "127.0.0.1"
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m waitlist", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help=f"serve SITE_DIR and the waitlist API on {HOST}:$PORT")
+    commands.add_parser("export", help="print every sign-up as CSV (reads DATABASE_URL)")
+    args = parser.parse_args(argv)
+    if args.command == "export":
+        return export()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        for problem in error.problems:
+            print(f"waitlist: {problem}", file=sys.stderr)
+        return 2
+    return serve(settings)
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from waitlist.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # a malformed SITE_DIR/_headers
+        print(f"waitlist: {error}", file=sys.stderr)
+        return 2
+    config = uvicorn.Config(
+        app,
+        host=HOST,
+        port=settings.port,
+        lifespan="on",
+        # The client address comes from the socket unless WAITLIST_TRUST_PROXY says otherwise;
+        # uvicorn must not rewrite it from X-Forwarded-For behind our back.
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        # Access logs would hold addresses and, for the error page, typed emails.
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    # uvicorn stops gracefully on SIGTERM or SIGINT and then raises the signal again, so
+    # that the previous handler runs. With the default handlers the process would die of
+    # SIGTERM (or raise KeyboardInterrupt); with this one it returns normally: a requested
+    # stop is a clean exit, status 0.
+    signal.signal(signal.SIGTERM, _stopped_by_request)
+    signal.signal(signal.SIGINT, _stopped_by_request)
+    uvicorn.Server(config).run()
+    return 0
+
+
+def _stopped_by_request(_signal: int, _frame: FrameType | None) -> None:
+    """Nothing left to do: uvicorn has already shut down cleanly."""
+
+
+def export() -> int:
+    from waitlist.store import Store
+
+    store = Store.from_url(database_url_from_env())
+    try:
+        csv_text = store.export_csv()
+    finally:
+        store.dispose()
+    sys.stdout.buffer.write(csv_text.encode("utf-8"))
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Settings read once from the environment, with every problem reported together."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///var/waitlist.sqlite3"
+DEFAULT_RATE_LIMIT = 10
+MIN_SECRET_LENGTH = 16
+
+SmtpSecurity = Literal["plain", "starttls", "tls"]
+
+# scheme -> (security, default port)
+_SMTP_SCHEMES: dict[str, tuple[SmtpSecurity, int]] = {
+    "smtp": ("plain", 25),
+    "smtp+starttls": ("starttls", 587),
+    "smtps": ("tls", 465),
+}
+_TRUE_WORDS = {"1", "true", "yes", "on"}
+_FALSE_WORDS = {"", "0", "false", "no", "off"}
+
+
+class ConfigError(Exception):
+    """The environment does not describe a service that can start; lists every problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where confirmation emails go, parsed from ``SMTP_URL``."""
+
+    host: str
+    port: int
+    security: SmtpSecurity
+    username: str | None
+    password: str | None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs to know about its deployment."""
+
+    port: int
+    site_dir: Path
+    site_url: str
+    database_url: str
+    admin_token: str | None
+    rate_limit: int
+    trust_proxy_hops: int
+    smtp: SmtpSettings | None
+    smtp_from: str
+    secret: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default ``os.environ``); raise ConfigError."""
+        env = os.environ if env is None else env
+        problems: list[str] = []
+        port = _parse_int(env, "PORT", 8000, problems, minimum=1, maximum=65535)
+        site_url = env.get("SITE_URL", "").strip().rstrip("/") or f"http://127.0.0.1:{port}"
+        if urlsplit(site_url).scheme not in ("http", "https"):
+            problems.append(f"SITE_URL: expected an http(s):// address, got {site_url!r}")
+        admin_token = env.get("WAITLIST_ADMIN_TOKEN", "").strip() or None
+        if admin_token is not None and len(admin_token) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"WAITLIST_ADMIN_TOKEN: expected at least {MIN_SECRET_LENGTH} characters "
+                "(try: python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+        smtp = _parse_smtp_url(env.get("SMTP_URL", "").strip(), problems)
+        secret = env.get("WAITLIST_SECRET", "").strip() or None
+        if smtp is not None and (secret is None or len(secret) < MIN_SECRET_LENGTH):
+            problems.append(
+                f"WAITLIST_SECRET: expected at least {MIN_SECRET_LENGTH} characters when "
+                "SMTP_URL is set (it signs the confirmation links)"
+            )
+        settings = cls(
+            port=port,
+            site_dir=Path(env.get("SITE_DIR", "").strip() or "site"),
+            site_url=site_url,
+            database_url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            admin_token=admin_token,
+            rate_limit=_parse_int(env, "WAITLIST_RATE_LIMIT", DEFAULT_RATE_LIMIT, problems),
+            trust_proxy_hops=_parse_trust_proxy(env.get("WAITLIST_TRUST_PROXY", ""), problems),
+            smtp=smtp,
+            smtp_from=env.get("SMTP_FROM", "").strip() or _default_sender(site_url),
+            secret=secret,
+        )
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str:
+    """The database address alone, for commands that need nothing else."""
+    env = os.environ if env is None else env
+    return env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def _parse_int(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    problems: list[str],
+    minimum: int = 0,
+    maximum: int = 1_000_000,
+) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if not minimum <= value <= maximum:
+        problems.append(f"{name}: expected a whole number from {minimum} to {maximum}, got {raw!r}")
+        return default
+    return value
+
+
+def _parse_trust_proxy(raw: str, problems: list[str]) -> int:
+    """How many reverse proxies in front of us append to X-Forwarded-For (0: trust none)."""
+    word = raw.strip().lower()
+    if word in _FALSE_WORDS:
+        return 0
+    if word in _TRUE_WORDS:
+        return 1
+    if word.isdigit() and 0 < int(word) <= 10:
+        return int(word)
+    problems.append(
+        f"WAITLIST_TRUST_PROXY: expected on/off or a number of proxies (1-10), got {raw!r}"
+    )
+    return 0
+
+
+def _parse_smtp_url(raw: str, problems: list[str]) -> SmtpSettings | None:
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in _SMTP_SCHEMES or not parts.hostname:
+        known = ", ".join(f"{scheme}://" for scheme in _SMTP_SCHEMES)
+        problems.append(f"SMTP_URL: expected {known} followed by [user:password@]host[:port]")
+        return None
+    security, default_port = _SMTP_SCHEMES[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        problems.append("SMTP_URL: the port is not a number from 1 to 65535")
+        return None
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def _default_sender(site_url: str) -> str:
+    host = urlsplit(site_url).hostname or "localhost"
+    return f"no-reply@{host}"

@@ -1,0 +1,83 @@
+"""Security headers on every response, with the site's own ``_headers`` file taking priority."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; "
+    "base-uri 'self'; object-src 'none'; frame-ancestors 'none'"
+)
+DEFAULT_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": DEFAULT_CSP,
+}
+
+
+def read_netlify_headers(path: Path, pattern: str = "/*") -> dict[str, str]:
+    """The headers a Netlify-style ``_headers`` file gives for ``pattern`` (empty if none).
+
+    The format: a line with a path pattern, then indented ``Name: value`` lines; ``#`` starts
+    a comment. A name given twice for the same pattern gets its values joined with ", ".
+    """
+    if not path.is_file():
+        return {}
+    found: dict[str, str] = {}
+    current: str | None = None
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not line[0].isspace():
+            current = stripped
+            continue
+        name, colon, value = stripped.partition(":")
+        if not colon or current is None or not name.strip():
+            raise ValueError(f"{path}:{number}: expected 'Name: value' under a path pattern")
+        if current == pattern:
+            name, value = name.strip(), value.strip()
+            key = next((known for known in found if known.lower() == name.lower()), name)
+            found[key] = f"{found[key]}, {value}" if key in found else value
+    return found
+
+
+def site_headers(site_dir: Path) -> dict[str, str]:
+    """The defaults, overridden by what ``SITE_DIR/_headers`` says for ``/*``."""
+    headers = dict(DEFAULT_HEADERS)
+    for name, value in read_netlify_headers(site_dir / "_headers").items():
+        for known in [known for known in headers if known.lower() == name.lower()]:
+            del headers[known]
+        headers[name] = value
+    return headers
+
+
+class SecurityHeaders:
+    """ASGI middleware adding fixed headers to every HTTP response that lacks them."""
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str]) -> None:
+        self.app = app
+        self._raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.items()
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in self._raw if item[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

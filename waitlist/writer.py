@@ -1,0 +1,133 @@
+"""Group commit: one writer thread turns many waiting sign-ups into one transaction.
+
+Each request puts its sign-up on a queue and awaits a future. The writer thread takes
+everything waiting on the queue, inserts it in one transaction, commits once, and only then
+resolves the futures (on the event loop, in one call), so a reply always follows its commit.
+While one batch commits, the next one gathers: under load the batches grow by themselves and
+the cost of a durable commit is shared, with no timer adding latency when the load is light.
+All database work happens on this thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from waitlist.signup import Signup
+from waitlist.store import BatchResult, Store
+
+log = logging.getLogger("waitlist.writer")
+
+MAX_BATCH = 512
+
+
+class StoreUnavailable(Exception):
+    """The batch holding this sign-up could not be committed."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The outcome of one sign-up: is it new, and does it still await confirmation."""
+
+    new: bool
+    unconfirmed: bool
+
+
+_Pending = tuple[Signup, "asyncio.Future[Saved]"]
+_STOP = None
+
+
+class GroupCommitWriter:
+    """Owns the only thread that writes sign-ups; start() and stop() from the event loop."""
+
+    def __init__(self, store: Store, want_unconfirmed: bool = False) -> None:
+        self._store = store
+        self._want_unconfirmed = want_unconfirmed
+        # SimpleQueue: a put is cheap and wakes the writer only when it is waiting.
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="waitlist-writer", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection: Connection | None = None  # used only on the writer thread
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._thread.start()
+
+    async def stop(self) -> None:
+        """Commit everything already submitted, then stop the writer thread."""
+        if self._loop is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        self._loop = None
+
+    async def save(self, signup: Signup) -> Saved:
+        """Return once ``signup`` is committed (or raise StoreUnavailable)."""
+        if self._loop is None or not self._thread.is_alive():
+            raise StoreUnavailable("the writer is not running")
+        future: asyncio.Future[Saved] = self._loop.create_future()
+        self._queue.put((signup, future))
+        return await future
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True  # commit this batch first: it came before stop()
+                    break
+                batch.append(item)
+            self._commit(batch)
+        self._disconnect()
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        assert self._loop is not None
+        try:
+            if self._connection is None:
+                self._connection = self._store.connect()
+            signups = [signup for signup, _ in batch]
+            result = self._store.insert_batch(self._connection, signups, self._want_unconfirmed)
+        except Exception:
+            log.exception("could not commit a batch of %d sign-ups", len(batch))
+            self._disconnect()  # start afresh with the next batch
+            self._loop.call_soon_threadsafe(_fail, batch)
+            return
+        self._loop.call_soon_threadsafe(_resolve, batch, result)
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            try:
+                connection.close()
+            except Exception:
+                log.exception("could not close the writer's database connection")
+
+
+def _resolve(batch: list[_Pending], result: BatchResult) -> None:
+    claimed: set[str] = set()  # a repeated address in one batch is new only for the first
+    for signup, future in batch:
+        email = signup.email
+        new = email in result.inserted and email not in claimed
+        claimed.add(email)
+        saved = Saved(new=new, unconfirmed=new or email in result.unconfirmed_existing)
+        if not future.done():  # a client that hung up has a cancelled future
+            future.set_result(saved)
+
+
+def _fail(batch: list[_Pending]) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(StoreUnavailable())
