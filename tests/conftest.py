@@ -48,10 +48,15 @@ def site(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def served(site: Path, site_port: int, base_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The SQLite file the served site's waitlist writes to."""
+    return tmp_path_factory.mktemp("db") / "waitlist.sqlite3"
+
+
+@pytest.fixture(scope="session")
+def served(site: Path, site_port: int, base_url: str, database: Path) -> Iterator[str]:
     """The built site as `make serve` serves it: the waitlist service on 127.0.0.1 with its
     headers (CSP, compression) and a real SQLite file. Yields the base URL."""
-    database = tmp_path_factory.mktemp("db") / "waitlist.sqlite3"
     env = {**os.environ, "PORT": str(site_port), "SITE_DIR": str(site), "SITE_URL": base_url,
            "DATABASE_URL": f"sqlite:///{database}", "WAITLIST_RATE_LIMIT": "0"}
     for name in ("WAITLIST_ADMIN_TOKEN", "SMTP_URL", "WAITLIST_TRUST_PROXY"):

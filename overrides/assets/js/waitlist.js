@@ -28,6 +28,15 @@
     return null;
   }
 
+  // With JavaScript the form explains problems itself, in words tied to each field; the
+  // browser's own validation bubbles stay for readers without JavaScript.
+  function setup() {
+    document.querySelectorAll("form[data-rt-waitlist][data-rt-json]").forEach(function (form) {
+      form.noValidate = true;
+    });
+  }
+  if (window.document$) window.document$.subscribe(setup); else setup();
+
   document.addEventListener("submit", function (event) {
     var form = event.target.closest && event.target.closest("form[data-rt-waitlist][data-rt-json]");
     if (!form) return;

@@ -1,0 +1,169 @@
+"""macros/pdf.py without MkDocs: records in, HTML and PDF out; the cache; the length check.
+And hooks/pdf.py's serve mode, against the cache the session's build filled."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+
+import pytest
+
+from macros.data import Course
+from macros.model import Worksheet
+from macros.pdf import (
+    PDF_CSS,
+    PRINT_CSS,
+    WORKBOOK,
+    PdfCache,
+    PdfMaker,
+    Site,
+    css_string,
+    length_problem,
+    running_header_style,
+    write_pdfs,
+)
+from macros.render import Renderer
+from tests.conftest import ROOT
+from tests.print.helpers import COURSE, WORKSHEETS, normal, pdf_reader, pdf_text
+
+SITE = Site("Rebuilding Trust", "https://example.org/course/", "A tagline.")
+
+
+def long_course() -> Course:
+    """The course plus one worksheet with far more writing lines than two pages hold."""
+    raw = {
+        "id": "much-too-long", "title": "Much too long", "chapter": COURSE.chapters[0].id,
+        "summary": "A worksheet that needs trimming.", "who": "alone", "minutes": 10,
+        "instructions": "Write.",
+        "sections": [{"title": f"Part {n}", "fields": [
+            {"type": "text", "id": f"q{n}", "label": f"Question {n}", "lines": 30}]} for n in range(4)],
+    }
+    worksheets = {**COURSE.worksheets, "much-too-long": Worksheet.model_validate(raw)}
+    return Course(COURSE.chapters, COURSE.prompts, worksheets, COURSE.root)
+
+
+def test_the_pdf_body_is_the_web_pages_worksheet_body() -> None:
+    """One template for the web form and the PDF: the PDF's HTML contains Renderer.worksheet()."""
+    worksheet = WORKSHEETS[0]
+    html = PdfMaker(COURSE, SITE).worksheet_html(worksheet.id, "letter")
+    assert str(Renderer(COURSE).worksheet(worksheet.id, root=SITE.url)) in html
+    assert "@page { size: letter; }" in html
+    assert f"<title>{worksheet.title} · Rebuilding Trust</title>" in html
+    assert 'data-rt-address="example.org/course/worksheets/' in html
+
+
+def test_text_from_data_is_escaped_in_the_pdf_templates() -> None:
+    site = Site('<script>alert("x")</script>', "https://example.org/")
+    html = PdfMaker(COURSE, site).workbook_html("a4")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_an_unknown_page_size_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown page size 'a5'; expected one of: a4, letter"):
+        PdfMaker(COURSE, SITE).worksheet_html(WORKSHEETS[0].id, "a5")
+
+
+def test_a_css_string_cannot_end_the_style_element_or_the_string() -> None:
+    assert css_string('Say "no" </style><b>') == '"Say \\22 no\\22  \\3c /style\\3e \\3c b\\3e "'
+    assert css_string("Trust – a “new” start") == '"Trust – a “new” start"'
+    style = running_header_style("A & B", SITE, "/worksheets/x/")
+    assert str(style) == ('<style data-rt-print-header>:root{--rt-print-title:"A \\26  B";'
+                          '--rt-print-site:"Rebuilding Trust";--rt-print-address:"example.org/course/worksheets/x/"}</style>')
+
+
+def test_a_worksheet_pdf_is_a4_or_letter_with_its_words_fonts_and_title() -> None:
+    worksheet = WORKSHEETS[-1]
+    maker = PdfMaker(COURSE, SITE)
+    for size, (width, height) in {"a4": (595, 842), "letter": (612, 792)}.items():
+        pdf = maker.worksheet(worksheet.id, size)
+        reader = pdf_reader(pdf.data)
+        assert pdf.pages == len(reader.pages) <= 2
+        assert round(float(reader.pages[0].mediabox.width)) == width
+        assert round(float(reader.pages[0].mediabox.height)) == height
+        assert reader.metadata.title == f"{worksheet.title} · Rebuilding Trust"
+        text = pdf_text(reader)
+        assert worksheet.title in text and "example.org/course/worksheets/" in text
+        assert normal(worksheet.fields[0].label) in text
+
+
+def test_a_worksheet_longer_than_two_pages_is_reported(tmp_path: Path) -> None:
+    """The build step reports it (hooks/pdf.py logs it as a warning, which fails --strict)."""
+    long = long_course().worksheets["much-too-long"]
+    course = Course(COURSE.chapters, COURSE.prompts, {long.id: long}, COURSE.root)
+    report = write_pdfs(PdfMaker(course, SITE), tmp_path / "out", PdfCache(tmp_path / "cache"))
+    pages = len(pdf_reader((tmp_path / "out" / long.id / f"{long.id}-a4.pdf").read_bytes()).pages)
+    assert pages > 2
+    assert report.problems[0] == (
+        f"data/worksheets/much-too-long.yml: prints on {pages} pages in A4; expected at most 2: "
+        "give its text fields fewer `lines`, or shorten its instructions")
+    assert len(report.problems) == 2 and "pages in US Letter;" in report.problems[1]
+    assert length_problem("much-too-long", "letter", 2) is None
+
+
+def test_cache_keys_follow_the_data_and_the_stylesheets(tmp_path: Path) -> None:
+    maker = PdfMaker(COURSE, SITE)
+    first, second = WORKSHEETS[0].id, WORKSHEETS[1].id
+    assert maker.worksheet_digest(first, "a4") == PdfMaker(COURSE, SITE).worksheet_digest(first, "a4")
+    assert maker.worksheet_digest(first, "a4") != maker.worksheet_digest(first, "letter")
+
+    edited = dict(COURSE.worksheets)
+    edited[first] = edited[first].model_copy(update={"title": "A new title"})
+    other = PdfMaker(Course(COURSE.chapters, COURSE.prompts, edited, COURSE.root), SITE)
+    assert other.worksheet_digest(first, "a4") != maker.worksheet_digest(first, "a4")
+    assert other.worksheet_digest(second, "a4") == maker.worksheet_digest(second, "a4")
+    assert other.workbook_digest("a4") != maker.workbook_digest("a4")
+
+    css = tmp_path / "print.css"
+    css.write_text(PRINT_CSS.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
+    restyled = PdfMaker(COURSE, SITE, stylesheets=(css, PDF_CSS))
+    assert restyled.worksheet_digest(first, "a4") != maker.worksheet_digest(first, "a4")
+    moved = PdfMaker(COURSE, Site("Rebuilding Trust", "https://elsewhere.example/"))
+    assert moved.worksheet_digest(first, "a4") != maker.worksheet_digest(first, "a4")
+
+
+class _CountingMaker(PdfMaker):
+    laid_out = 0
+
+    def _pdf(self, html: str):  # type: ignore[no-untyped-def]
+        type(self).laid_out += 1
+        return super()._pdf(html)
+
+
+def test_a_second_run_lays_out_nothing_and_a_serve_run_only_copies_the_cache(tmp_path: Path) -> None:
+    one = WORKSHEETS[0]
+    course = Course(COURSE.chapters, COURSE.prompts, {one.id: one}, COURSE.root)
+    cache = PdfCache(tmp_path / "cache")
+
+    report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "cold", PdfCache(tmp_path / "empty"), lay_out=False)
+    assert (report.laid_out, report.missing) == (0, 4) and not (tmp_path / "cold").exists()
+
+    report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "first", cache)
+    assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (4, 0, 4)
+    report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "second", cache, lay_out=False)
+    assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (0, 4, 4)
+    for name in (f"{one.id}/{one.id}-a4.pdf", f"{one.id}/{one.id}-letter.pdf", f"{WORKBOOK}-a4.pdf"):
+        assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def _hook():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("rt_pdf_hook", ROOT / "hooks" / "pdf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_serve_copies_the_built_pdfs_from_the_cache_without_laying_any_out(  # type: ignore[no-untyped-def]
+        site: Path, base_url: str, tmp_path: Path, monkeypatch, caplog) -> None:
+    from mkdocs.config import load_config
+
+    hook = _hook()
+    config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"), site_url=base_url)
+    monkeypatch.setattr(PdfMaker, "_pdf", lambda self, html: pytest.fail("laid out a PDF while serving"))
+    hook.on_startup(command="serve", dirty=False)
+    with caplog.at_level(logging.INFO, logger="mkdocs.hooks.pdf"):
+        hook.on_post_build(config)
+    assert f"0 laid out, {2 * (len(WORKSHEETS) + 1)} from the cache" in caplog.text
+    built = sorted(p.relative_to(site) for p in (site / "worksheets").rglob("*.pdf"))
+    served = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site" / "worksheets").rglob("*.pdf"))
+    assert served == built and len(built) == 2 * (len(WORKSHEETS) + 1)

@@ -1,0 +1,69 @@
+"""The PDFs the build writes (hooks/pdf.py -> macros/pdf.py, WeasyPrint), read back with pypdf."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+from bs4 import BeautifulSoup
+
+from macros.pdf import PAGE_SIZES, WORKBOOK
+from tests.print.helpers import SIZES, WORKSHEETS, chrome_in, fonts_of, missing_words, normal, pdf_reader, pdf_text
+
+
+def page_doc(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def linked_pdfs(site: Path, path: str) -> list[Path]:
+    """The PDF files a page links to, resolved against the page's own address."""
+    base = f"http://site/{path}"
+    hrefs = [a["href"] for a in page_doc(site, path).select("article a[href$='.pdf']")]
+    return [site / urljoin(base, href).removeprefix("http://site/") for href in hrefs]
+
+
+def check_pdf(path: Path, size: str, title: str) -> object:
+    assert path.is_file(), f"missing {path}"
+    reader = pdf_reader(path.read_bytes())
+    for page in reader.pages:
+        width, height = SIZES[size]
+        assert abs(float(page.mediabox.width) - width) <= 1 and abs(float(page.mediabox.height) - height) <= 1
+    fonts = fonts_of(reader)
+    assert fonts and all(fonts.values()), f"{path.name}: fonts not embedded: {fonts}"
+    assert reader.metadata is not None and title in (reader.metadata.title or ""), f"{path.name}: metadata title"
+    assert title in pdf_text(reader), f"{path.name}: title not in the text"
+    return reader
+
+
+@pytest.mark.parametrize("worksheet", WORKSHEETS, ids=[w.id for w in WORKSHEETS])
+def test_every_worksheet_page_links_its_pdfs_in_a4_and_letter(site: Path, worksheet) -> None:  # type: ignore[no-untyped-def]
+    links = linked_pdfs(site, f"worksheets/{worksheet.id}/")
+    expected = [site / "worksheets" / worksheet.id / f"{worksheet.id}-{size}.pdf" for size in PAGE_SIZES]
+    assert links == expected
+    for size, path in zip(PAGE_SIZES, links, strict=True):
+        reader = check_pdf(path, size, worksheet.title)
+        text = pdf_text(reader)
+        assert 1 <= len(reader.pages) <= 2, f"{path.name}: {len(reader.pages)} pages"
+        assert not missing_words(worksheet, text), f"{path.name}: not on paper: {missing_words(worksheet, text)}"
+        assert not chrome_in(worksheet, text)
+
+
+@pytest.mark.parametrize("size", list(PAGE_SIZES))
+def test_the_workbook_has_a_cover_contents_and_every_worksheet_on_its_own_pages(site: Path, size: str) -> None:
+    assert site / "worksheets" / f"{WORKBOOK}-{size}.pdf" in linked_pdfs(site, "worksheets/")
+    reader = check_pdf(site / "worksheets" / f"{WORKBOOK}-{size}.pdf", size, "Rebuilding Trust")
+    pages = [normal(page.extract_text()) for page in reader.pages]
+    assert "workbook" in pages[0].lower()
+    contents = pages[1]
+    assert contents.startswith("Contents")
+    singles = [pdf_reader((site / "worksheets" / w.id / f"{w.id}-{size}.pdf").read_bytes()) for w in WORKSHEETS]
+    start = 3  # cover, contents, then the worksheets in course order
+    for worksheet, single in zip(WORKSHEETS, singles, strict=True):
+        assert re.search(rf"{re.escape(worksheet.title)}[ .]+{start}\b", contents), f"contents: {worksheet.title} on {start}"
+        assert worksheet.title in pages[start - 1] and f"Page {start} of" in pages[start - 1]
+        start += len(single.pages)
+    assert len(pages) == start - 1
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert [w.title for w in WORKSHEETS] == [t for t in outline if t != "Contents"]
