@@ -29,7 +29,8 @@ from macros.render import Renderer  # noqa: E402
 
 STUB = '''
 def define_env(env):
-    for name in ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards", "waitlist_form"):
+    for name in ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards",
+                 "waitlist_form", "journal"):
         env.macro(lambda *args, **kwargs: "", name)
 '''
 
@@ -46,7 +47,8 @@ def build_seconds(project: Path, runs: int = 3) -> float:
 
 
 def copy_project(target: Path) -> Path:
-    for name in ("mkdocs.yml", "data", "macros", "hooks", "overrides", "docs"):
+    target.mkdir(parents=True)
+    for name in ("mkdocs.yml", "data", "macros", "hooks", "overrides", "docs", "publish"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
     return target
