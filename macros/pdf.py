@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from markupsafe import Markup
 
 from .data import Course
 from .model import Worksheet
-from .render import TEMPLATES, Renderer
+from .render import PDF_SIZES, TEMPLATES, Renderer
 
 PROJECT = Path(__file__).resolve().parent.parent
 PRINT_CSS = PROJECT / "overrides" / "assets" / "css" / "print.css"
@@ -64,7 +65,7 @@ def length_problem(worksheet_id: str, size: str, pages: int) -> str | None:
     if pages <= MAX_PAGES:
         return None
     return (
-        f"data/worksheets/{worksheet_id}.yml: prints on {pages} pages in {PAGE_SIZES[size]}; expected at most "
+        f"data/worksheets/{worksheet_id}.yml: prints on {pages} pages in {dict(PDF_SIZES)[size]}; expected at most "
         f"{MAX_PAGES}: give its text fields fewer `lines`, or shorten its instructions"
     )
 
@@ -81,9 +82,10 @@ def css_string(text: str) -> str:
 
 
 def running_header_style(title: str, site: Site, path: str = "") -> Markup:
-    """A <style> giving print.css's running header its words for one page: the page's title,
-    the site's name and the page's address. Margin boxes cannot read the document, but they
-    inherit custom properties from the root element, in Chromium and in WeasyPrint alike."""
+    """A <style> giving print.css's running header its words for one web page: the page's
+    title, the site's name and the page's address. A browser's margin boxes cannot read the
+    document (Chromium has no `string-set`), but they inherit custom properties from the root
+    element. The PDFs take the same words from the document itself (`string-set`, pdf.css)."""
     address = site.address + path.lstrip("/")
     rules = (
         f"--rt-print-title:{css_string(title)};"
@@ -164,13 +166,14 @@ class PdfMaker:
     # --- cache keys ---------------------------------------------------------------------------
 
     def inputs_digest(self) -> str:
-        """A digest of everything the look depends on: templates, stylesheets, the site's
-        name and address, and the WeasyPrint version."""
+        """A digest of everything but the data that a PDF depends on: the templates, the
+        stylesheets, the code that renders them, the site's name and address, and the WeasyPrint
+        version. (All templates, not only the worksheet's: an include added later still counts.)"""
         digest = hashlib.sha256()
-        files = sorted(self.templates.rglob("*")) + list(self.stylesheets)
+        code = [Path(__file__).with_name(name) for name in ("pdf.py", "render.py", "model.py")]
+        files = sorted(p for p in self.templates.rglob("*") if p.is_file()) + [*self.stylesheets, *code]
         for path in files:
-            if path.is_file():
-                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+            digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
         digest.update(json.dumps([self.site.name, self.site.url, self.site.tagline, self.site.language]).encode())
         digest.update(version("weasyprint").encode())
         return digest.hexdigest()
@@ -216,18 +219,24 @@ class PdfCache:
         return Pdf(pdf.read_bytes(), json.loads(meta.read_text(encoding="utf-8"))["pages"])
 
     def put(self, key: str, pdf: Pdf) -> None:
+        """Store atomically (file, then rename): builds may share the cache at the same time.
+        The page count is written last, so `get` never sees a half-written PDF."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / f"{key}.pdf").write_bytes(pdf.data)
-        (self.folder / f"{key}.json").write_text(json.dumps({"pages": pdf.pages}), encoding="utf-8")
+        for name, data in ((f"{key}.pdf", pdf.data), (f"{key}.json", json.dumps({"pages": pdf.pages}).encode())):
+            partial = self.folder / f".{name}.{os.getpid()}"
+            partial.write_bytes(data)
+            os.replace(partial, self.folder / name)
 
-    def prune(self, days: float = 14) -> None:
-        """Forget PDFs no build has used for `days` (old versions of edited worksheets). Not
-        "unused by this build": builds for other addresses (tests, previews) share the cache."""
+    def prune(self, days: float = 14, keep: int = 340) -> None:
+        """Forget PDFs no build has used for `days`, and all but the `keep` most recently used
+        (ten builds' worth). Not "unused by this build": builds for other addresses (tests on a
+        random port, previews) share the cache."""
+        entries = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         cutoff = time.time() - days * 86400
-        for meta in self.folder.glob("*.json"):
-            if meta.stat().st_mtime < cutoff:
-                meta.with_suffix(".pdf").unlink(missing_ok=True)
+        for index, meta in enumerate(entries):
+            if index >= keep or meta.stat().st_mtime < cutoff:
                 meta.unlink(missing_ok=True)
+                meta.with_suffix(".pdf").unlink(missing_ok=True)
 
 
 @dataclass

@@ -304,6 +304,7 @@ def test_delete_everything_asks_then_leaves_no_key_of_the_site(page, served: str
     partner.write_text(json.dumps({"format": "rebuilding-trust-journal", "version": 1, "role": "both",
                                    "answers": {f"prompt:{prompt}": {"v": "Theirs", "t": 1}}, "completed": {}}))
     open_page(page, served, f"{chapter}/")
+    page.locator("[data-rt-role-details] summary").click()
     page.locator('[data-rt-role-choice][value="both"]').check()
     write_prompt(page, prompt, "Mine")
     page.locator("[data-rt-complete]").click()
@@ -345,7 +346,12 @@ def test_role_is_asked_once_folds_the_other_partners_prompts_and_survives_naviga
 
     open_page(page, served, f"{first}/")
     panel = page.locator("[data-rt-role-details]")
-    assert panel.get_attribute("open") is not None and page.locator("[data-rt-role-intro]").is_visible()
+    assert panel.get_attribute("open") is None, "asked before any prompt was in sight"
+    page.locator("[data-rt-prompt]").first.scroll_into_view_if_needed()
+    page.locator("[data-rt-role-details][open]").wait_for()
+    assert page.locator("[data-rt-role-intro]").is_visible()
+    box = page.locator("[data-rt-role-details] .rt-role__body")
+    assert box.evaluate("e => getComputedStyle(e).position") == "fixed"  # a sheet: the page does not move
     assert page.locator("dialog[open], [aria-modal=true]").count() == 0
     page.get_by_label("the partner who was hurt").check()
 
@@ -386,6 +392,8 @@ def test_not_now_dismisses_the_role_panel_for_good(page, served: str, site: Path
     chapter, _ = chapter_with_prompt(site)
     other, _ = chapter_with_prompt(site, skip=(chapter,))
     open_page(page, served, f"{chapter}/")
+    page.locator("[data-rt-prompt]").first.scroll_into_view_if_needed()
+    page.locator("[data-rt-role-details][open]").wait_for()
     page.locator("[data-rt-role-close]").click()
     assert page.locator("[data-rt-role-details]").get_attribute("open") is None
     assert page.locator("[data-rt-fold]").count() == 0
@@ -546,6 +554,7 @@ def test_setting_up_twice_adds_nothing_twice(page, served: str, site: Path, tmp_
     import_file(page, "partner", partner)
     page.locator("[data-rt-partner-remove]").wait_for()
     follow(page, nav_link(page, served, f"{chapter}/"), f"{chapter}/")
+    page.locator("[data-rt-role-details] summary").click()
     page.get_by_label("the partner who was hurt").check()
     page.locator("[data-rt-complete]").click()
     count = "sel => document.querySelectorAll(sel).length"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from macros.pdf import (
     PDF_CSS,
     PRINT_CSS,
     WORKBOOK,
+    Pdf,
     PdfCache,
     PdfMaker,
     Site,
@@ -144,6 +147,19 @@ def test_a_second_run_lays_out_nothing_and_a_serve_run_only_copies_the_cache(tmp
     assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (0, 4, 4)
     for name in (f"{one.id}/{one.id}-a4.pdf", f"{one.id}/{one.id}-letter.pdf", f"{WORKBOOK}-a4.pdf"):
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def test_the_cache_forgets_old_and_least_recently_used_pdfs(tmp_path: Path) -> None:
+    cache = PdfCache(tmp_path)
+    for n in range(5):
+        cache.put(f"k{n}", Pdf(b"%PDF-" + bytes([n]), n))
+        os.utime(tmp_path / f"k{n}.json", (1_000_000 + n, time.time() - (5 - n) * 86400))
+    assert cache.get("k0") == Pdf(b"%PDF-\x00", 0)  # used now: kept
+    cache.prune(days=3.5, keep=3)  # k1: unused for 4 days; k2: not among the 3 most recent
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "k0.json", "k0.pdf", "k3.json", "k3.pdf", "k4.json", "k4.pdf"]
+    cache.prune(days=30, keep=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k0.json", "k0.pdf"]
 
 
 def _hook():  # type: ignore[no-untyped-def]

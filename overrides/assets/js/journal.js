@@ -372,6 +372,24 @@
     button.textContent = label + (folded ? " — show" : " — hide");
   }
 
+  // Asked once, gently: when the first prompt scrolls into view (the moment the question
+  // matters), as a sheet at the bottom of the screen, never a dialog, never moving the page.
+  var askObserver = null;
+  function askWhenPromptsAppear(prompt, details, intro) {
+    if (askObserver) askObserver.disconnect();
+    if (!("IntersectionObserver" in window)) return;
+    askObserver = new IntersectionObserver(function (entries) {
+      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
+      askObserver.disconnect();
+      askObserver = null;
+      if (currentRole() || store.get("role-asked") || !details.isConnected) return;
+      intro.hidden = false;
+      details.open = true;
+      store.set("role-asked", true);
+    });
+    askObserver.observe(prompt);
+  }
+
   function applyRole(root) {
     var role = currentRole();
     var ui = root.querySelector("[data-rt-role-ui]");
@@ -382,10 +400,9 @@
       ui.querySelector("[data-rt-role-close]").textContent = role ? "Done" : "Not now";
       var details = ui.querySelector("[data-rt-role-details]");
       var intro = ui.querySelector("[data-rt-role-intro]");
-      if (!role && !store.get("role-asked") && root.querySelector("[data-rt-prompt]")) {
-        details.open = true; // asked once, gently: a panel in the page, never a dialog
-        intro.hidden = false;
-        store.set("role-asked", true);
+      var firstPrompt = root.querySelector("[data-rt-prompt]");
+      if (!role && !store.get("role-asked") && firstPrompt) {
+        askWhenPromptsAppear(firstPrompt, details, intro);
       } else if (!details.open) {
         intro.hidden = true;
       }

@@ -1,11 +1,13 @@
 /* Rebuilding Trust: printing.
  *
  * - Every [data-rt-print] button prints the page (one delegated listener on document).
- * - A <textarea> prints only its visible box, so what the reader typed is copied into a
- *   print-only element beside it (.rt-print-answer); print.css then hides the writing lines of
- *   a field that has an answer. The copy is refreshed on input, on change and before printing.
+ * - A <textarea> prints only its visible box, so what the reader typed in a worksheet field or
+ *   a reflection prompt (.rt-input--text) is copied into a print-only element beside it
+ *   (.rt-print-answer); print.css then hides the writing lines of a field that has an answer.
+ *   The copy is refreshed on input, on change and before printing.
  * - Date and signature lines remember whether they are empty, so an empty date does not print
  *   the browser's "mm/dd/yyyy" placeholder.
+ * - Closed <details> are opened for printing and closed again afterwards.
  * - Absolute links to this site are marked so print.css does not print their address.
  *
  * Page setup runs from Material's document$ (instant navigation swaps pages without a reload)
@@ -40,12 +42,12 @@
   }
 
   function sync(element) {
-    if (element.matches("textarea")) mirrorText(element);
+    if (element.matches("textarea.rt-input--text")) mirrorText(element);
     else if (element.matches(".rt-input--line")) markLine(element);
   }
 
   function syncAll() {
-    document.querySelectorAll("textarea, .rt-input--line").forEach(sync);
+    document.querySelectorAll("textarea.rt-input--text, .rt-input--line").forEach(sync);
   }
 
   function markInternalLinks() {
@@ -75,7 +77,20 @@
     };
     document.addEventListener("input", onEdit);
     document.addEventListener("change", onEdit);
-    window.addEventListener("beforeprint", syncAll);
+    window.addEventListener("beforeprint", () => {
+      syncAll();
+      // A closed <details> prints only its summary: open them for paper, close them after.
+      document.querySelectorAll("details:not([open])").forEach((details) => {
+        details.setAttribute("data-rt-print-opened", "");
+        details.open = true;
+      });
+    });
+    window.addEventListener("afterprint", () => {
+      document.querySelectorAll("details[data-rt-print-opened]").forEach((details) => {
+        details.removeAttribute("data-rt-print-opened");
+        details.open = false;
+      });
+    });
     // Browsers without beforeprint still switch the print media query.
     const printing = window.matchMedia ? window.matchMedia("print") : null;
     if (printing && printing.addEventListener) {
