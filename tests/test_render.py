@@ -107,3 +107,23 @@ def test_unknown_ids_raise_a_clear_error(course: Course) -> None:
 def test_page_root_and_reading_time() -> None:
     assert [page_root(u) for u in ("", "betrayal/", "worksheets/impact-map/")] == ["", "../", "../../"]
     assert reading_minutes("---\ntitle: x\n---\n" + "word " * 660 + '{{ reflection("a") }}') == 3
+
+
+def test_waitlist_form_follows_its_configuration(course: Course) -> None:
+    """Rebranding or moving to a hosted provider is configuration (extra.waitlist), not code."""
+    import yaml as _yaml
+
+    config = _yaml.safe_load((Path(__file__).parent.parent / "mkdocs.yml").read_text(encoding="utf-8").replace("!ENV", ""))
+    form = {**config["extra"]["waitlist"], "action": "https://formspree.io/f/abcd", "json": False,
+            "email_field": "EMAIL", "consent_field": "gdpr", "honeypot_field": "_gotcha"}
+    doc = soup(Renderer(course).waitlist_form(form, {"app_name": "Acme"}, "Join Acme", root="../"))
+    element = doc.select_one("form")
+    assert element["action"] == "https://formspree.io/f/abcd" and element["method"] == "post"
+    assert not element.has_attr("data-rt-json")  # a plain POST: the provider answers
+    assert doc.select_one("#rt-waitlist-email")["name"] == "EMAIL"
+    assert doc.select_one("#rt-waitlist-consent")["name"] == "gdpr"
+    assert doc.select_one("#rt-waitlist-website")["name"] == "_gotcha"
+    assert "Acme may email me" in doc.get_text() and doc.select_one("button").get_text() == "Join Acme"
+    assert doc.select_one("a")["href"] == "../privacy/"
+    labels = labels_of(doc)
+    assert all(field["id"] in labels for field in doc.select("input:not([type=hidden])"))
