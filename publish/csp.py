@@ -17,10 +17,12 @@ from urllib.parse import urlparse
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>(?:\s[^>]*)?)>(?P<body>.*?)</script>", re.S | re.I)
 DATA_BLOCK = re.compile(r"""type\s*=\s*["']?application/(ld\+)?json""", re.I)
 
+# The same headers the bundled service sends by default (waitlist/headers.py); the site builds
+# without the service, so both keep their own copy and a test keeps them equal.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=(), payment=(), usb=()",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "X-Frame-Options": "DENY",
 }
 

@@ -95,3 +95,10 @@ def test_precompressed_copies_match_their_originals(site: Path) -> None:
     assert gzip.decompress((site / "index.html.gz").read_bytes()) == html.read_bytes()
     bundles = list((site / "assets" / "javascripts").glob("bundle.*.min.js"))
     assert bundles and all(Path(str(b) + ".br").exists() for b in bundles)
+
+
+def test_static_hosts_get_the_same_security_headers_as_the_bundled_service() -> None:
+    from publish.csp import SECURITY_HEADERS
+    from waitlist.headers import DEFAULT_HEADERS
+
+    assert SECURITY_HEADERS == {k: v for k, v in DEFAULT_HEADERS.items() if k != "Content-Security-Policy"}

@@ -25,6 +25,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tests.conftest import free_port  # noqa: F401  (tests of the service import it from here)
+
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 SECRET = "test-secret-for-confirmation-links-0123456789"
@@ -41,11 +43,6 @@ STARTUP_TIMEOUT = 20.0
 SITE_URL = "https://course.example.org"
 SMTP_USER, SMTP_PASSWORD = "mailer", "p@ss:word/1"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _page(title: str, body: str, depth: int) -> str:
