@@ -1,5 +1,6 @@
-"""MkDocs hook: after the build, link-preview images, robots.txt, the content security
-policy (`_headers`) and precompressed copies. Logic lives in the publish/ package."""
+"""MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts; after the
+build, link-preview images, robots.txt, the content security policy (`_headers`) and
+precompressed copies. Logic lives in the publish/ package."""
 
 from __future__ import annotations
 
@@ -8,7 +9,28 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publish import compress, csp, social  # noqa: E402
+from mkdocs.config.config_options import ExtraScriptValue  # noqa: E402
+
+from publish import assets, compress, csp, social  # noqa: E402
+
+_assets: assets.Assets | None = None
+
+
+def on_config(config):  # type: ignore[no-untyped-def]
+    """Join Material's stylesheets and `extra_css` into one file, which the pages link instead;
+    give each of `extra_javascript` a hashed name, deferred like Material's bundle so they run
+    after it, in order."""
+    global _assets
+    folders = [Path(config.docs_dir), *(Path(d) for d in config.theme.dirs)]
+    _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(config.theme.get("palette")))
+    config.extra_css = []
+    scripts = []
+    for script in config.extra_javascript:
+        value = ExtraScriptValue(_assets.asset(str(script)))
+        value.defer = True
+        scripts.append(value)
+    config.extra_javascript = scripts
+    return config
 
 
 def social_slug(page) -> str:  # type: ignore[no-untyped-def]
@@ -18,11 +40,14 @@ def social_slug(page) -> str:  # type: ignore[no-untyped-def]
 
 def on_env(env, config, files):  # type: ignore[no-untyped-def]
     env.globals["social_slug"] = social_slug
+    env.globals["stylesheet"] = _assets.stylesheet
+    env.globals["asset"] = _assets.asset
     return env
 
 
 def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     site = Path(config.site_dir)
+    _assets.write(site)
     project = Path(config.config_file_path).parent
     sys.path.insert(0, str(project))
     from macros.data import load_and_check_once

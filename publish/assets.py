@@ -1,0 +1,105 @@
+"""Fingerprinted assets: one stylesheet for the screen, and content-hashed names for our files.
+
+The screen needs Material's main and palette stylesheets and ours. As five files they cost a
+phone on a slow network one connection each before the first paint; joined into one file they
+cost one request, which the browser can send on the page's own connection. The joined file and
+each of our scripts and print rules are named after a hash of their content (`rt.1a2b3c4d.min.css`,
+`journal.5e6f7a8b.js`), so the server caches them for a year and a change gets a new name.
+
+Plain Python over the theme's folders; hooks/publish.py wires it into MkDocs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The stylesheets Material's base.html links, e.g. 'assets/stylesheets/main.57a0d79d.min.css'
+MATERIAL_STYLESHEET = re.compile(r"'(assets/stylesheets/(?:main|palette)\.[0-9a-f]+\.min\.css)'")
+SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/")
+CHARSET = re.compile(r'@charset\s+"[^"]*";')
+# url(...) that is not a data: URL would point somewhere else once the file moves.
+RELATIVE_URL = re.compile(r"""url\(\s*(?!['"]?data:)([^)]*)\)""")
+JOINED_STYLESHEET = "assets/stylesheets/rt.{hash}.min.css"
+
+
+def find(path: str, folders: list[Path]) -> Path:
+    """The first of `folders` (docs, then the theme's own before Material's) that has `path`."""
+    for folder in folders:
+        if (folder / path).is_file():
+            return folder / path
+    raise FileNotFoundError(f"{path}: not found in any of {', '.join(str(f) for f in folders)}")
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:8]
+
+
+def fingerprinted(path: str, data: bytes) -> str:
+    """assets/js/journal.js -> assets/js/journal.<hash of data>.js"""
+    stem, dot, suffix = path.rpartition(".")
+    return f"{stem}.{digest(data)}.{suffix}" if dot else f"{path}.{digest(data)}"
+
+
+def material_stylesheets(folders: list[Path], palette: bool) -> list[str]:
+    """The stylesheets Material's base.html links, in its order (the palette's only if used)."""
+    base = find("base.html", folders).read_text(encoding="utf-8")
+    paths = MATERIAL_STYLESHEET.findall(base)
+    if not any("/main." in p for p in paths):
+        raise ValueError("base.html: no assets/stylesheets/main.*.min.css link found (has Material changed?)")
+    return [p for p in dict.fromkeys(paths) if palette or "/palette." not in p]
+
+
+def join_css(parts: list[tuple[str, str]]) -> str:
+    """One stylesheet from (name, text) parts, in order; refuses relative url() references."""
+    out = []
+    for name, text in parts:
+        bad = RELATIVE_URL.findall(text)
+        if bad:
+            raise ValueError(f"{name}: url({bad[0]}) would break once joined; use a data: URL or a full path")
+        text = CHARSET.sub("", SOURCE_MAP.sub("", text)).strip()
+        out.append(f"/* {name} */\n{text}\n")
+    return '@charset "UTF-8";\n' + "".join(out)
+
+
+@dataclass
+class Assets:
+    """What the templates link, and the files the build must write for them."""
+
+    folders: list[Path]
+    stylesheet: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)  # output path -> content
+    replaced: set[str] = field(default_factory=set)  # source paths now served under a hashed name
+
+    def asset(self, path: str) -> str:
+        """The fingerprinted path of one of our files (for templates: `asset('assets/js/x.js')`)."""
+        data = find(path, self.folders).read_bytes()
+        name = fingerprinted(path, data)
+        self.files[name] = data
+        self.replaced.add(path)
+        return name
+
+    def write(self, site: Path) -> list[str]:
+        """Write the fingerprinted files into the built site and drop the unhashed copies."""
+        for name, data in self.files.items():
+            target = site / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        for path in self.replaced:
+            (site / path).unlink(missing_ok=True)
+        return sorted(self.files)
+
+
+def build(folders: list[Path], extra_css: list[str], palette: bool) -> Assets:
+    """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file."""
+    assets = Assets(folders)
+    sources = material_stylesheets(folders, palette) + list(extra_css)
+    text = join_css([(path, find(path, folders).read_text(encoding="utf-8")) for path in sources])
+    data = text.encode("utf-8")
+    assets.stylesheet = JOINED_STYLESHEET.format(hash=digest(data))
+    assets.files[assets.stylesheet] = data
+    assets.replaced.update(extra_css)
+    return assets
+
