@@ -458,7 +458,6 @@
   function applyProgress(root) {
     var done = completed();
     var ids = chapterIds();
-    all(root, "[data-rt-chapter-end]").forEach(function (end) { end.hidden = false; });
     all(root, "[data-rt-complete]").forEach(function (button) {
       button.setAttribute("aria-pressed", done[button.getAttribute("data-rt-complete")] ? "true" : "false");
     });
@@ -908,11 +907,8 @@
     },
 
     setup: function (root) {
-      var app = root.querySelector("[data-rt-journal-app]");
-      if (!app) return;
-      var nojs = root.querySelector("[data-rt-journal-nojs]");
-      if (nojs) nojs.hidden = true;
-      app.hidden = false;
+      // The page's CSS already shows the app (and hides the no-JavaScript text) under html.rt-js.
+      if (!root.querySelector("[data-rt-journal-app]")) return;
       journal.render(root);
     },
 

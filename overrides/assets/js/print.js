@@ -57,7 +57,6 @@
   }
 
   function setUpPage() {
-    document.querySelectorAll("[data-rt-print][hidden]").forEach((button) => button.removeAttribute("hidden"));
     markInternalLinks();
     syncAll();
   }
