@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import brotli
+import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
@@ -102,3 +103,69 @@ def test_static_hosts_get_the_same_security_headers_as_the_bundled_service() -> 
     from waitlist.headers import DEFAULT_HEADERS
 
     assert SECURITY_HEADERS == {k: v for k, v in DEFAULT_HEADERS.items() if k != "Content-Security-Policy"}
+
+
+# --- one stylesheet, hashed names, deferred scripts --------------------------------------------
+
+FINGERPRINT = re.compile(r"\.[0-9a-f]{8}(?:\.min)?\.(?:css|js)$")
+
+
+def test_every_page_links_one_fingerprinted_screen_stylesheet_and_defers_every_script(site: Path) -> None:
+    for path, doc in pages(site).items():
+        screen = [link["href"] for link in doc.select('link[rel~="stylesheet"]') if link.get("media") != "print"]
+        printed = [link["href"] for link in doc.select('link[rel~="stylesheet"][media="print"]')]
+        assert len(screen) == 1 and FINGERPRINT.search(screen[0]), (path, screen)
+        assert len(printed) == 1 and FINGERPRINT.search(printed[0]), (path, printed)
+        scripts = [s for s in doc.select("script[src]")]
+        assert scripts and all(s.has_attr("defer") and FINGERPRINT.search(s["src"]) for s in scripts), (path, scripts)
+        # Material's bundle first: ours use its document$ and run after it.
+        assert "/javascripts/bundle." in scripts[0]["src"], path
+        for ref in [*screen, *printed, *(s["src"] for s in scripts)]:
+            assert (site / path / ref).resolve().is_file(), (path, ref)
+
+
+def test_the_joined_stylesheet_holds_materials_rules_and_ours_in_order(site: Path) -> None:
+    doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
+    href = doc.select_one('link[rel~="stylesheet"]:not([media])')["href"]
+    text = (site / href).read_text(encoding="utf-8")
+    material = sorted((site / "assets" / "stylesheets").glob("main.*.min.css"))[0].read_text(encoding="utf-8")
+    ours = [(Path("overrides") / p).read_text(encoding="utf-8").strip() for p in
+            ("assets/css/rt.css", "assets/css/journal.css", "assets/css/landing.css")]
+    positions = [text.index(material.split("/*# sourceMappingURL")[0].replace('@charset "UTF-8";', "")[:2000]),
+                 *(text.index(part) for part in ours)]
+    assert positions == sorted(positions)
+    assert "sourceMappingURL" not in text and text.count("@charset") == 1
+    # The separate copies of ours are gone, so nothing unhashed is served by mistake.
+    assert not (site / "assets" / "css" / "rt.css").exists()
+    assert not (site / "assets" / "js" / "journal.js").exists()
+
+
+def test_a_fingerprint_changes_with_the_content(tmp_path: Path) -> None:
+    from publish.assets import Assets, fingerprinted
+
+    assert fingerprinted("assets/js/a.js", b"one") != fingerprinted("assets/js/a.js", b"two")
+    assert re.fullmatch(r"assets/js/a\.[0-9a-f]{8}\.js", fingerprinted("assets/js/a.js", b"one"))
+    (tmp_path / "theme" / "assets").mkdir(parents=True)
+    (tmp_path / "theme" / "assets" / "x.js").write_text("let x = 1\n", encoding="utf-8")
+    assets = Assets([tmp_path / "docs", tmp_path / "theme"])
+    name = assets.asset("assets/x.js")
+    site = tmp_path / "site"
+    (site / "assets").mkdir(parents=True)
+    (site / "assets" / "x.js").write_text("let x = 1\n", encoding="utf-8")
+    assert assets.write(site) == [name]
+    assert (site / name).read_text(encoding="utf-8") == "let x = 1\n" and not (site / "assets" / "x.js").exists()
+
+
+def test_joining_refuses_what_would_break_and_names_the_file(tmp_path: Path) -> None:
+    from publish.assets import Assets, find, join_css, material_stylesheets
+
+    with pytest.raises(ValueError, match=r"^assets/css/x\.css: url\(img/a\.png\) would break once joined"):
+        join_css([("assets/css/x.css", ".a { background: url(img/a.png) }")])
+    assert "url(data:" in join_css([("a.css", ".a { background: url(data:image/png;base64,AA==) }")])
+    with pytest.raises(FileNotFoundError, match=r"^assets/css/missing\.css: not found in any of "):
+        find("assets/css/missing.css", [tmp_path])
+    (tmp_path / "base.html").write_text("<link href=\"{{ 'assets/stylesheets/other.css' | url }}\">", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^base\.html: no assets/stylesheets/main\.\*\.min\.css link found"):
+        material_stylesheets([tmp_path], palette=True)
+    with pytest.raises(FileNotFoundError, match=r"^assets/x\.js: not found"):
+        Assets([tmp_path]).asset("assets/x.js")
