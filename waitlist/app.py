@@ -36,7 +36,7 @@ from waitlist.signup import (
     typed_email,
     validate,
 )
-from waitlist.static import StaticSite
+from waitlist.static import StaticSite, compress_for
 from waitlist.store import Store
 from waitlist.writer import GroupCommitWriter, StoreUnavailable
 
@@ -196,8 +196,9 @@ class Service:
             email=query.get("email", "")[:MAX_ECHO_LENGTH],
             consent=query.get("consent", "") == "on",
         )
+        body, encoding = compress_for(filled.encode("utf-8"), request.headers.get("accept-encoding", ""))
         # The page holds what the person typed: keep it out of every cache.
-        return Response(filled, media_type="text/html; charset=utf-8", headers=NO_STORE)
+        return Response(body, media_type="text/html; charset=utf-8", headers={**NO_STORE, **encoding})
 
 
 def create_app(settings: Settings) -> ASGIApp:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
+import brotli
 import httpx
 import pytest
 
@@ -114,3 +116,16 @@ def test_error_page_with_an_unknown_reason_stays_calm(client: httpx.Client) -> N
     assert page.status_code == 200
     assert messages.UNKNOWN_REASON in page.text
     assert "<b>nope</b>" not in page.text
+
+
+@pytest.mark.parametrize("accept, coding", [("br, gzip", "br"), ("gzip", "gzip"), ("identity", None)])
+def test_error_page_is_compressed_as_the_client_allows(client: httpx.Client, accept: str, coding: str | None) -> None:
+    """The error page is made per request, so it has no precompressed copy: it is compressed
+    on the way out, like every other page the service sends."""
+    with client.stream("GET", "/waitlist/error/", params={"reason": "invalid-email", "email": "kept@example"},
+                       headers={"Accept-Encoding": accept}) as page:
+        raw = b"".join(page.iter_raw())
+        assert page.headers.get("content-encoding") == coding
+        assert "Accept-Encoding" in page.headers["vary"] and page.headers["cache-control"] == "no-store"
+    body = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[coding](raw).decode("utf-8")
+    assert 'value="kept@example"' in body and messages.REASONS["invalid-email"] in body
