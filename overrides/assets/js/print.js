@@ -18,10 +18,11 @@
 
   const ANSWER = "data-rt-print-answer";
 
-  /** The print-only copy of a text box's answer, created once. */
-  function answerOf(box) {
+  /** The print-only copy of a text box's answer, created once, when there is an answer. */
+  function answerOf(box, create) {
     const next = box.nextElementSibling;
     if (next && next.hasAttribute(ANSWER)) return next;
+    if (!create) return null;
     const copy = document.createElement("div");
     copy.className = "rt-print-answer";
     copy.setAttribute(ANSWER, "");
@@ -32,8 +33,9 @@
 
   function mirrorText(box) {
     const text = box.value.replace(/\s+$/, "");
-    const copy = answerOf(box);
-    if (copy.textContent !== text) copy.textContent = text;
+    // Empty boxes get no copy: setting up a page adds nothing to it until someone writes.
+    const copy = answerOf(box, text.length > 0);
+    if (copy && copy.textContent !== text) copy.textContent = text;
     box.parentElement.toggleAttribute("data-rt-answered", text.length > 0);
   }
 
