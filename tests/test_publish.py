@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import brotli
+import httpx
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
@@ -169,3 +170,19 @@ def test_joining_refuses_what_would_break_and_names_the_file(tmp_path: Path) -> 
         material_stylesheets([tmp_path], palette=True)
     with pytest.raises(FileNotFoundError, match=r"^assets/x\.js: not found"):
         Assets([tmp_path]).asset("assets/x.js")
+
+
+def test_the_real_site_caches_every_linked_asset_for_a_year_and_pages_not_at_all(site: Path, served: str) -> None:
+    """Against `make serve`'s service on the built site: the stylesheet, print rules and scripts a
+    page links are hashed, so they are cached for a year and sent as brotli; the page is not."""
+    doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
+    links = [link["href"] for link in doc.select('link[rel~="stylesheet"]')] + [s["src"] for s in doc.select("script[src]")]
+    assert len(links) == 6, links
+    with httpx.Client(base_url=served, headers={"Accept-Encoding": "br, gzip"}) as client:
+        page = client.get("/")
+        assert page.headers["cache-control"] == "no-cache" and page.headers["content-encoding"] == "br"
+        for href in links:
+            response = client.get("/" + href.removeprefix("./"))
+            assert response.status_code == 200, href
+            assert response.headers["cache-control"] == "public, max-age=31536000, immutable", href
+            assert response.headers["content-encoding"] == "br", href
