@@ -23,6 +23,18 @@ CHARSET = re.compile(r'@charset\s+"[^"]*";')
 # url(...) that is not a data: URL would point somewhere else once the file moves.
 RELATIVE_URL = re.compile(r"""url\(\s*(?!['"]?data:)([^)]*)\)""")
 JOINED_STYLESHEET = "assets/stylesheets/rt.{hash}.min.css"
+# Rules of Material's left out of the joined file, each for a reason:
+# - Material's palette sets [data-md-color-switching] on <body> when every page starts (and on
+#   each switch), reads a computed style, and removes it a frame later. This rule, which stops
+#   transitions while the colours change, makes each of those a restyle of every element on
+#   the page inside the script's start-up task, the longest task a page has. Without it the
+#   colours of links and buttons fade for a tenth of a second when the reader switches.
+#   tests/test_publish.py checks Material's file still has the rule, so an upgrade that renames
+#   it is noticed.
+DROPPED_RULES = (
+    "[data-md-color-switching] *,[data-md-color-switching] :after,[data-md-color-switching] :before"
+    "{transition-duration:0s!important}",
+)
 
 
 def find(path: str, folders: list[Path]) -> Path:
@@ -60,6 +72,8 @@ def join_css(parts: list[tuple[str, str]]) -> str:
         if bad:
             raise ValueError(f"{name}: url({bad[0]}) would break once joined; use a data: URL or a full path")
         text = CHARSET.sub("", SOURCE_MAP.sub("", text)).strip()
+        for rule in DROPPED_RULES:
+            text = text.replace(rule, "")
         out.append(f"/* {name} */\n{text}\n")
     return '@charset "UTF-8";\n' + "".join(out)
 
