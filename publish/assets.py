@@ -87,13 +87,17 @@ class Assets:
     files: dict[str, bytes] = field(default_factory=dict)  # output path -> content
     replaced: set[str] = field(default_factory=set)  # source paths now served under a hashed name
 
+    names: dict[str, str] = field(default_factory=dict)  # source path -> fingerprinted path
+
     def asset(self, path: str) -> str:
-        """The fingerprinted path of one of our files (for templates: `asset('assets/js/x.js')`)."""
-        data = find(path, self.folders).read_bytes()
-        name = fingerprinted(path, data)
-        self.files[name] = data
-        self.replaced.add(path)
-        return name
+        """The fingerprinted path of one of our files (for templates: `asset('assets/js/x.js')`);
+        read once per build, however many pages link it."""
+        if path not in self.names:
+            data = find(path, self.folders).read_bytes()
+            self.names[path] = fingerprinted(path, data)
+            self.files[self.names[path]] = data
+            self.replaced.add(path)
+        return self.names[path]
 
     def write(self, site: Path) -> list[str]:
         """Write the fingerprinted files into the built site and drop the unhashed copies."""
