@@ -87,7 +87,12 @@ def test_a_typed_answer_longer_than_its_box_prints_in_full(print_page, served: s
     open_page(print_page, f"{served}worksheets/{worksheet.id}/")
     answer = "\n".join(f"Line {n:02d} of what I wanted to say, written out in full." for n in range(1, 41))
     box = print_page.locator(f"#rt-{worksheet.id}--{field.id}")
+    # print.js has set the page up (it marks internal links and keeps its flag), yet an empty
+    # box has no print copy: setting up adds nothing until someone writes.
+    print_page.wait_for_function("() => window.__rtPrint === true")
+    assert print_page.locator(".rt-print-answer").count() == 0
     box.fill(answer)
+    assert print_page.locator(".rt-print-answer").count() == 1
     text = pdf_text(print_pdf(print_page))
     missing = [n for n in range(1, 41) if f"Line {n:02d} of what I wanted to say" not in text]
     assert not missing, f"answer lines cut off on paper: {missing}"
