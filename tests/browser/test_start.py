@@ -25,6 +25,11 @@ def test_a_first_visit_gets_the_systems_scheme_before_any_script_file_runs(  # t
     visible = page.locator("form[data-rt-palette] label:visible")
     assert visible.count() == 1 and visible.get_attribute("title") == toggle
     assert not page.evaluate("document.documentElement.classList.contains('js')"), "a script file ran"
+    # Search already has its place (rt.css, html.rt-js), so the toggle beside it will not move
+    # when the bundle shows it: the box on a wide screen, the button on a phone.
+    assert page.locator(".md-search").is_visible()
+    page.set_viewport_size({"width": 412, "height": 823})
+    assert page.locator('.md-header__button[for="__search"]').is_visible()
     context.close()
 
 
