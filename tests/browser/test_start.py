@@ -1,5 +1,6 @@
 """How a page starts: the reader's colour scheme from the first paint (partials/palette.html,
-partials/rt-palette.html), before any script file runs."""
+partials/rt-palette.html), before any script file runs; the whole first screen in the first
+paint; and nothing left for Material's bundle to restyle when it starts (overrides/main.html)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def test_a_first_visit_gets_the_systems_scheme_before_any_script_file_runs(  # t
     assert page.get_attribute('meta[name="color-scheme"]', "content") == meta
     visible = page.locator("form[data-rt-palette] label:visible")
     assert visible.count() == 1 and visible.get_attribute("title") == toggle
-    assert not page.evaluate("document.documentElement.classList.contains('js')"), "a script file ran"
-    # Search already has its place (rt.css, html.rt-js), so the toggle beside it will not move
+    assert page.evaluate("typeof window.document$") == "undefined", "a script file ran"
+    # Search already has its place (html.js from the head script), so the toggle beside it will not move
     # when the bundle shows it: the box on a wide screen, the button on a phone.
     assert page.locator(".md-search").is_visible()
     page.set_viewport_size({"width": 412, "height": 823})
@@ -55,3 +56,89 @@ def test_the_toggle_switches_by_click_and_by_keyboard_and_the_choice_is_kept(bro
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
     assert page.evaluate("JSON.parse(localStorage.getItem(new URL('..', location).pathname + '.__palette')).index") == 1
     context.close()
+
+
+# Material's test for a URL its instant navigation resolves (integrations/instant/index.ts).
+UNRESOLVED = """() => [...document.querySelectorAll("[href],[src]")].flatMap(el => {
+  for (const key of ["href", "src"]) {
+    const value = el.getAttribute(key)
+    if (value && !/^(?:[a-z]+:)?\\/\\//i.test(value))
+      return String(el[key]) === value ? [] : [el.outerHTML.slice(0, 80)]
+  }
+  return []
+})"""
+
+
+@pytest.mark.parametrize("path", ["", "introduction/", "worksheets/", "worksheets/impact-map/", "journal/"])
+def test_before_any_script_file_runs_the_page_is_set_as_materials_bundle_would_set_it(  # type: ignore[no-untyped-def]
+        browser, served: str, path: str) -> None:
+    """The inline scripts do, before anything is styled, what Material's bundle does first
+    after the paint: html.js in place of html.no-js, and every relative URL made absolute."""
+    page = browser.new_page()
+    page.route(SCRIPTS, lambda route: route.abort())
+    page.goto(served + path)
+    assert page.evaluate("typeof window.document$") == "undefined", "a script file ran"
+    classes = page.evaluate("[...document.documentElement.classList]")
+    assert {"js", "js-focus-visible", "rt-js"} <= set(classes) and "no-js" not in classes
+    assert page.evaluate(UNRESOLVED) == []
+    # Absolute and the same address: the links, stylesheet and scripts still work.
+    assert page.evaluate("document.querySelector('link[rel=stylesheet]').sheet.cssRules.length") > 100
+    page.close()
+
+
+# Recorded from the first byte: each change that gives a class of <html>, or an href or src
+# anywhere, a new value, with the document's state when it was made.
+WATCH_CHANGES = """
+window.__rtChanges = []
+new MutationObserver(records => {
+  for (const r of records) {
+    const now = r.target.getAttribute(r.attributeName)
+    if (now !== r.oldValue && (r.attributeName !== "class" || r.target === document.documentElement))
+      window.__rtChanges.push([document.readyState, r.attributeName, r.target.nodeName, now])
+  }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ["class", "href", "src"]})
+"""
+
+
+@pytest.mark.parametrize("path", ["", "empathy/", "worksheets/"])
+def test_materials_bundle_starts_without_changing_the_page_it_would_restyle(  # type: ignore[no-untyped-def]
+        browser, served: str, path: str) -> None:
+    """A class change on <html> or a changed link restyles the whole page. Material's bundle
+    makes both as it starts, after the first paint; here they were made while the page was
+    parsed, so from then on (readyState past "loading") nothing of the kind changes."""
+    page = browser.new_page()
+    page.add_init_script(WATCH_CHANGES)
+    page.goto(served + path)
+    page.wait_for_function("() => typeof window.document$ !== 'undefined' && window.__rtPrint === true")
+    page.wait_for_load_state("load")
+    changes = page.evaluate("window.__rtChanges")
+    assert any(state == "loading" for state, *_ in changes), "the recorder saw the inline scripts"
+    assert [c for c in changes if c[0] != "loading"] == []
+    page.close()
+
+
+@pytest.mark.parametrize(("path", "viewport"), [
+    ("", {"width": 412, "height": 823}),
+    ("betrayal/", {"width": 412, "height": 823}),
+    ("worksheets/", {"width": 412, "height": 823}),
+    ("worksheets/", {"width": 1280, "height": 800}),
+])
+def test_the_first_paint_shows_the_whole_first_screen(  # type: ignore[no-untyped-def]
+        browser, served: str, path: str, viewport: dict[str, int]) -> None:
+    """The first paint waits for the page to be parsed (link rel=expect): the largest thing on
+    the first screen is painted with the first text, not a frame after the header."""
+    page = browser.new_page(viewport=viewport)
+    page.add_init_script("""
+      window.__rtPaints = {}
+      new PerformanceObserver(list => { for (const e of list.getEntries())
+        window.__rtPaints[e.entryType === "paint" ? e.name : "lcp"] = e.startTime
+      }).observe({type: "paint", buffered: true})
+      new PerformanceObserver(list => { for (const e of list.getEntries()) window.__rtPaints.lcp = e.startTime
+      }).observe({type: "largest-contentful-paint", buffered: true})
+    """)
+    page.goto(served + path)
+    page.wait_for_function("() => window.__rtPaints.lcp !== undefined && window.__rtPaints['first-contentful-paint'] !== undefined")
+    page.wait_for_timeout(300)
+    paints = page.evaluate("window.__rtPaints")
+    assert paints["lcp"] == paints["first-contentful-paint"], paints
+    page.close()
