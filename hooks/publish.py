@@ -9,8 +9,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mkdocs.config.config_options import ExtraScriptValue  # noqa: E402
-
 from publish import assets, compress, csp, social  # noqa: E402
 
 _assets: assets.Assets | None = None
@@ -18,18 +16,14 @@ _assets: assets.Assets | None = None
 
 def on_config(config):  # type: ignore[no-untyped-def]
     """Join Material's stylesheets and `extra_css` into one file, which the pages link instead;
-    give each of `extra_javascript` a hashed name, deferred like Material's bundle so they run
-    after it, in order."""
+    give each of `extra_javascript` a hashed name. The pages load the scripts themselves, Material's
+    bundle first (overrides/main.html, block scripts), so MkDocs writes no tags for them."""
     global _assets
     folders = [Path(config.docs_dir), *(Path(d) for d in config.theme.dirs)]
-    _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(config.theme.get("palette")))
+    _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(config.theme.get("palette")),
+                           [str(p) for p in config.extra_javascript])
     config.extra_css = []
-    scripts = []
-    for script in config.extra_javascript:
-        value = ExtraScriptValue(_assets.asset(str(script)))
-        value.defer = True
-        scripts.append(value)
-    config.extra_javascript = scripts
+    config.extra_javascript = []
     return config
 
 
@@ -42,6 +36,7 @@ def on_env(env, config, files):  # type: ignore[no-untyped-def]
     env.globals["social_slug"] = social_slug
     env.globals["stylesheet"] = _assets.stylesheet
     env.globals["asset"] = _assets.asset
+    env.globals["scripts"] = _assets.scripts
     return env
 
 

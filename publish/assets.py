@@ -18,6 +18,8 @@ from pathlib import Path
 
 # The stylesheets Material's base.html links, e.g. 'assets/stylesheets/main.57a0d79d.min.css'
 MATERIAL_STYLESHEET = re.compile(r"'(assets/stylesheets/(?:main|palette)\.[0-9a-f]+\.min\.css)'")
+# The script Material's base.html loads, e.g. 'assets/javascripts/bundle.a5f9d56c.min.js'
+MATERIAL_BUNDLE = re.compile(r"'(assets/javascripts/bundle\.[0-9a-f]+\.min\.js)'")
 SOURCE_MAP = re.compile(r"/\*# sourceMappingURL=[^*]*\*/")
 CHARSET = re.compile(r'@charset\s+"[^"]*";')
 # url(...) that is not a data: URL would point somewhere else once the file moves.
@@ -64,6 +66,14 @@ def material_stylesheets(folders: list[Path], palette: bool) -> list[str]:
     return [p for p in dict.fromkeys(paths) if palette or "/palette." not in p]
 
 
+def material_bundle(folders: list[Path]) -> str:
+    """The script Material's base.html loads (its name carries Material's own hash)."""
+    found = MATERIAL_BUNDLE.findall(find("base.html", folders).read_text(encoding="utf-8"))
+    if not found:
+        raise ValueError("base.html: no assets/javascripts/bundle.*.min.js script found (has Material changed?)")
+    return found[0]
+
+
 def join_css(parts: list[tuple[str, str]]) -> str:
     """One stylesheet from (name, text) parts, in order; refuses relative url() references."""
     out = []
@@ -84,6 +94,7 @@ class Assets:
 
     folders: list[Path]
     stylesheet: str = ""
+    scripts: list[str] = field(default_factory=list)  # in the order they must run, Material's first
     files: dict[str, bytes] = field(default_factory=dict)  # output path -> content
     replaced: set[str] = field(default_factory=set)  # source paths now served under a hashed name
 
@@ -110,9 +121,11 @@ class Assets:
         return sorted(self.files)
 
 
-def build(folders: list[Path], extra_css: list[str], palette: bool) -> Assets:
-    """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file."""
+def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: list[str] = ()) -> Assets:
+    """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file;
+    list the scripts to run, Material's bundle then `extra_javascript` under hashed names."""
     assets = Assets(folders)
+    assets.scripts = [material_bundle(folders)] + [assets.asset(path) for path in extra_javascript]
     sources = material_stylesheets(folders, palette) + list(extra_css)
     text = join_css([(path, find(path, folders).read_text(encoding="utf-8")) for path in sources])
     data = text.encode("utf-8")

@@ -106,23 +106,36 @@ def test_static_hosts_get_the_same_security_headers_as_the_bundled_service() -> 
     assert SECURITY_HEADERS == {k: v for k, v in DEFAULT_HEADERS.items() if k != "Content-Security-Policy"}
 
 
-# --- one stylesheet, hashed names, deferred scripts --------------------------------------------
+# --- one stylesheet, hashed names, scripts preloaded and run after the first paint --------------------------------------------
 
 FINGERPRINT = re.compile(r"\.[0-9a-f]{8}(?:\.min)?\.(?:css|js)$")
 
 
-def test_every_page_links_one_fingerprinted_screen_stylesheet_and_defers_every_script(site: Path) -> None:
+def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_in_order(site: Path) -> None:
     for path, doc in pages(site).items():
         screen = [link["href"] for link in doc.select('link[rel~="stylesheet"]') if link.get("media") != "print"]
         printed = [link["href"] for link in doc.select('link[rel~="stylesheet"][media="print"]')]
         assert len(screen) == 1 and FINGERPRINT.search(screen[0]), (path, screen)
         assert len(printed) == 1 and FINGERPRINT.search(printed[0]), (path, printed)
-        scripts = [s for s in doc.select("script[src]")]
-        assert scripts and all(s.has_attr("defer") and FINGERPRINT.search(s["src"]) for s in scripts), (path, scripts)
-        # Material's bundle first: ours use its document$ and run after it.
-        assert "/javascripts/bundle." in scripts[0]["src"], path
-        for ref in [*screen, *printed, *(s["src"] for s in scripts)]:
+        assert not doc.select("script[src]"), (path, "scripts are added by main.html's loader, not by tags")
+        preloads = doc.select('link[rel="preload"][as="script"]')
+        assert all(p.has_attr("data-rt-script") and p.get("fetchpriority") == "low" for p in preloads), path
+        scripts = [p["href"] for p in preloads]
+        assert len(scripts) == 4 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
+        # Material's bundle first, then ours in extra_javascript's order: ours use its document$.
+        assert "/javascripts/bundle." in scripts[0], path
+        assert [re.sub(r"\.[0-9a-f]{8}\.js$", "", src).rsplit("/", 1)[-1] for src in scripts[1:]] == ["journal", "print", "waitlist"]
+        for ref in [*screen, *printed, *scripts]:
             assert (site / path / ref).resolve().is_file(), (path, ref)
+
+
+def test_the_bundle_is_found_in_materials_template_or_the_build_says_so(tmp_path: Path) -> None:
+    from publish.assets import material_bundle
+    (tmp_path / "base.html").write_text("<script src=\"{{ 'assets/javascripts/bundle.0123abcd.min.js' | url }}\">", encoding="utf-8")
+    assert material_bundle([tmp_path]) == "assets/javascripts/bundle.0123abcd.min.js"
+    (tmp_path / "base.html").write_text("<script src=\"{{ 'assets/javascripts/app.js' | url }}\">", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"base.html: no assets/javascripts/bundle\.\*\.min\.js script found"):
+        material_bundle([tmp_path])
 
 
 def test_the_joined_stylesheet_holds_materials_rules_and_ours_in_order(site: Path) -> None:
@@ -176,7 +189,7 @@ def test_the_real_site_caches_every_linked_asset_for_a_year_and_pages_not_at_all
     """Against `make serve`'s service on the built site: the stylesheet, print rules and scripts a
     page links are hashed, so they are cached for a year and sent as brotli; the page is not."""
     doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
-    links = [link["href"] for link in doc.select('link[rel~="stylesheet"]')] + [s["src"] for s in doc.select("script[src]")]
+    links = [link["href"] for link in doc.select('link[rel~="stylesheet"], link[rel="preload"][as="script"]')]
     assert len(links) == 6, links
     with httpx.Client(base_url=served, headers={"Accept-Encoding": "br, gzip"}) as client:
         page = client.get("/")

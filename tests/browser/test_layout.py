@@ -1,5 +1,5 @@
-"""Nothing moves once the page has painted. Scripts are deferred, so the first paint comes
-before they run; whatever they set up must already have its place (html.rt-js and
+"""Nothing moves once the page has painted. Scripts run after the first paint (main.html's
+loader); whatever they set up must already have its place (html.rt-js and
 [data-rt-needs-js] in rt.css). Checked with the browser's own layout-shift entries on every
 page, on a phone and on a desktop screen, and on the journal with answers in it."""
 
@@ -31,9 +31,9 @@ MOST = 0.01
 
 
 def settle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the deferred scripts have run and the browser has painted what they did."""
+    """Wait until the scripts have run and the browser has painted what they did."""
     page.wait_for_load_state("load")
-    page.wait_for_function("() => typeof window.document$ !== 'undefined' && window.__rtPrint === true")
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     page.wait_for_timeout(200)
 

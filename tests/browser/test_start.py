@@ -1,12 +1,44 @@
 """How a page starts: the reader's colour scheme from the first paint (partials/palette.html,
 partials/rt-palette.html), before any script file runs; the whole first screen in the first
-paint; and nothing left for Material's bundle to restyle when it starts (overrides/main.html)."""
+paint; then the scripts, once the page is on screen, with nothing left for Material's bundle to
+restyle when it starts (overrides/main.html)."""
 
 from __future__ import annotations
 
 import pytest
 
+BUNDLE = "**/assets/javascripts/bundle.*.min.js"
 SCRIPTS = "**/*.js"
+PAINTED_THEN_RAN = """() => {
+  const paint = performance.getEntriesByName("first-contentful-paint")[0];
+  const ran = performance.getEntriesByName("rt-scripts")[0];
+  const bundle = performance.getEntriesByType("resource").find((r) => r.name.includes("/javascripts/bundle."));
+  return { paint: paint && paint.startTime, ran: ran && ran.startTime, fetched: bundle && bundle.startTime };
+}"""
+
+
+def test_scripts_run_after_the_first_paint_and_start_materials_bundle(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    """Preloaded with the page, run once it is painted; Material's bundle still starts (its
+    document$ emits: search is mounted) and so do ours, and instant navigation works."""
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(served + "introduction/")
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
+    times = page.evaluate(PAINTED_THEN_RAN)
+    assert times["paint"] is not None and times["ran"] is not None and times["fetched"] is not None, times
+    assert times["fetched"] < times["paint"] <= times["ran"], times  # fetched early, run after the paint
+    assert page.evaluate("typeof window.document$ === 'object'")  # the bundle ran
+    assert page.locator("[data-md-component=search-result] .md-search-result__meta").count() == 1  # mounted
+    assert page.evaluate("typeof window.rtJournal === 'object' && window.__rtPrint === true")
+    page.evaluate("window.__stayed = true")
+    page.locator(".md-footer__link--next").click()
+    page.wait_for_function("() => location.pathname.endsWith('/betrayal/')")
+    page.locator("h1#understanding-betrayal").wait_for()
+    assert page.evaluate("window.__stayed === true"), "expected an instant navigation"
+    assert errors == []
+    context.close()
 
 
 @pytest.mark.parametrize(("scheme", "expected", "meta", "toggle"), [
@@ -38,7 +70,7 @@ def test_the_toggle_switches_by_click_and_by_keyboard_and_the_choice_is_kept(bro
     context = browser.new_context(color_scheme="dark")
     page = context.new_page()
     page.goto(served + "introduction/")
-    page.wait_for_function("() => typeof window.document$ !== 'undefined' && window.__rtPrint === true")
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
     page.locator('form[data-rt-palette] label[title="Switch to light mode"]').click()
     assert page.get_attribute("body", "data-md-color-scheme") == "default"

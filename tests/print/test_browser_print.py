@@ -31,7 +31,12 @@ def print_page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
 def open_page(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.emulate_media(media="screen")
     page.goto(url)
-    page.wait_for_load_state()
+    wait_for_scripts(page)
+
+
+def wait_for_scripts(page) -> None:  # type: ignore[no-untyped-def]
+    """The page's scripts run after its first paint (main.html's loader), so after `load`."""
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
 
 
 def print_pdf(page, size: str = "a4"):  # type: ignore[no-untyped-def]
@@ -115,7 +120,7 @@ def test_a_saved_answer_prints_after_a_reload_without_typing(browser, served: st
     page.locator("textarea").first.fill("An answer kept on this device")
     page.wait_for_timeout(300)  # saving is immediate; leave the journal a moment anyway
     page.reload()
-    page.wait_for_load_state()
+    wait_for_scripts(page)
     assert page.locator("textarea").first.input_value() == "An answer kept on this device"
     assert "An answer kept on this device" in pdf_text(print_pdf(page))
     context.close()
