@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,7 +98,6 @@ class Assets:
     scripts: list[str] = field(default_factory=list)  # in the order they must run, Material's first
     files: dict[str, bytes] = field(default_factory=dict)  # output path -> content
     replaced: set[str] = field(default_factory=set)  # source paths now served under a hashed name
-
     names: dict[str, str] = field(default_factory=dict)  # source path -> fingerprinted path
 
     def asset(self, path: str) -> str:
@@ -121,7 +121,7 @@ class Assets:
         return sorted(self.files)
 
 
-def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: list[str] = ()) -> Assets:
+def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: Sequence[str] = ()) -> Assets:
     """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file;
     list the scripts to run, Material's bundle then `extra_javascript` under hashed names."""
     assets = Assets(folders)

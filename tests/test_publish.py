@@ -106,7 +106,7 @@ def test_static_hosts_get_the_same_security_headers_as_the_bundled_service() -> 
     assert SECURITY_HEADERS == {k: v for k, v in DEFAULT_HEADERS.items() if k != "Content-Security-Policy"}
 
 
-# --- one stylesheet, hashed names, scripts preloaded and run after the first paint --------------------------------------------
+# --- one stylesheet, hashed names, scripts preloaded and run after the first paint -------------
 
 FINGERPRINT = re.compile(r"\.[0-9a-f]{8}(?:\.min)?\.(?:css|js)$")
 

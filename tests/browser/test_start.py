@@ -41,6 +41,17 @@ def test_scripts_run_after_the_first_paint_and_start_materials_bundle(browser, s
     context.close()
 
 
+def test_without_paint_timing_the_scripts_still_run(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    """A browser that reports no paints (no PerformanceObserver) gets the scripts at once,
+    not never: the loader does not wait for an entry that cannot come."""
+    page = browser.new_page()
+    page.add_init_script("delete window.PerformanceObserver")
+    page.goto(served + "introduction/")
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached", timeout=900)
+    assert page.evaluate("typeof window.document$ === 'object' && typeof window.rtJournal === 'object'")
+    page.close()
+
+
 @pytest.mark.parametrize(("scheme", "expected", "meta", "toggle"), [
     ("dark", "slate", "dark", "Switch to light mode"),
     ("light", "default", "light", "Switch to dark mode"),
