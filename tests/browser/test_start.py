@@ -66,14 +66,14 @@ def test_a_first_visit_gets_the_systems_scheme_before_any_script_file_runs(  # t
     page.goto(served + "introduction/")
     assert page.get_attribute("body", "data-md-color-scheme") == expected
     assert page.get_attribute('meta[name="color-scheme"]', "content") == meta
-    visible = page.locator("form[data-rt-palette] label:visible")
+    visible = page.locator("[data-rt-palette] button:visible")
     assert visible.count() == 1 and visible.get_attribute("title") == toggle
     assert page.evaluate("typeof window.document$") == "undefined", "a script file ran"
     # Search already has its place (html.js from the head script), so the toggle beside it will not move
     # when the bundle shows it: the box on a wide screen, the button on a phone.
     assert page.locator(".md-search").is_visible()
     page.set_viewport_size({"width": 412, "height": 823})
-    assert page.locator('.md-header__button[for="__search"]').is_visible()
+    assert page.locator('.md-header__button[data-rt-search-open]').is_visible()
     context.close()
 
 
@@ -83,17 +83,19 @@ def test_the_toggle_switches_by_click_and_by_keyboard_and_the_choice_is_kept(bro
     page.goto(served + "introduction/")
     page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
-    page.locator('form[data-rt-palette] label[title="Switch to light mode"]').click()
+    page.locator('[data-rt-palette] button[title="Switch to light mode"]').click()
     assert page.get_attribute("body", "data-md-color-scheme") == "default"
     assert page.get_attribute('meta[name="color-scheme"]', "content") == "light"
     assert page.get_attribute('meta[name="theme-color"]', "content") == "rgb(107, 44, 66)"  # the light header
     page.reload()  # the choice outlives the system's preference
     assert page.get_attribute("body", "data-md-color-scheme") == "default"
-    assert page.locator("form[data-rt-palette] label:visible").get_attribute("title") == "Switch to dark mode"
-    page.locator("#__palette_0").focus()
+    assert page.locator("[data-rt-palette] button:visible").get_attribute("title") == "Switch to dark mode"
+    page.locator('[data-rt-palette-option="0"]').focus()
     page.keyboard.press("Enter")
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"
-    assert page.evaluate("document.activeElement.id") == "__palette_1"
+    # focus follows to the button now shown, which switches back
+    assert page.evaluate("document.activeElement.getAttribute('data-rt-palette-option')") == "1"
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Switch to light mode"
     assert page.get_attribute('meta[name="color-scheme"]', "content") == "dark"
     page.reload()
     assert page.get_attribute("body", "data-md-color-scheme") == "slate"

@@ -1,0 +1,206 @@
+/* Rebuilding Trust: the site's navigation by keyboard and screen reader.
+ *
+ * - The menu and search buttons (partials/header.html) open Material's drawer and search,
+ *   which Material opens with <label>s that a keyboard cannot reach.
+ * - Below the desktop breakpoint (and at 400 % zoom) the drawer and the search are off-screen
+ *   while closed: they are `inert` then, so Tab never lands on a link nobody can see. Open,
+ *   they are the only part of the page that takes focus (everything else is inert), focus
+ *   moves into them, and Escape closes them and returns focus to the button that opened them.
+ * - After an instant navigation (Material swaps the page without a reload) focus moves to the
+ *   new page's <h1> and a live region says the page's title: without this, focus stayed on
+ *   <body> and a screen reader said nothing.
+ *
+ * Material opens and closes the drawer and search by setting the `checked` property of its
+ * toggles (#__drawer, #__search), which fires no event, so `sync` runs after every event that
+ * can change them (clicks, keys, the toggles' own change events, a new page, a resize).
+ * Set up from Material's document$, safe to run twice; elements are found by data-* and ids.
+ */
+(() => {
+  "use strict";
+
+  if (window.rtNavigation) return;
+
+  // Material's breakpoints: the drawer is off-canvas below 76.25em, search below 60em.
+  const DRAWER_MEDIA = matchMedia("(max-width: 76.234375em)");
+  const SEARCH_MEDIA = matchMedia("(max-width: 59.984375em)");
+
+  const parts = {
+    drawer: {
+      toggle: () => document.getElementById("__drawer"),
+      panel: () => document.querySelector(".md-sidebar--primary"),
+      button: () => document.querySelector("[data-rt-drawer-open]"),
+      media: DRAWER_MEDIA,
+      // Clicks on the overlay (a <label> for the toggle) close the drawer: it stays clickable.
+      keep: ".md-overlay",
+    },
+    search: {
+      toggle: () => document.getElementById("__search"),
+      panel: () => document.querySelector(".md-search"),
+      button: () => document.querySelector("[data-rt-search-open]"),
+      media: SEARCH_MEDIA,
+      keep: ".md-search",
+    },
+  };
+
+  /* --- a part that is open is the only thing that takes focus ---------------------------- */
+
+  let modal = null; // { part, inerted: [elements made inert] }
+
+  function trap(part) {
+    const panel = part.panel();
+    const inerted = [];
+    for (let node = panel; node && node !== document.body; node = node.parentElement) {
+      for (const sibling of node.parentElement.children) {
+        if (sibling === node || sibling.inert || sibling.matches("script, style, link, input.md-toggle")) continue;
+        if (part.keep && sibling.matches(part.keep)) continue;
+        sibling.inert = true;
+        inerted.push(sibling);
+      }
+    }
+    modal = { part, inerted };
+  }
+
+  function release() {
+    if (!modal) return;
+    for (const element of modal.inerted) element.inert = false;
+    modal = null;
+  }
+
+  function isOpen(part) {
+    const toggle = part.toggle();
+    return Boolean(toggle && toggle.checked);
+  }
+
+  function sync() {
+    for (const name of Object.keys(parts)) {
+      const part = parts[name];
+      const panel = part.panel();
+      if (!panel) continue;
+      const open = isOpen(part);
+      const offscreen = part.media.matches;
+      const button = part.button();
+      if (button) button.setAttribute("aria-expanded", String(open && offscreen));
+      if (open && offscreen) {
+        panel.inert = false;
+        if (!modal || modal.part !== part) {
+          release();
+          trap(part);
+        }
+      } else {
+        if (modal && modal.part === part) release();
+        panel.inert = offscreen; // closed and off-screen: nothing in it takes focus
+      }
+    }
+  }
+
+  function firstFocusable(root) {
+    return root.querySelector(
+      "a[href]:not([tabindex='-1']), button:not([disabled]):not([tabindex='-1']), input:not([type=hidden]):not(.md-toggle):not([tabindex='-1']), [tabindex='0']",
+    );
+  }
+
+  function open(part) {
+    const toggle = part.toggle();
+    if (!toggle) return;
+    toggle.checked = true;
+    toggle.dispatchEvent(new Event("change", { bubbles: true }));
+    sync();
+    const panel = part.panel();
+    const target = part === parts.search
+      ? panel.querySelector("[data-md-component=search-query]")
+      : panel.querySelector(".md-nav__link--active[href]") || firstFocusable(panel);
+    focusSoon(target);
+  }
+
+  /** Focus `target` once it can take focus: an opening panel may still be `visibility:
+      hidden` for a frame, and focus() on a hidden element does nothing. */
+  function focusSoon(target, tries = 10) {
+    if (!target) return;
+    target.focus();
+    if (document.activeElement !== target && tries > 0) {
+      requestAnimationFrame(() => focusSoon(target, tries - 1));
+    }
+  }
+
+  function close(part, returnFocus) {
+    const toggle = part.toggle();
+    if (!toggle || !toggle.checked) return;
+    toggle.checked = false;
+    toggle.dispatchEvent(new Event("change", { bubbles: true }));
+    if (part === parts.search) {
+      const query = part.panel().querySelector("[data-md-component=search-query]");
+      if (query) query.blur();
+    }
+    sync();
+    const button = part.button();
+    if (returnFocus && button && part.media.matches) button.focus();
+  }
+
+  /* --- events ---------------------------------------------------------------------------- */
+
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target && target.closest("[data-rt-drawer-open]")) open(parts.drawer);
+    else if (target && target.closest("[data-rt-search-open]")) open(parts.search);
+    setTimeout(sync, 0); // the overlay, a link in the drawer or Material may have changed a toggle
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const part of [parts.search, parts.drawer]) {
+      if (isOpen(part) && part.media.matches) {
+        // Material's own Escape handler closes search too; either way focus goes back.
+        setTimeout(() => close(part, true), 0);
+        return;
+      }
+    }
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target instanceof Element && event.target.matches("input.md-toggle")) sync();
+  });
+
+  DRAWER_MEDIA.addEventListener("change", sync);
+  SEARCH_MEDIA.addEventListener("change", sync);
+
+  /* --- a new page: focus its heading and say its title --------------------------------- */
+
+  function announcer() {
+    let region = document.querySelector("[data-rt-announce]");
+    if (!region) {
+      region = document.createElement("p");
+      region.className = "rt-sr-only";
+      region.setAttribute("data-rt-announce", "");
+      region.setAttribute("aria-live", "polite");
+      region.setAttribute("aria-atomic", "true");
+      document.body.appendChild(region); // outside the swapped content: it survives navigation
+    }
+    return region;
+  }
+
+  let pages = 0;
+
+  function onPage() {
+    pages += 1;
+    release();
+    sync();
+    announcer();
+    if (pages === 1) return; // a full page load: the browser starts at the top and says the title
+    const heading = document.querySelector(".md-content h1");
+    const say = () => { announcer().textContent = document.title; };
+    setTimeout(say, 100); // after the swap, so screen readers hear a change
+    if (location.hash) return; // Material scrolls to the target; leave it there
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    }
+  }
+
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(onPage);
+  } else {
+    onPage();
+  }
+
+  window.rtNavigation = { sync };
+})();
