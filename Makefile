@@ -26,7 +26,14 @@ serve: build
 dev: $(BIN)/.installed
 	$(BIN)/mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)
 
-test: $(BIN)/.installed
+# The W3C Nu HTML Checker for tests/test_validator.py (runs on Java), at the version the lockfile
+# pins. --ignore-scripts: its install script would fetch a Java runtime; the system's is used.
+VNU := tests/vnu/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU): tests/vnu/package.json tests/vnu/package-lock.json
+	cd tests/vnu && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+test: $(BIN)/.installed $(VNU)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

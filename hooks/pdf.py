@@ -3,7 +3,7 @@
 A thin adapter; the work is done by macros/pdf.py (no MkDocs there).
 
 - Every page carries the words of its running header (title, site name, address) for
-  print.css's `@page` margin boxes.
+  print.css's `@page` margin boxes, in a <style> in its <head> (`print_header`, main.html).
 - `mkdocs build` writes `worksheets/<id>/<id>-a4.pdf` and `-letter.pdf` for every worksheet,
   and `worksheets/rebuilding-trust-workbook-a4.pdf` / `-letter.pdf`. Each PDF is cached under
   `.cache/pdf/` (or `$RT_PDF_CACHE`) by a hash of its data, the templates and the stylesheets,
@@ -44,9 +44,13 @@ def site_of(config) -> Site:  # type: ignore[no-untyped-def]
     )
 
 
-def on_page_content(html: str, page, config, files) -> str:  # type: ignore[no-untyped-def]
+def on_page_context(context, page, config, nav):  # type: ignore[no-untyped-def]
+    """The running header's <style>, for overrides/main.html to put in the page's <head>: a
+    <style> in the body may not set `:root` (HTML; the Nu validator rejects it). Material's
+    instant navigation swaps the head's elements that differ, so it follows the page."""
     title = "" if page.is_homepage else page.title or ""  # on the landing page the site's name says it
-    return str(running_header_style(title, site_of(config), page.url)) + html
+    context["print_header"] = running_header_style(title, site_of(config), page.url)
+    return context
 
 
 def on_post_build(config) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
-"""MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts; after the
-build, link-preview images, robots.txt, the content security policy (`_headers`) and
-precompressed copies. Logic lives in the publish/ package."""
+"""MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts; valid markup
+for Material's toggles on every page; after the build, link-preview images, robots.txt, the
+content security policy (`_headers`) and precompressed copies. Logic lives in the publish/
+package."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publish import assets, compress, csp, social  # noqa: E402
+from publish import assets, compress, csp, markup, social  # noqa: E402
 
 _assets: assets.Assets | None = None
 
@@ -38,6 +39,16 @@ def on_env(env, config, files):  # type: ignore[no-untyped-def]
     env.globals["asset"] = _assets.asset
     env.globals["scripts"] = _assets.scripts
     return env
+
+
+def on_post_page(output: str, page, config) -> str:  # type: ignore[no-untyped-def]
+    """Valid HTML for Material's drawer and search toggles (publish/markup.py says why)."""
+    return markup.without_toggle_autocomplete(output, page.file.src_uri)
+
+
+def on_post_template(output: str, template_name: str, config) -> str:  # type: ignore[no-untyped-def]
+    """The same for the pages Material renders without a Markdown source (404.html)."""
+    return markup.without_toggle_autocomplete(output, template_name) if template_name.endswith(".html") else output
 
 
 def on_post_build(config) -> None:  # type: ignore[no-untyped-def]

@@ -82,8 +82,8 @@ def css_string(text: str) -> str:
 
 
 def running_header_style(title: str, site: Site, path: str = "") -> Markup:
-    """A <style> giving print.css's running header its words for one web page: the page's
-    title, the site's name and the page's address. A browser's margin boxes cannot read the
+    """A <style> for one web page's <head> giving print.css's running header its words: the
+    page's title, the site's name and the page's address. A browser's margin boxes cannot read the
     document (Chromium has no `string-set`), but they inherit custom properties from the root
     element. The PDFs take the same words from the document itself (`string-set`, pdf.css)."""
     address = site.address + path.lstrip("/")
