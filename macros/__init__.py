@@ -27,7 +27,14 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     def root() -> str:
         return page_root(env.page.url)
 
-    env.macro(renderer.reflection, "reflection")
+    asked_on: set[str] = set()  # pages whose first prompt already carries the role question
+
+    def reflection(prompt_id: str):  # type: ignore[no-untyped-def]
+        first = env.page.url not in asked_on
+        asked_on.add(env.page.url)
+        return renderer.reflection(prompt_id, ask_role=first)
+
+    env.macro(reflection, "reflection")
     env.macro(lambda worksheet_id: renderer.worksheet(worksheet_id, root()), "worksheet")
     env.macro(lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()), "chapter_worksheets")
     env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")

@@ -15,6 +15,14 @@ from markupsafe import Markup
 from .data import Course
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
 
+# Who a reader can say they are (journal.js ROLE_NAMES, overrides/partials/rt-role.html).
+READER_ROLES = [
+    ("hurt", "the partner who was hurt"),
+    ("broke-trust", "the partner who broke trust"),
+    ("both", "both of us, together"),
+    ("reading", "just reading"),
+]
+
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_SIZES = (("a4", "A4"), ("letter", "US Letter"))
 WORDS_PER_MINUTE = 220
@@ -47,9 +55,14 @@ class Renderer:
     def _render(self, template: str, **context: object) -> Markup:
         return Markup(self.env.get_template(template).render(**context).strip())
 
-    def reflection(self, prompt_id: str) -> Markup:
+    def reflection(self, prompt_id: str, ask_role: bool = False) -> Markup:
+        """A reflection prompt; with `ask_role` (the page's first prompt), the "Who is reading?"
+        question just before it."""
         prompt = self._lookup(self.course.prompts, prompt_id, "prompt", "data/prompts.yml")
-        return self._render("reflection.html", prompt=prompt, role_label=ROLE_LABELS[prompt.role])
+        html = self._render("reflection.html", prompt=prompt, role_label=ROLE_LABELS[prompt.role])
+        if ask_role:
+            html = self._render("role_ask.html", choices=READER_ROLES) + html
+        return html
 
     def worksheet(self, worksheet_id: str, root: str = "") -> Markup:
         worksheet: Worksheet = self._lookup(

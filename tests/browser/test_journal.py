@@ -305,7 +305,7 @@ def test_delete_everything_asks_then_leaves_no_key_of_the_site(page, served: str
                                    "answers": {f"prompt:{prompt}": {"v": "Theirs", "t": 1}}, "completed": {}}))
     open_page(page, served, f"{chapter}/")
     page.locator("[data-rt-role-details] summary").click()
-    page.locator('[data-rt-role-choice][value="both"]').check()
+    page.locator('[data-rt-role-details] [data-rt-role-choice][value="both"]').check()
     write_prompt(page, prompt, "Mine")
     page.locator("[data-rt-complete]").click()
     follow(page, journal_link(page), "journal/")
@@ -346,14 +346,16 @@ def test_role_is_asked_once_folds_the_other_partners_prompts_and_survives_naviga
 
     open_page(page, served, f"{first}/")
     panel = page.locator("[data-rt-role-details]")
-    assert panel.get_attribute("open") is None, "asked before any prompt was in sight"
-    page.locator("[data-rt-prompt]").first.scroll_into_view_if_needed()
-    page.locator("[data-rt-role-details][open]").wait_for()
-    assert page.locator("[data-rt-role-intro]").is_visible()
-    box = page.locator("[data-rt-role-details] .rt-role__body")
-    assert box.evaluate("e => getComputedStyle(e).position") == "fixed"  # a sheet: the page does not move
+    assert panel.get_attribute("open") is None
+    # Asked in the flow of the page, just before the first prompt: never a sheet or a dialog.
+    ask = page.locator("[data-rt-role-ask]")
+    assert ask.count() == 1 and ask.is_visible()
+    assert ask.evaluate("e => e.nextElementSibling.matches('[data-rt-prompt]')")
+    assert ask.evaluate("e => getComputedStyle(e).position") == "static"
     assert page.locator("dialog[open], [aria-modal=true]").count() == 0
-    page.get_by_label("the partner who was hurt").check()
+    ask.get_by_label("the partner who was hurt").check()
+    assert "change this at the top of any chapter" in ask.locator("[data-rt-role-ask-status]").text_content()
+    assert ask.is_visible(), "the answered question left the page under the reader's focus"
 
     folded = page.locator(f'.rt-reflection[data-rt-prompt="{theirs}"]')
     toggle = folded.locator("button[data-rt-fold]")
@@ -372,16 +374,20 @@ def test_role_is_asked_once_folds_the_other_partners_prompts_and_survives_naviga
     assert any(question in " ".join(html.unescape(d["text"]).split()) for d in index["docs"]), "left search"
 
     follow(page, nav_link(page, served, f"{second}/"), f"{second}/")
-    assert page.locator("[data-rt-role-details]").get_attribute("open") is None, "asked twice"
+    assert page.locator("[data-rt-role-ask]").is_hidden(), "asked twice"
     assert page.locator("[data-rt-role-current]").text_content() == "the partner who was hurt"
     later = next(p for p, r in prompts_on(site, second) if r == "broke-trust")
     assert prompt_box(page, later).is_hidden()
 
     page.locator("[data-rt-role-details] summary").click()
-    page.get_by_label("the partner who broke trust").check()
+    page.locator("[data-rt-role-details]").get_by_label("the partner who broke trust").check()
     assert prompt_box(page, later).is_visible()
+    page.keyboard.press("Escape")  # closes the panel, focus back on its summary
+    assert page.locator("[data-rt-role-details]").get_attribute("open") is None
+    assert page.evaluate("document.activeElement.matches('[data-rt-role-details] summary')")
     page.reload()
     wait_ready(page, f"{second}/")
+    assert page.locator("[data-rt-role-ask]").is_hidden(), "the question came back after a reload"
     assert page.locator("[data-rt-role-current]").text_content() == "the partner who broke trust"
     hurt_here = [p for p, r in prompts_on(site, second) if r == "hurt"]
     if hurt_here:
@@ -392,14 +398,19 @@ def test_not_now_dismisses_the_role_panel_for_good(page, served: str, site: Path
     chapter, _ = chapter_with_prompt(site)
     other, _ = chapter_with_prompt(site, skip=(chapter,))
     open_page(page, served, f"{chapter}/")
-    page.locator("[data-rt-prompt]").first.scroll_into_view_if_needed()
-    page.locator("[data-rt-role-details][open]").wait_for()
-    page.locator("[data-rt-role-close]").click()
-    assert page.locator("[data-rt-role-details]").get_attribute("open") is None
+    ask = page.locator("[data-rt-role-ask]")
+    ask.locator("[data-rt-role-ask-close]").click()
+    status = ask.locator("[data-rt-role-ask-status]")
+    assert "top of any chapter" in status.text_content()
+    assert page.evaluate("document.activeElement.matches('[data-rt-role-ask-status]')"), "focus was lost"
+    assert ask.locator("[data-rt-role-choice]").first.is_hidden()
     assert page.locator("[data-rt-fold]").count() == 0
     follow(page, nav_link(page, served, f"{other}/"), f"{other}/")
-    assert page.locator("[data-rt-role-details]").get_attribute("open") is None
+    assert page.locator("[data-rt-role-ask]").is_hidden()
     assert page.locator("[data-rt-role-ui]").is_visible()  # still there to change later
+    page.reload()
+    wait_ready(page, f"{other}/")
+    assert page.locator("[data-rt-role-ask]").is_hidden()
 
 
 # --- progress -------------------------------------------------------------------------------
@@ -555,7 +566,7 @@ def test_setting_up_twice_adds_nothing_twice(page, served: str, site: Path, tmp_
     page.locator("[data-rt-partner-remove]").wait_for()
     follow(page, nav_link(page, served, f"{chapter}/"), f"{chapter}/")
     page.locator("[data-rt-role-details] summary").click()
-    page.get_by_label("the partner who was hurt").check()
+    page.locator("[data-rt-role-details]").get_by_label("the partner who was hurt").check()
     page.locator("[data-rt-complete]").click()
     count = "sel => document.querySelectorAll(sel).length"
     before = {sel: page.evaluate(count, sel) for sel in ("[data-rt-fold]", "[data-rt-partner]", "[data-rt-nav-done]")}

@@ -323,7 +323,7 @@
     var field = event.target;
     if (!(field instanceof Element)) return;
     if (field.matches("[data-rt-role-choice]")) {
-      if (event.type === "change" && field.checked) chooseRole(field.value);
+      if (event.type === "change" && field.checked) chooseRole(field.value, field.closest("[data-rt-role-ask]"));
       return;
     }
     if (field.matches("[data-rt-import-file]")) {
@@ -345,18 +345,39 @@
     return Object.prototype.hasOwnProperty.call(ROLE_NAMES, role) ? role : null;
   }
 
-  function chooseRole(role) {
+  /* `ask` is the "Who is reading?" question the choice was made in, if it was: it stays on
+     this page (keeping the reader's place and focus) with its answer, and is gone from the
+     next page on (html.rt-role-known). */
+  function chooseRole(role, ask) {
     if (!ROLE_NAMES[role]) return;
     var saved = store.set("role", role);
     store.set("role-asked", true);
+    if (ask) keepAsk(ask);
     applyRole(document);
-    var status = document.querySelector("[data-rt-role-status]");
-    if (status) {
-      var other = role === "hurt" ? "broke-trust" : role === "broke-trust" ? "hurt" : null;
-      status.textContent = (saved ? "Saved. " : "Chosen for now (this browser isn't saving it). ") + (other
-        ? "Prompts " + PROMPT_FOR[other].toLowerCase() + " are folded away; open any of them with its button."
-        : "Every prompt is open.");
-    }
+    var other = role === "hurt" ? "broke-trust" : role === "broke-trust" ? "hurt" : null;
+    var text = (saved ? "Saved. " : "Chosen for now (this browser isn't saving it). ") + (other
+      ? "Prompts " + PROMPT_FOR[other].toLowerCase() + " are folded away; open any of them with its button."
+      : "Every prompt is open.");
+    var status = ask ? ask.querySelector("[data-rt-role-ask-status]") : document.querySelector("[data-rt-role-status]");
+    if (status) status.textContent = text + (ask ? " You can change this at the top of any chapter." : "");
+  }
+
+  /** The question stays where it is on this page once answered; pages after it leave it out. */
+  function keepAsk(ask) {
+    ask.setAttribute("data-rt-role-ask-keep", "");
+    document.documentElement.classList.add("rt-role-known");
+  }
+
+  function dismissAsk(ask) {
+    store.set("role-asked", true);
+    keepAsk(ask);
+    ["[data-rt-role-ask-intro]", "[data-rt-role-ask-choices]", "[data-rt-role-ask-actions]"].forEach(function (part) {
+      var el = ask.querySelector(part);
+      if (el) el.hidden = true;
+    });
+    var status = ask.querySelector("[data-rt-role-ask-status]");
+    status.textContent = "Not now, then. Whenever you like, choose who is reading at the top of any chapter.";
+    status.focus();
   }
 
   function folds(promptRole, role) {
@@ -372,41 +393,17 @@
     button.textContent = label + (folded ? " — show" : " — hide");
   }
 
-  // Asked once, gently: when the first prompt scrolls into view (the moment the question
-  // matters), as a sheet at the bottom of the screen, never a dialog, never moving the page.
-  var askObserver = null;
-  function askWhenPromptsAppear(prompt, details, intro) {
-    if (askObserver) askObserver.disconnect();
-    if (!("IntersectionObserver" in window)) return;
-    askObserver = new IntersectionObserver(function (entries) {
-      if (!entries.some(function (entry) { return entry.isIntersecting; })) return;
-      askObserver.disconnect();
-      askObserver = null;
-      if (currentRole() || store.get("role-asked") || !details.isConnected) return;
-      intro.hidden = false;
-      details.open = true;
-      store.set("role-asked", true);
-    });
-    askObserver.observe(prompt);
-  }
-
   function applyRole(root) {
     var role = currentRole();
     var ui = root.querySelector("[data-rt-role-ui]");
     if (ui && root.querySelector("[data-rt-prompt], [data-rt-journal]")) {
       ui.hidden = false;
       ui.querySelector("[data-rt-role-current]").textContent = role ? ROLE_NAMES[role] : "not chosen yet";
-      all(ui, "[data-rt-role-choice]").forEach(function (radio) { radio.checked = radio.value === role; });
       ui.querySelector("[data-rt-role-close]").textContent = role ? "Done" : "Not now";
-      var details = ui.querySelector("[data-rt-role-details]");
-      var intro = ui.querySelector("[data-rt-role-intro]");
-      var firstPrompt = root.querySelector("[data-rt-prompt]");
-      if (!role && !store.get("role-asked") && firstPrompt) {
-        askWhenPromptsAppear(firstPrompt, details, intro);
-      } else if (!details.open) {
-        intro.hidden = true;
-      }
     }
+    all(root, "[data-rt-role-choice]").forEach(function (radio) { radio.checked = radio.value === role; });
+    // A page shown after the reader answered (or said "Not now") leaves the question out.
+    document.documentElement.classList.toggle("rt-role-known", Boolean(role || store.get("role-asked")));
     all(root, ".rt-reflection[data-rt-role]").forEach(function (box) {
       var promptRole = box.getAttribute("data-rt-role");
       var button = box.querySelector("[data-rt-fold]");
@@ -996,6 +993,8 @@
     if (button.matches("[data-rt-fold]")) {
       var box = button.closest(".rt-reflection");
       setFold(box, !box.classList.contains("rt-reflection--folded"));
+    } else if (button.matches("[data-rt-role-ask-close]")) {
+      dismissAsk(button.closest("[data-rt-role-ask]"));
     } else if (button.matches("[data-rt-role-close]")) {
       store.set("role-asked", true);
       var details = button.closest("[data-rt-role-details]");
@@ -1050,6 +1049,23 @@
     }
   }
 
+  /* --- Escape closes what we opened: the role panel, the delete confirmation ------------- */
+
+  function onKey(event) {
+    if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+    var details = event.target.closest("[data-rt-role-details][open]");
+    if (details) {
+      details.open = false;
+      details.querySelector("summary").focus();
+      return;
+    }
+    var confirm = event.target.closest("[data-rt-delete-confirm]");
+    if (confirm && !confirm.hidden) {
+      var no = confirm.querySelector("[data-rt-delete-no]");
+      if (no) no.click();
+    }
+  }
+
   /* --- set up --------------------------------------------------------------------------- */
 
   function setup() {
@@ -1072,6 +1088,7 @@
   document.addEventListener("input", onEdit);
   document.addEventListener("change", onEdit);
   document.addEventListener("click", onClick);
+  document.addEventListener("keydown", onKey);
   document.addEventListener("visibilitychange", visibility);
   window.addEventListener("pagehide", flush);
   if (window.location$ && typeof window.location$.subscribe === "function") {
