@@ -62,6 +62,36 @@ def test_worksheet_groups_are_fieldsets_with_legends(course: Course) -> None:
     assert legends == ["The week", "How safe?", "Done"]
 
 
+def test_worksheet_sections_are_headings_below_the_title(data: Path) -> None:  # noqa: F811
+    """Screen readers move through a worksheet by its headings: the title is the h1, each
+    section's legend holds an h2 (no level skipped), with an id no field's id can take."""
+    second = {"title": "Section 2", "fields": [
+        {"type": "text", "id": "section-2", "label": "A field named like a section", "lines": 1},
+        {"type": "text", "id": "tracker-caption", "label": "One named like a caption", "lines": 1},
+    ]}
+    write(data / "worksheets" / "tracker.yml", {**WORKSHEET, "sections": [*WORKSHEET["sections"], second]})
+    doc = soup(Renderer(load_course(data)).worksheet("tracker"))
+    assert [h.name for h in doc.select("h1, h2, h3, h4, h5, h6")] == ["h1", "h2", "h2"]
+    sections = doc.select("fieldset.rt-worksheet__section")
+    headings = [fs.select_one(":scope > legend.rt-worksheet__legend > h2.rt-worksheet__heading") for fs in sections]
+    assert [h.get_text() for h in headings] == ["The week", "Section 2"]
+    assert [h["id"] for h in headings] == ["rt-tracker__section-1", "rt-tracker__section-2"]
+    ids = [element["id"] for element in doc.select("[id]")]
+    assert len(ids) == len(set(ids))
+
+
+def test_a_table_scrolls_in_a_focusable_region_named_by_its_caption(course: Course) -> None:
+    """On a narrow screen the table scrolls in its own region rather than widen the page; the
+    keyboard reaches the region, and a screen reader names it by the table's caption."""
+    doc = soup(Renderer(course).worksheet("tracker"))
+    region = doc.select_one("div.rt-field--table > div.rt-table-scroll")
+    assert region["role"] == "region" and region["tabindex"] == "0"
+    assert [child.name for child in region.find_all(recursive=False)] == ["table"]
+    caption = region.select_one("table.rt-table > caption")
+    assert region["aria-labelledby"] == caption["id"] == "rt-tracker--tracker__caption"
+    assert caption.get_text() == "Promises"
+
+
 def test_scale_is_a_radio_group_from_1_to_10(course: Course) -> None:
     doc = soup(Renderer(course).worksheet("tracker"))
     radios = doc.select("fieldset.rt-field--scale input[type=radio]")

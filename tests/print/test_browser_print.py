@@ -86,6 +86,38 @@ def test_every_worksheet_prints_on_one_or_two_pages_with_every_label_and_no_chro
             assert f"of {len(reader.pages)}" in sheet
 
 
+PRINTED_SECTION = """() => {
+  const look = (el) => { const s = getComputedStyle(el); return [s.fontSize, s.fontWeight, s.marginTop, s.marginBottom]; };
+  const heading = document.querySelector(".rt-worksheet__heading"), legend = heading.parentElement;
+  const region = document.querySelector(".rt-table-scroll");
+  return { heading: look(heading), legend: look(legend), overflow: getComputedStyle(region).overflowX };
+}"""
+
+
+def table_text(worksheet) -> int:  # type: ignore[no-untyped-def]
+    return sum(len("".join([*(getattr(f, "columns", None) or []), *(getattr(f, "row_labels", None) or [])]))
+               for f in worksheet.fields)
+
+
+def test_a_section_heading_prints_as_its_legend_and_a_table_is_never_clipped(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    """On screen a section's title is an h2 in its legend and a table scrolls in its own
+    region; on paper the title looks as the legend does, not as a page's h2, and the region
+    clips nothing, even when the screen was a phone's (every word of the widest table is on
+    paper)."""
+    worksheet = max(WORKSHEETS, key=table_text)
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    open_page(page, f"{served}worksheets/{worksheet.id}/")
+    page.emulate_media(media="print")
+    printed = page.evaluate(PRINTED_SECTION)
+    text = pdf_text(print_pdf(page))
+    context.close()
+    assert printed["heading"][:2] == printed["legend"][:2] == ["16px", "700"]  # 12pt, bold
+    assert printed["heading"][2:] == ["0px", "0px"]
+    assert printed["overflow"] == "visible"
+    assert not missing_words(worksheet, text), missing_words(worksheet, text)
+
+
 def test_a_typed_answer_longer_than_its_box_prints_in_full(print_page, served: str) -> None:  # type: ignore[no-untyped-def]
     worksheet = next(w for w in WORKSHEETS if any(f.type == "text" for f in w.fields))
     field = next(f for f in worksheet.fields if f.type == "text")

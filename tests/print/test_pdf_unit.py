@@ -90,6 +90,14 @@ def test_a_worksheet_pdf_is_a4_or_letter_with_its_words_fonts_and_title() -> Non
         assert normal(worksheet.fields[0].label) in text
 
 
+def test_a_worksheet_pdfs_outline_is_its_title_with_its_sections_below() -> None:
+    """Sections are h2 headings (inside their legends), so a PDF reader's outline lists them."""
+    worksheet = WORKSHEETS[-1]
+    outline = pdf_reader(PdfMaker(COURSE, SITE).worksheet(worksheet.id, "a4").data).outline
+    assert [item.title for item in outline if not isinstance(item, list)] == [worksheet.title]
+    assert [item.title for item in outline[1]] == [section.title for section in worksheet.sections]
+
+
 def test_a_worksheet_longer_than_two_pages_is_reported(tmp_path: Path) -> None:
     """The build step reports it (hooks/pdf.py logs it as a warning, which fails --strict)."""
     long = long_course().worksheets["much-too-long"]
