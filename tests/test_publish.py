@@ -121,10 +121,10 @@ def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_
         preloads = doc.select('link[rel="preload"][as="script"]')
         assert all(p.has_attr("data-rt-script") and p.get("fetchpriority") == "low" for p in preloads), path
         scripts = [p["href"] for p in preloads]
-        assert len(scripts) == 4 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
+        assert len(scripts) == 5 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
         # Material's bundle first, then ours in extra_javascript's order: ours use its document$.
         assert "/javascripts/bundle." in scripts[0], path
-        assert [re.sub(r"\.[0-9a-f]{8}\.js$", "", src).rsplit("/", 1)[-1] for src in scripts[1:]] == ["journal", "print", "waitlist"]
+        assert [re.sub(r"\.[0-9a-f]{8}\.js$", "", src).rsplit("/", 1)[-1] for src in scripts[1:]] == ["navigation", "journal", "print", "waitlist"]
         for ref in [*screen, *printed, *scripts]:
             assert (site / path / ref).resolve().is_file(), (path, ref)
 

@@ -1,4 +1,8 @@
-"""axe-core on every page of the sitemap, in the light and the dark scheme: zero violations."""
+"""axe-core (WCAG 2.0, 2.1 and 2.2 A and AA, and best practice) on every page of the sitemap,
+in the light and the dark scheme, on a phone and on a desktop screen: zero violations. And
+again in the states a reader gets pages into: the role question answered with prompts
+folded, the role panel open, the journal holding answers, the waitlist form showing errors,
+the navigation drawer open on a phone."""
 
 from __future__ import annotations
 
@@ -10,23 +14,99 @@ from axe_playwright_python.sync_playwright import Axe
 from tests.conftest import sitemap_paths
 
 AXE = Axe()
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
+WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 
 
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+def violations(page) -> list:  # type: ignore[no-untyped-def]
+    """Each violation as (rule, the first three elements it names)."""
+    results = AXE.run(page, options=OPTIONS)
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_page_has_no_axe_violations(browser, served: str, site: Path, scheme: str) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(color_scheme=scheme)
+def test_every_page_has_no_axe_violations(browser, served: str, site: Path, scheme: str, width: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(color_scheme=scheme, viewport=WIDTHS[width])
     page = context.new_page()
     failures = {}
     paths = sitemap_paths(site)
     assert len(paths) > 20
     for path in paths:
         page.goto(served + path)
+        settle(page)
         expected = "slate" if scheme == "dark" else "default"
         assert page.get_attribute("body", "data-md-color-scheme") == expected
-        results = AXE.run(page)
-        if results.violations_count:
-            failures[path] = [
-                (v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
-            ]
+        found = violations(page)
+        if found:
+            failures[path] = found
+    context.close()
+    assert not failures, failures
+
+
+def chapter_with_both_roles(site: Path) -> str:
+    for path in sitemap_paths(site):
+        html = (site / path / "index.html").read_text(encoding="utf-8")
+        if 'data-rt-role="hurt"' in html and 'data-rt-role="broke-trust"' in html:
+            return path
+    raise AssertionError("no chapter has prompts for both partners")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_in_the_states_readers_bring_them_to_have_no_axe_violations(  # type: ignore[no-untyped-def]
+        browser, served: str, site: Path, scheme: str, width: str) -> None:
+    # Reduced motion: axe reads colours as they are at that instant, and a change of state starts
+    # Material's header-title cross-fade, whose half-faded text is no colour anyone reads.
+    context = browser.new_context(color_scheme=scheme, viewport=WIDTHS[width], reduced_motion="reduce")
+    page = context.new_page()
+    chapter = chapter_with_both_roles(site)
+    failures = {}
+
+    def check(state: str) -> None:
+        found = violations(page)
+        if found:
+            failures[state] = found
+
+    page.goto(served + chapter)
+    settle(page)
+    assert page.locator("[data-rt-role-ask]").is_visible()
+    check("the role question, unanswered")
+    page.locator("[data-rt-role-ask]").get_by_label("the partner who was hurt").check()
+    assert page.locator(".rt-reflection--folded").count() > 0
+    check("the role question answered, prompts folded")
+    page.locator("[data-rt-role-details] summary").click()
+    check("the role panel open")
+    page.locator("textarea[data-rt-key^='prompt:']:visible").first.fill("An answer to keep.")
+    page.wait_for_timeout(500)  # saving is debounced
+
+    page.goto(served + "journal/")
+    settle(page)
+    assert page.locator("[data-rt-journal-entry]").count() >= 1
+    check("the journal holding answers")
+    page.locator("[data-rt-delete]").click()
+    check("the journal asking to delete everything")
+
+    page.goto(served)
+    settle(page)
+    page.fill("#rt-waitlist-email", "not-an-email")
+    page.click("#rt-waitlist-form button[type=submit]")
+    page.locator("#rt-waitlist-email[aria-invalid=true]").wait_for()
+    check("the waitlist form showing an error")
+
+    if width == "phone":
+        page.locator("[data-rt-drawer-open]").click()
+        page.wait_for_timeout(400)
+        check("the navigation drawer open")
+        page.keyboard.press("Escape")
+        page.locator("[data-rt-search-open]").click()
+        page.wait_for_timeout(400)
+        check("search open")
     context.close()
     assert not failures, failures

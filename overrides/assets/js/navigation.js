@@ -160,6 +160,26 @@
     if (event.target instanceof Element && event.target.matches("input.md-toggle")) sync();
   });
 
+  // Whatever takes focus is wholly on screen: the browser scrolls a focused element into view
+  // only when none of it shows, so a text box half below the bottom edge stayed there. And
+  // on a wide screen, where search is part of the header, leaving the search field by Tab
+  // closes search: its overlay would otherwise dim and cover the page focus moves through.
+  document.addEventListener("focusin", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    const search = parts.search;
+    if (isOpen(search) && !search.media.matches && !target.closest(".md-search")) close(search, false);
+    if (!target.closest(".md-header")) showWhole(target);
+  });
+
+  function showWhole(target) {
+    const r = target.getBoundingClientRect();
+    const header = document.querySelector(".md-header");
+    const top = header ? header.getBoundingClientRect().bottom : 0;
+    const fits = r.height <= innerHeight - top;
+    if (fits && (r.top < top || r.bottom > innerHeight)) target.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
   DRAWER_MEDIA.addEventListener("change", sync);
   SEARCH_MEDIA.addEventListener("change", sync);
 
@@ -183,13 +203,23 @@
   function onPage() {
     pages += 1;
     release();
+    if (pages > 1) {
+      // A link in the drawer or in search results was followed: close them before focusing
+      // the new page (Material closes them too, but not always before this runs).
+      for (const part of [parts.drawer, parts.search]) {
+        const toggle = part.toggle();
+        if (toggle && toggle.checked) toggle.checked = false;
+      }
+    }
     sync();
     announcer();
     if (pages === 1) return; // a full page load: the browser starts at the top and says the title
     const heading = document.querySelector(".md-content h1");
     const say = () => { announcer().textContent = document.title; };
     setTimeout(say, 100); // after the swap, so screen readers hear a change
-    if (location.hash) return; // Material scrolls to the target; leave it there
+    // A link to a place in the page: Material scrolls to it; leave focus there. (A hash with no
+    // target here is the old page's, left in the address by Material's anchor tracking.)
+    if (location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)))) return;
     if (heading) {
       heading.setAttribute("tabindex", "-1");
       heading.focus({ preventScroll: true });

@@ -1,0 +1,316 @@
+"""The reader's whole journey by keyboard alone (Tab, Shift+Tab, Enter, Space, Escape; no
+clicks), on a phone and on a desktop screen: landing → course → chapter → who is reading →
+a prompt → a worksheet → the journal → export → delete everything → the waitlist. At every
+focus stop the focused element is inside the viewport, not covered by anything
+(`elementFromPoint` at its centre is it or inside it), and visibly focused (its outline or
+box shadow differs from its unfocused state). Also: the role question never covers the field
+being typed in, every focusable element shows its focus, and forced colours keep buttons
+outlined."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import sitemap_paths
+
+SCREENS = {
+    "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+}
+
+# Before any key is pressed: every focusable element's outline and box shadow, unfocused.
+RECORD_UNFOCUSED = """() => {
+  window.__rtUnfocused = new WeakMap();
+  for (const el of document.querySelectorAll('a[href], button, input, textarea, select, summary, [tabindex]')) {
+    if (el === document.activeElement) continue; // focused already (a new page's heading): not its unfocused look
+    const s = getComputedStyle(el);
+    window.__rtUnfocused.set(el, [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join('|'));
+  }
+}"""
+
+# The focused element: where it is, what is on top of it, and whether its focus shows.
+FOCUS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return { body: true };
+  const r = el.getBoundingClientRect();
+  // A link that wraps onto two lines has nothing of its own at the centre of its box: take the
+  // centre of its first line.
+  const line = el.getClientRects()[0] || r;
+  const x = Math.min(Math.max(line.left + line.width / 2, 0), innerWidth - 1);
+  const y = Math.min(Math.max(line.top + line.height / 2, 0), innerHeight - 1);
+  const top = document.elementFromPoint(x, y);
+  const s = getComputedStyle(el);
+  const now = [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join('|');
+  const before = (window.__rtUnfocused && window.__rtUnfocused.get(el)) || 'none|0px|rgba(0, 0, 0, 0)|none';
+  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1 && !/rgba\\(.*, 0\\)$/.test(s.outlineColor);
+  return {
+    body: false,
+    name: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${String(el.className).split(' ').slice(0, 2).join('.')} "${(el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40)}"`,
+    inside: r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth + 1 &&
+      (r.height > innerHeight / 2 ? r.top < innerHeight && r.bottom > 0 : r.top >= 0 && r.bottom <= innerHeight + 1),
+    uncovered: !!top && (top === el || el.contains(top)),
+    cover: top ? `${top.tagName.toLowerCase()}.${String(top.className).split(' ')[0]}` : 'nothing',
+    shows: now !== before && (outline || s.boxShadow !== 'none'),
+    rect: [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)],
+  };
+}"""
+
+SETTLED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+
+
+class Journey:
+    """Keys only; every focus stop checked."""
+
+    def __init__(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.page = page
+        self.problems: list[str] = []
+        self.stops = 0
+
+    def loaded(self) -> None:
+        self.page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
+        self.page.evaluate(SETTLED)
+        self.page.evaluate(RECORD_UNFOCUSED)
+
+    def check(self) -> dict:
+        # Let smooth scrolling and transitions finish before looking.
+        previous = None
+        for _ in range(20):
+            self.page.evaluate(SETTLED)
+            info = self.page.evaluate(FOCUS)
+            if info.get("rect") == previous:
+                break
+            previous = info.get("rect")
+        if info["body"]:
+            return info
+        self.stops += 1
+        where = f"{self.page.url} {info['name']} at {info['rect']}"
+        if not info["inside"]:
+            self.problems.append(f"outside the viewport: {where}")
+        elif not info["uncovered"]:
+            self.problems.append(f"covered by {info['cover']}: {where}")
+        if not info["shows"]:
+            self.problems.append(f"no visible focus: {where}")
+        return info
+
+    def press(self, key: str) -> dict:
+        self.page.keyboard.press(key)
+        return self.check()
+
+    def tab_to(self, selector: str, back: bool = False, most: int = 250) -> None:
+        """Tab (or Shift+Tab) until the focused element matches `selector`."""
+        for _ in range(most):
+            self.press("Shift+Tab" if back else "Tab")
+            if self.page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+                return
+        raise AssertionError(f"{selector} never took focus on {self.page.url}")
+
+    def follow(self, selector: str, back: bool = False) -> None:
+        """Tab to a link and press Enter: an instant navigation, after which focus is on the new
+        page's heading."""
+        self.tab_to(selector, back)
+        self.page.evaluate("window.__rtSamePage = 1")
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_function("() => document.activeElement && document.activeElement.matches('.md-content h1')")
+        assert self.page.evaluate("window.__rtSamePage") == 1, "a full reload, not an instant navigation"
+        self.loaded()
+        self.check()
+
+
+def first_chapter(site: Path) -> str:
+    return next(p for p in sitemap_paths(site) if 'data-rt-prompt="' in (site / p / "index.html").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_the_whole_journey_by_keyboard(browser, served: str, site: Path, database: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(**SCREENS[screen])
+    page = context.new_page()
+    walk = Journey(page)
+    chapter = first_chapter(site)
+
+    page.goto(served)
+    walk.loaded()
+    # Skip link first, and it lands just before "Start the course".
+    walk.press("Tab")
+    assert page.evaluate("document.activeElement.matches('.md-skip')")
+    page.keyboard.press("Enter")
+    walk.tab_to(".rt-hero__start", most=3)
+    page.evaluate("window.__rtSamePage = 1")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/introduction/$"))
+    walk.loaded()
+    assert page.evaluate("document.activeElement.matches('.md-content h1')"), "focus did not move to the new page"
+
+    # The course: to the first chapter.
+    walk.follow(f'a[href$="/{chapter}"]:not(.md-nav__link--active)')
+    assert page.url.endswith(chapter)
+    assert page.evaluate("document.querySelector('[data-rt-announce]').textContent") == page.title()
+
+    # Who is reading: asked just before the first prompt; Space chooses.
+    walk.tab_to("[data-rt-role-ask] [data-rt-role-choice]")
+    walk.press("Space")
+    assert page.evaluate("document.activeElement.checked")
+    assert "Saved" in page.locator("[data-rt-role-ask-status]").text_content()
+
+    # A prompt, answered.
+    walk.tab_to("textarea[data-rt-key^='prompt:']")
+    key = page.evaluate("document.activeElement.getAttribute('data-rt-key')")
+    page.keyboard.type("Written by keyboard alone.")
+    walk.check()
+
+    # A worksheet from the chapter's cards.
+    walk.follow("a.rt-card__title")
+    assert "/worksheets/" in page.url
+    walk.tab_to("[data-rt-worksheet] textarea, [data-rt-worksheet] input")
+    page.keyboard.type("x" if page.evaluate("document.activeElement.type") == "text" else "A worksheet answer.")
+
+    # The journal: through the menu on a phone, the sidebar on a desktop.
+    if screen == "phone":
+        walk.tab_to("[data-rt-drawer-open]", back=True)
+        walk.press("Enter")
+        assert page.evaluate("document.getElementById('__drawer').checked")
+        assert page.evaluate("!!document.activeElement.closest('.md-sidebar--primary')")
+        walk.press("Escape")
+        assert page.evaluate("document.activeElement.matches('[data-rt-drawer-open]')"), "Escape did not return focus"
+        assert not page.evaluate("document.getElementById('__drawer').checked")
+        walk.press("Enter")
+        walk.follow('.md-sidebar--primary a[href$="/journal/"]')
+    else:
+        walk.follow('.md-sidebar--primary a[href$="/journal/"]', back=True)
+    assert page.url.endswith("/journal/")
+    page.locator(f'[data-rt-journal-entry="{key}"]').wait_for()
+
+    # Export.
+    walk.tab_to('[data-rt-export="markdown"]')
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename.endswith(".md")
+
+    # Delete everything: asked first; Escape says no; then yes.
+    walk.tab_to("[data-rt-delete]")
+    walk.press("Enter")
+    assert page.locator("[data-rt-delete-confirm]").is_visible()
+    walk.press("Escape")
+    assert page.locator("[data-rt-delete-confirm]").is_hidden()
+    assert page.evaluate("document.activeElement.matches('[data-rt-delete]')")
+    walk.press("Enter")
+    walk.tab_to("[data-rt-delete-yes]", back=True)
+    walk.press("Enter")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.includes('rt:v1:') && !k.endsWith('probe'))") == []
+
+    # The waitlist, from the landing page.
+    if screen == "phone":  # the header has no logo link on a phone: home is in the menu
+        walk.tab_to("[data-rt-drawer-open]", back=True)
+        walk.press("Enter")
+        walk.follow(f'.md-sidebar--primary a.md-nav__link[href="{served}"]')
+    else:
+        walk.follow("a.md-logo[data-md-component=logo]", back=True)
+    walk.tab_to(".rt-hero__join")
+    page.keyboard.press("Enter")
+    email = f"keys-{uuid.uuid4().hex[:8]}@example.com"
+    walk.tab_to("#rt-waitlist-email")
+    page.keyboard.type(email)
+    walk.tab_to("#rt-waitlist-consent")
+    walk.press("Space")
+    walk.tab_to("#rt-waitlist-form button[type=submit]")
+    walk.press("Enter")
+    page.locator("#rt-waitlist-message.rt-waitlist__message--success").wait_for()
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM waitlist_signups WHERE email = ?", (email,)).fetchone()[0] == 1
+
+    context.close()
+    assert walk.stops > 20
+    assert not walk.problems, "\n".join(walk.problems)
+
+
+PHONES = [{"width": 360, "height": 640}, {"width": 390, "height": 844}, {"width": 412, "height": 915},
+          {"width": 320, "height": 200, "scale": 4}]  # the last: a 1280 × 800 window at 400 % zoom
+
+
+@pytest.mark.parametrize("size", PHONES, ids=lambda s: f"{s['width']}x{s['height']}")
+@pytest.mark.parametrize("how", ["tap", "tab"])
+def test_the_role_question_never_covers_the_first_prompt(browser, served: str, site: Path, size: dict, how: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": size["width"], "height": size["height"]},
+                                  device_scale_factor=size.get("scale", 2), is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(served + first_chapter(site))
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
+    box = page.locator("textarea[data-rt-key^='prompt:']").first
+    if how == "tap":
+        box.tap()
+    else:
+        while not page.evaluate("document.activeElement.matches(\"textarea[data-rt-key^='prompt:']\")"):
+            page.keyboard.press("Tab")
+    page.wait_for_timeout(400)  # anything that opens on focus or on scroll has opened
+    assert page.locator("[data-rt-role-ask]").is_visible(), "the question was not asked"
+    uncovered = page.evaluate("""el => {
+      const r = el.getBoundingClientRect();
+      const points = [];
+      for (const fx of [0.05, 0.5, 0.95]) for (const fy of [0.05, 0.5, 0.95]) points.push([r.left + r.width * fx, r.top + r.height * fy]);
+      return points.map(([x, y]) => { const top = document.elementFromPoint(x, y); return !!top && (top === el || el.contains(top)); });
+    }""", box.element_handle())
+    visible = page.evaluate("el => { const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight + 1; }",
+                            box.element_handle())
+    by_role = page.evaluate("""el => {
+      const r = el.getBoundingClientRect(), hits = [];
+      for (let y = Math.max(r.top, 0); y < Math.min(r.bottom, innerHeight); y += 4) {
+        const top = document.elementFromPoint(r.left + r.width / 2, y);
+        if (top && top.closest('[data-rt-role-ask], [data-rt-role-ui]')) hits.push(Math.round(y));
+      }
+      return hits;
+    }""", box.element_handle())
+    context.close()
+    assert by_role == [], f"the role question covers the prompt at y = {by_role}"
+    if size.get("scale") == 4:
+        # At 400 % zoom the viewport is 200 CSS px high, the site's header 48 of them: the 120 px
+        # box cannot show whole below it. What must hold: nothing but that header is over it.
+        return
+    assert visible, "the prompt being typed in is not wholly on screen"
+    assert all(uncovered), uncovered
+
+
+FOCUS_PAGES = ["", "introduction/", "{chapter}", "worksheets/", "worksheets/{worksheet}/", "journal/", "safety/"]
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_focus_stop_is_visible_and_uncovered(browser, served: str, site: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
+    """Tab through the whole of each kind of page: no stop off-screen, covered or without a
+    visible focus indicator."""
+    context = browser.new_context(**SCREENS[screen])
+    page = context.new_page()
+    walk = Journey(page)
+    chapter = first_chapter(site)
+    worksheet = next(p for p in sitemap_paths(site) if p.startswith("worksheets/") and p != "worksheets/").split("/")[1]
+    for path in FOCUS_PAGES:
+        page.goto(served + path.format(chapter=chapter, worksheet=worksheet))
+        walk.loaded()
+        seen = 0
+        while True:
+            info = walk.press("Tab")
+            seen += 1
+            if info["body"] or page.evaluate("document.activeElement.matches('.md-footer a, .md-footer button')") or seen > 400:
+                break
+        assert seen < 400, f"Tab never reached the footer on {path}"
+    context.close()
+    assert not walk.problems, "\n".join(walk.problems)
+
+
+@pytest.mark.parametrize("path", ["", "{chapter}", "journal/", "worksheets/{worksheet}/"])
+def test_in_forced_colours_every_button_keeps_a_visible_boundary(browser, served: str, site: Path, path: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(forced_colors="active")
+    page = context.new_page()
+    worksheet = next(p for p in sitemap_paths(site) if p.startswith("worksheets/") and p != "worksheets/").split("/")[1]
+    page.goto(served + path.format(chapter=first_chapter(site), worksheet=worksheet))
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
+    assert page.evaluate("matchMedia('(forced-colors: active)').matches")
+    bare = page.evaluate("""() => [...document.querySelectorAll('.md-typeset .md-button, .md-typeset button')]
+      .filter(el => el.getClientRects().length)
+      .filter(el => { const s = getComputedStyle(el);
+        return !(parseFloat(s.borderTopWidth) >= 1 && s.borderTopStyle !== 'none' && s.borderTopColor !== s.backgroundColor); })
+      .map(el => el.outerHTML.slice(0, 100))""")
+    context.close()
+    assert bare == []
