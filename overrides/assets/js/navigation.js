@@ -203,13 +203,13 @@
   function onPage() {
     pages += 1;
     release();
-    if (pages > 1) {
-      // A link in the drawer or in search results was followed: close them before focusing
-      // the new page (Material closes them too, but not always before this runs).
-      for (const part of [parts.drawer, parts.search]) {
-        const toggle = part.toggle();
-        if (toggle && toggle.checked) toggle.checked = false;
-      }
+    // A new page starts with the drawer and search closed: after a link in them was followed
+    // (Material closes them too, but not always before this runs), and after a reload in a
+    // browser that restores the state of checkboxes (Firefox; the toggles no longer carry
+    // autocomplete="off", which the HTML validator rejects on them).
+    for (const part of [parts.drawer, parts.search]) {
+      const toggle = part.toggle();
+      if (toggle && toggle.checked) toggle.checked = false;
     }
     sync();
     announcer();
