@@ -207,9 +207,13 @@
     // (Material closes them too, but not always before this runs), and after a reload in a
     // browser that restores the state of checkboxes (Firefox; the toggles no longer carry
     // autocomplete="off", which the HTML validator rejects on them).
+    // On a first load, one the reader is already using (typing a search before the scripts
+    // ran) stays open.
     for (const part of [parts.drawer, parts.search]) {
       const toggle = part.toggle();
-      if (toggle && toggle.checked) toggle.checked = false;
+      const panel = part.panel();
+      const inUse = pages === 1 && panel && panel.contains(document.activeElement);
+      if (toggle && toggle.checked && !inUse) toggle.checked = false;
     }
     sync();
     announcer();
