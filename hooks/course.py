@@ -46,3 +46,18 @@ def on_files(files: Files, config) -> Files:  # type: ignore[no-untyped-def]
         content = f"---\n{yaml.safe_dump(meta, allow_unicode=True)}---\n\n{{{{ worksheet({worksheet.id!r}) }}}}\n"
         files.append(File.generated(config, f"worksheets/{worksheet.id}.md", content=content))
     return files
+
+
+def on_env(env, config, files):  # type: ignore[no-untyped-def]
+    """The theme's templates (overrides/main.html) show the same safety note the macros render,
+    and style it by the reader's chosen country (data/helplines.yml)."""
+    from macros.facts import course_facts
+    from macros.helplines import countries
+    from macros.render import Renderer
+
+    course = _course(config)
+    renderer = Renderer(course)
+    env.globals["safety_note"] = lambda base_url: renderer.safety_note(base_url.rstrip("/") + "/")
+    env.globals["helpline_countries"] = [c["code"] for c in countries(course.helplines)]
+    env.globals["facts"] = course_facts(course, Path(config.docs_dir))
+    return env

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .helplines import Helpline, cross_problems
 from .model import FIELD_MODELS, FIELD_TYPES, Chapter, Prompt, Record, Worksheet
 
 MACRO_CALL = re.compile(
@@ -49,6 +50,7 @@ class Course:
     prompts: dict[str, Prompt]
     worksheets: dict[str, Worksheet]
     root: Path = field(default=Path("data"))
+    helplines: list[Helpline] = field(default_factory=list)
 
     def chapter(self, chapter_id: str) -> Chapter:
         return next(c for c in self.chapters if c.id == chapter_id)
@@ -230,9 +232,13 @@ def load_course(root: Path) -> Course:
         if worksheet.chapter not in known:
             problems.append(Problem(shown(root / "worksheets" / f"{worksheet.id}.yml"), "chapter",
                                     f"unknown chapter {worksheet.chapter!r}; expected one of: {', '.join(known)}"))
+    helplines: list[Helpline] = []
+    if (root / "helplines.yml").exists():  # optional: a course without helplines shows none
+        helplines = _load_list(root / "helplines.yml", shown(root / "helplines.yml"), Helpline, problems)
+        problems += [Problem(shown(root / "helplines.yml"), where, message) for where, message in cross_problems(helplines)]
     if problems:
         raise CourseDataError(problems)
-    return Course(chapters, {p.id: p for p in prompts}, worksheets, root)
+    return Course(chapters, {p.id: p for p in prompts}, worksheets, root, helplines)
 
 
 def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:

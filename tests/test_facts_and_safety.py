@@ -1,0 +1,206 @@
+"""Issue 14, the parts that are facts rather than prose: every figure the site states about
+itself equals what the built content says; the default configuration claims no count nobody
+made; "Next" links name their page as the navigation does; and safety is where the reader is:
+the landing page, every chapter, every worksheet page and every PDF name the emergency number
+and a helpline number, and the Safety page lists every entry of data/helplines.yml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+
+from macros.data import CourseDataError, load_course
+from macros.facts import in_words
+from tests.conftest import ROOT, sitemap_paths
+
+NUMBER_WORDS = {in_words(n): n for n in range(100)}
+
+
+def doc(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "lxml")
+
+
+def text(node) -> str:  # type: ignore[no-untyped-def]
+    """The node's text, spaces collapsed and typographic quotes read as plain ones."""
+    plain = node.get_text(" ").translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))
+    return re.sub(r"\s+", " ", plain).strip()
+
+
+def chapters(site: Path) -> list[str]:
+    return [p for p in sitemap_paths(site) if doc(site, p).select_one(".rt-reading-time")]
+
+
+def worksheet_pages(site: Path) -> list[str]:
+    return [p for p in sitemap_paths(site) if re.fullmatch(r"worksheets/[a-z0-9-]+/", p)]
+
+
+def number(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS[word.lower()]
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def test_every_figure_on_the_landing_page_is_what_the_content_says(site: Path) -> None:
+    """Read back from the built pages, not from the code that wrote the figures."""
+    shown = {p: int(re.search(r"(\d+) min", text(doc(site, p).select_one(".rt-reading-time"))).group(1))
+             for p in chapters(site)}
+    assert len(shown) >= 6
+    prompts = sum(len(doc(site, p).select("[data-rt-prompt]")) for p in chapters(site))
+    landing = text(doc(site, "").select_one("article"))
+
+    count, total = re.search(r"(\w+) chapters, about (\d+) minutes of reading in all", landing).groups()
+    assert number(count) == len(shown)
+    assert int(total) == sum(shown.values())
+    low, high = re.search(r"Each chapter takes (\w+) to (\w+) minutes", landing).groups()
+    assert (number(low), number(high)) == (min(shown.values()), max(shown.values()))
+    sheets, reflections = re.search(r"([\w-]+) worksheets and ([\w-]+) reflection prompts", landing).groups()
+    assert number(sheets) == len(worksheet_pages(site))
+    assert number(reflections) == prompts
+    # Each chapter's card on the landing page shows the chapter's own reading time.
+    for card in doc(site, "").select("[data-rt-chapter-card]"):
+        path = card["data-rt-chapter-card"] + "/"
+        assert f"{shown[path]} min read" in text(card), path
+    workload = re.search(r'"courseWorkload": "PT(\d+)M"', (site / "index.html").read_text(encoding="utf-8"))
+    assert workload and int(workload.group(1)) == sum(shown.values())
+
+
+def test_numbers_in_words() -> None:
+    assert [in_words(n) for n in (6, 16, 20, 24, 40, 100)] == ["six", "sixteen", "twenty", "twenty-four", "forty", "100"]
+
+
+COUNT_CLAIM = re.compile(r"\b(thousands|millions|hundreds|dozens)\b|\b\d[\d,.]*\+?\s*(couples|people|readers|users|members)\b", re.I)
+
+
+def test_the_default_configuration_claims_no_count_nobody_made(site: Path) -> None:
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    copy = " ".join(str(v) for v in [*config["extra"]["brand"].values(), *config["extra"]["landing"].values()])
+    assert not COUNT_CLAIM.search(copy), COUNT_CLAIM.search(copy)
+    assert not COUNT_CLAIM.search(text(doc(site, "").select_one("article")))
+    assert COUNT_CLAIM.search("Join thousands of couples") and COUNT_CLAIM.search("2,000 couples")
+
+
+def test_next_links_name_their_page_as_the_navigation_does(site: Path) -> None:
+    nav = {}
+    for link in doc(site, "").select(".md-sidebar--primary a.md-nav__link[href]"):
+        nav[link["href"].rstrip("/").rsplit("/", 1)[-1] or "index"] = text(link)
+    checked = 0
+    for path in sitemap_paths(site):
+        for link in doc(site, path).select("article a[href]"):
+            label = text(link)
+            if label.startswith("Next: "):
+                target = link["href"].rstrip("/").rsplit("/", 1)[-1]
+                assert label.removeprefix("Next: ") == nav[target], (path, label, nav[target])
+                checked += 1
+    assert checked >= 6
+
+
+# --- safety where the reader is --------------------------------------------------------------
+
+HELPLINES = yaml.safe_load((ROOT / "data" / "helplines.yml").read_text(encoding="utf-8"))
+DEFAULT = next(h for h in HELPLINES if h.get("default"))
+
+
+def default_note(note) -> str:  # type: ignore[no-untyped-def]
+    """The note's text as a reader sees it before choosing a country: the default country's
+    parts, none of the others'."""
+    for part in note.select("[data-rt-helpline-country]"):
+        if not part.has_attr("data-rt-helpline-default"):
+            part.decompose()
+    return text(note)
+
+
+def test_the_safety_note_is_on_the_landing_page_every_chapter_and_every_worksheet(site: Path) -> None:
+    pages = ["", *chapters(site), *worksheet_pages(site)]
+    assert len(pages) > 20
+    for path in pages:
+        notes = doc(site, path).select("article [data-rt-safety-note]")
+        assert notes, f"no safety note on /{path}"
+        note = default_note(notes[-1])
+        assert "not therapy" in note and "coercive control" in note, path
+        assert f"call your local emergency number ({DEFAULT['emergency']} in" in note, path
+        assert DEFAULT["phone"] in note, path
+        assert notes[-1].select_one(f'a[href="tel:{re.sub(r"[^0-9]", "", DEFAULT["phone"])}"]'), path
+        assert notes[-1].select_one('a[href$="safety/#where-to-get-help"]'), path
+
+
+def test_every_pdf_names_the_emergency_number_and_a_helpline(site: Path) -> None:
+    pdfs = sorted(site.glob("worksheets/**/*.pdf"))
+    assert len(pdfs) >= 2 * len(worksheet_pages(site))
+    for pdf in pdfs:
+        words = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
+        assert "not therapy" in words and "emergency number" in words, pdf.name
+        assert DEFAULT["phone"] in words and DEFAULT["emergency"] in words, pdf.name
+
+
+def test_the_safety_page_lists_every_helpline(site: Path) -> None:
+    page = doc(site, "safety/")
+    listed = [li["data-rt-helpline"] for li in page.select("[data-rt-helpline]")]
+    assert listed == [h["id"] for h in HELPLINES]
+    for line in HELPLINES:
+        entry = text(page.select_one(f'[data-rt-helpline="{line["id"]}"]'))
+        assert line["service"] in entry
+        assert line.get("phone", "") in entry
+        assert line["checked"] in entry
+        assert page.select_one(f'[data-rt-helpline="{line["id"]}"] a[href="{line["source"]}"]')
+    assert page.select_one("select[data-rt-country-choice]")
+    options = [o["value"] for o in page.select("select[data-rt-country-choice] option")]
+    assert options[1:] == list(dict.fromkeys(h["country_code"] for h in HELPLINES))
+
+
+# --- the helplines file is checked like the rest of the data --------------------------------
+
+
+def data_with(tmp_path: Path, helplines: str) -> Path:
+    data = tmp_path / "data"
+    (data / "worksheets").mkdir(parents=True)
+    for name in ("chapters.yml", "prompts.yml"):
+        (data / name).write_text((ROOT / "data" / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (data / "helplines.yml").write_text(helplines, encoding="utf-8")
+    return data
+
+
+LINE = """- id: xx-line
+  country: Testland
+  country_code: xx
+  emergency: "112"
+  service: Test line
+  kind: abuse
+  phone: "0800 000 000"
+  source: https://example.org/
+  checked: "2026-11-30"
+  default: true
+"""
+
+
+def problems(tmp_path: Path, helplines: str) -> list[str]:
+    try:
+        load_course(data_with(tmp_path, helplines))
+    except CourseDataError as error:
+        return [str(p) for p in error.problems]
+    return []
+
+
+def test_a_good_helpline_file_loads(tmp_path: Path) -> None:
+    assert problems(tmp_path, LINE) == []
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (('checked: "2026-11-30"', "checked: 2026-11-30"),
+     'data/helplines.yml: [0].checked: got the date 2026-11-30 unquoted; expected it in quotes, like "2026-11-30"'),
+    (('phone: "0800 000 000"', "phone: 112"),
+     'data/helplines.yml: [0].phone: got the number 112 unquoted; expected it in quotes, like "112"'),
+    (('phone: "0800 000 000"', 'chat_label: nothing to reach'),
+     "data/helplines.yml: [0]: expected a way to reach the service: a phone number (phone) or a web address (chat)"),
+    (("source: https://example.org/", "source: example.org"),
+     "data/helplines.yml: [0].source: got 'example.org'; string should match pattern '^https://[^\\s]+$'"),
+    (("default: true", "default: false"),
+     "data/helplines.yml: default: 0 entries have default: true ((none)); expected exactly one, the line the safety note shows until a reader chooses a country"),
+])
+def test_helpline_mistakes_are_named(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    assert problems(tmp_path, LINE.replace(*change)) == [expected]
