@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from .typography import curly_quotes
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", min_length=1, max_length=80)]
-Text = Annotated[str, Field(min_length=1)]
+# Text a reader sees. Its straight quotes become typographic as it is loaded, so the pages, the
+# journal's outline, the PDFs and the generated pages' titles all show the same words; ids and
+# other machine values are never touched (typography.py says why not in the templates).
+Prose = Annotated[str, AfterValidator(curly_quotes)]
+Text = Annotated[Prose, Field(min_length=1)]
 Role = Literal["hurt", "broke-trust", "both"]
 Who = Literal["alone", "together", "either"]
 
@@ -43,13 +49,13 @@ class Prompt(Record):
     chapter: Id
     role: Role
     question: Text
-    hint: str | None = None
+    hint: Prose | None = None
 
 
 class BaseField(Record):
     id: Id
     label: Text
-    hint: str | None = None
+    hint: Prose | None = None
 
 
 class TextField(BaseField):
@@ -68,8 +74,8 @@ class ScaleField(BaseField):
     """A rating from 1 to 10, rendered as a radio group."""
 
     type: Literal["scale"]
-    low: str | None = None
-    high: str | None = None
+    low: Prose | None = None
+    high: Prose | None = None
 
 
 class TableField(BaseField):
@@ -116,7 +122,7 @@ FIELD_TYPES = tuple(FIELD_MODELS)
 
 class Section(Record):
     title: Text
-    intro: str | None = None
+    intro: Prose | None = None
     fields: Annotated[list[WorksheetField], Field(min_length=1)]
 
 

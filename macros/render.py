@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from .data import Course
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
+from .typography import curly_quotes
 
 # Who a reader can say they are (journal.js ROLE_NAMES, overrides/partials/rt-role.html).
 READER_ROLES = [
@@ -51,6 +52,8 @@ class Renderer:
             lstrip_blocks=True,
         )
         self.env.globals.update(who_labels=WHO_LABELS, pdfs=PDF_SIZES)
+        # Data records arrive curled (model.Prose); configuration text (mkdocs.yml `extra`) does not.
+        self.env.filters["curly_quotes"] = curly_quotes
 
     def _render(self, template: str, **context: object) -> Markup:
         return Markup(self.env.get_template(template).render(**context).strip())

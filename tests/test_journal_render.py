@@ -126,4 +126,21 @@ def test_text_from_data_cannot_leave_the_outline_attribute(data: Path) -> None: 
     assert doc.find("script") is None and len(doc.select("[data-rt-journal]")) == 1
     assert "<script>" not in html and "'" not in html.split("data-rt-journal-outline='", 1)[1].split("'>", 1)[0]
     consistency = outline_of(html)["chapters"][1]
-    assert consistency["items"][0]["question"] == nasty
+    assert consistency["items"][0]["question"] == "It’s “quoted” </div><script>alert(1)</script> & more"
+
+
+def test_the_outline_carries_curly_text_and_ids_as_written(data: Path) -> None:  # noqa: F811
+    """journal.js shows the outline's words beside the reader's answers, and the Markdown export
+    repeats them: the same curled text as the pages. Keys and links keep the ids as written."""
+    write(data / "prompts.yml", [{**PROMPTS[0], "question": "What's \"small\"?"}])
+    sheet = json.loads(json.dumps(WORKSHEET))
+    sheet["title"] = "Partner's tracker"
+    sheet["sections"][0]["fields"][0]["columns"] = ["It's", "Kept?"]
+    sheet["sections"][0]["fields"][3]["items"] = ["We'll try", "b"]
+    write(data / "worksheets" / "tracker.yml", sheet)
+    consistency = journal_outline(load_course(data), {})["chapters"][1]
+    prompt, worksheet = consistency["items"]
+    assert prompt["question"] == "What’s “small”?" and prompt["key"] == "prompt:consistency-small"
+    assert worksheet["title"] == "Partner’s tracker" and worksheet["key"] == "ws:tracker"
+    fields = {f["type"]: f for f in worksheet["fields"]}
+    assert fields["table"]["columns"] == ["It’s", "Kept?"] and fields["checklist"]["items"] == ["We’ll try", "b"]

@@ -35,7 +35,47 @@ def test_text_from_data_is_escaped(data: Path) -> None:  # noqa: F811
     assert doc.find("script") is None and doc.find("img") is None
     assert doc.h1.get_text() == "<script>alert(1)</script> & more"
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
-    assert 'Why &lt;img src=x onerror=&#34;alert(1)&#34;&gt;?' in page
+    assert "Why &lt;img src=x onerror=”alert(1)”&gt;?" in page  # its quotes curled as loaded
+
+
+def test_text_from_data_has_curly_quotes_and_ids_stay_as_written(data: Path) -> None:  # noqa: F811
+    """Every text of a prompt and a worksheet is curled as it is loaded (model.Prose), so the page
+    shows it curled; ids, and the storage keys and element ids made from them, are untouched."""
+    quoted = {"title": "Partner's \"check-in\"", "summary": "Don't rush.", "instructions": "Say 'yes'.\n\nThe '90s."}
+    field = {"type": "table", "id": "tracker", "label": "Who's who", "hint": "Write 'none'.", "columns": ["It's", "\"Kept\""],
+             "row_labels": ["Day's end"]}
+    scale = {"type": "scale", "id": "safety", "label": "How safe?", "low": "Not 'at all'", "high": "Can't say"}
+    items = {"type": "checklist", "id": "done", "label": "Done", "items": ["We'll try"]}
+    section = {"title": "The \"week\"", "intro": "It's yours.", "fields": [field, scale, items]}
+    write(data / "worksheets" / "tracker.yml", {**WORKSHEET, **quoted, "sections": [section]})
+    write(data / "prompts.yml", [{**PROMPTS[0], "question": "What's \"small\"?", "hint": "'Tiny' counts."}])
+    renderer = Renderer(load_course(data))
+    doc = soup(str(renderer.worksheet("tracker")) + str(renderer.reflection("consistency-small", ask_role=True)))
+    text = doc.get_text()
+    assert "'" not in text and '"' not in text
+    for curled in ("Partner’s “check-in”", "Don’t rush.", "Say ‘yes’.", "The ’90s.",
+                   "Who’s who", "Write ‘none’.", "It’s", "“Kept”", "Day’s end", "Not ‘at all’",
+                   "Can’t say", "We’ll try", "The “week”", "It’s yours.", "What’s “small”?",
+                   "‘Tiny’ counts."):
+        assert curled in text, curled
+    assert doc.select_one("[data-rt-worksheet]")["data-rt-worksheet"] == "tracker"
+    assert doc.select_one("textarea[data-rt-key]")["data-rt-key"] == "prompt:consistency-small"
+    assert {el["data-rt-key"] for el in doc.select("[data-rt-key^='ws:']")} >= {"ws:tracker:done:0", "ws:tracker:safety"}
+
+
+def test_waitlist_messages_from_the_configuration_are_curled(course: Course) -> None:
+    """The form's messages come from mkdocs.yml (`extra.waitlist`), not from the records; the
+    script shows them as text, so they are curled as they are rendered."""
+    messages = {"success": "You're on the list.", "invalid_email": "That's not an address.",
+                "consent_missing": "Tick \"yes\".", "rate_limited": "Wait.", "unreachable": "We couldn't reach it."}
+    form = {"action": "/api/waitlist", "method": "post", "json": True, "netlify": False, "email_field": "email",
+            "consent_field": "consent", "honeypot_field": "website", "source": "landing", "messages": messages}
+    doc = soup(Renderer(course).waitlist_form(form, {"app_name": "Wendo"}, "Join Wendo's list"))
+    element = doc.select_one("form")
+    assert element["data-rt-msg-success"] == "You’re on the list."
+    assert element["data-rt-msg-consent-missing"] == "Tick “yes”."
+    assert element["data-rt-msg-unreachable"] == "We couldn’t reach it."
+    assert doc.select_one("button").get_text() == "Join Wendo’s list"
 
 
 def test_reflection_box_is_labelled_by_its_question_and_marked_with_its_role(course: Course) -> None:

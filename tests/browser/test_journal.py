@@ -225,7 +225,7 @@ BAD_FILES = {
     "too-large": (json.dumps({"format": "rebuilding-trust-journal", "version": 1, "answers": {},
                               "padding": "x" * (1024 * 1024)}), "too large"),
     "wrong-shape": (json.dumps({"format": "rebuilding-trust-journal", "version": 1,
-                                "answers": {"prompt:x": "just a string"}}), "isn't a journal exported from this course"),
+                                "answers": {"prompt:x": "just a string"}}), "isn’t a journal exported from this course"),
 }
 
 
@@ -482,7 +482,7 @@ def test_partners_answers_show_beside_ones_own_read_only_and_can_be_removed_alon
     assert prompt_box(page, prompt).input_value() == "Me: I need time."
     block = page.locator(f'.rt-reflection[data-rt-prompt="{prompt}"] [data-rt-partner]')
     assert block.count() == 1
-    assert "Your partner's answer (read-only, imported)" in block.inner_text()
+    assert "Your partner’s answer (read-only, imported)" in block.inner_text()
     assert "I will keep showing it." in block.inner_text()
     assert block.locator("input, textarea, [contenteditable]").count() == 0
     open_page(page, served, f"worksheets/{worksheet}/")
@@ -514,7 +514,7 @@ def test_with_storage_disabled_pages_work_and_say_so_once(browser, served: str, 
         open_page(page, served, f"{chapter}/")
         notice = page.locator("[data-rt-storage-notice]")
         assert notice.count() == 1 and notice.is_visible()
-        assert "isn't letting the course save" in notice.inner_text()
+        assert "isn’t letting the course save" in notice.inner_text()
         prompt_box(page, prompt).fill("Kept in memory only")
         status = page.locator(f'.rt-reflection[data-rt-prompt="{prompt}"] [data-rt-status]')
         status.filter(has_text="Not saved").wait_for()
@@ -550,7 +550,7 @@ def test_when_storage_is_full_the_page_says_so_and_statuses_do_not_claim_a_save(
     assert notice.count() == 1 and "storage for the course is full" in notice.inner_text()
     prompt_box(page, prompt).fill("Words that could not be stored")
     status = page.locator(f'.rt-reflection[data-rt-prompt="{prompt}"] [data-rt-status]')
-    status.filter(has_text="Not saved: this browser's storage is full").wait_for()
+    status.filter(has_text="Not saved: this browser’s storage is full").wait_for()
     assert notice.count() == 1
     assert [e for e in errors if "journal.js" in e] == []
 

@@ -50,7 +50,7 @@ def test_service_unreachable_is_explained(page, served: str) -> None:  # type: i
     page.check("#rt-waitlist-consent")
     page.click("#rt-waitlist-form button[type=submit]")
     page.locator(".rt-waitlist__message--error").wait_for()
-    assert "couldn't reach" in page.inner_text("#rt-waitlist-message")
+    assert "couldn’t reach" in page.inner_text("#rt-waitlist-message")
 
 
 def test_without_javascript_the_form_posts_and_lands_on_the_thank_you_page(browser, served: str, database: Path) -> None:  # type: ignore[no-untyped-def]

@@ -183,10 +183,10 @@
 
     text: function () {
       if (store.state === "full") {
-        return "This browser's storage for the course is full, so your latest words could not be " +
+        return "This browser’s storage for the course is full, so your latest words could not be " +
           "saved. Export your journal to keep a copy, or free some space, then type again.";
       }
-      return "This browser isn't letting the course save anything (private browsing or strict " +
+      return "This browser isn’t letting the course save anything (private browsing or strict " +
         "privacy settings can do this). What you write stays on this page while it is open, " +
         "but it will be gone after you close or reload it. Everything else works as usual.";
     },
@@ -274,8 +274,8 @@
   }
 
   function savedText() {
-    if (store.state === "unavailable") return "Not saved: this browser isn't keeping answers";
-    if (store.state === "full") return "Not saved: this browser's storage is full";
+    if (store.state === "unavailable") return "Not saved: this browser isn’t keeping answers";
+    if (store.state === "full") return "Not saved: this browser’s storage is full";
     return SAVED;
   }
 
@@ -355,7 +355,7 @@
     if (ask) keepAsk(ask);
     applyRole(document);
     var other = role === "hurt" ? "broke-trust" : role === "broke-trust" ? "hurt" : null;
-    var text = (saved ? "Saved. " : "Chosen for now (this browser isn't saving it). ") + (other
+    var text = (saved ? "Saved. " : "Chosen for now (this browser isn’t saving it). ") + (other
       ? "Prompts " + PROMPT_FOR[other].toLowerCase() + " are folded away; open any of them with its button."
       : "Every prompt is open.");
     var status = ask ? ask.querySelector("[data-rt-role-ask-status]") : document.querySelector("[data-rt-role-status]");
@@ -521,7 +521,7 @@
       var record = answers[key];
       return isAnswer(record) && !isBlank(record.v) ? record.v : null;
     };
-    var label = "Your partner's answer (read-only, imported)";
+    var label = "Your partner’s answer (read-only, imported)";
     all(root, ".rt-reflection").forEach(function (box) {
       var field = box.querySelector("[data-rt-key]");
       var text = field && value(field.getAttribute("data-rt-key"));
@@ -563,7 +563,7 @@
 
   function validate(data) {
     if (!isObject(data) || data.format !== FORMAT) {
-      return "it has no \"format\": \"" + FORMAT + "\" field";
+      return "it has no “format”: “" + FORMAT + "” field";
     }
     if (!isObject(data.answers)) return "it has no list of answers";
     var keys = Object.keys(data.answers);
@@ -599,8 +599,8 @@
     try {
       data = JSON.parse(text);
     } catch (e) {
-      return { ok: false, kind: "not-json", message: "That file isn't a journal export: it is not a JSON file. " +
-        "Choose the .json file made with \"Export to import later\"." + NOTHING_CHANGED };
+      return { ok: false, kind: "not-json", message: "That file isn’t a journal export: it is not a JSON file. " +
+        "Choose the .json file made with “Export to import later”." + NOTHING_CHANGED };
     }
     if (isObject(data) && data.format === FORMAT && data.version !== VERSION) {
       return { ok: false, kind: "version", message: "That journal was exported by a different version of this course " +
@@ -608,7 +608,7 @@
     }
     var problem = validate(data);
     if (problem) {
-      return { ok: false, kind: "shape", message: "That file isn't a journal exported from this course: " + problem + "." +
+      return { ok: false, kind: "shape", message: "That file isn’t a journal exported from this course: " + problem + "." +
         NOTHING_CHANGED };
     }
     return { ok: true, data: data };
@@ -663,8 +663,8 @@
         journal.render(document);
         applyPartner(document);
         journal.say(ok
-          ? "Your partner's answers are shown beside yours, read-only. Your own answers are unchanged."
-          : "Your partner's answers are shown for now, but this browser could not save them: " +
+          ? "Your partner’s answers are shown beside yours, read-only. Your own answers are unchanged."
+          : "Your partner’s answers are shown for now, but this browser could not save them: " +
             "they will be gone after you leave the page.", !ok);
         return;
       }
@@ -674,7 +674,7 @@
       applyRole(document);
       var message = "Imported " + counts.added + (counts.added === 1 ? " answer" : " answers") + ".";
       if (counts.kept) message += " " + counts.kept + " already here " + (counts.kept === 1 ? "was" : "were") + " the same or newer and kept.";
-      if (counts.failed) message += " " + counts.failed + " could not be saved: this browser's storage is full or unavailable.";
+      if (counts.failed) message += " " + counts.failed + " could not be saved: this browser’s storage is full or unavailable.";
       journal.say(message, counts.failed > 0);
     });
   }
@@ -894,7 +894,7 @@
       if (note) {
         note.hidden = !partner;
         note.textContent = partner
-          ? "Your partner's answers" + (partner.role && partner.role !== "reading" && partner.role !== "both"
+          ? "Your partner’s answers" + (partner.role && partner.role !== "reading" && partner.role !== "both"
             ? " (" + ROLE_NAMES[partner.role] + ")" : "") +
             " are shown beside yours, read-only. They were imported on " +
             new Date(partner.imported).toLocaleDateString(undefined, { dateStyle: "long" }) + " and stay on this device."
@@ -977,9 +977,9 @@
     setup();
     journal.say(clean
       ? "Everything this course saved in this browser has been deleted: your answers, your role, " +
-        "your progress and any partner's answers."
+        "your progress and any partner’s answers."
       : "Some of what this course saved could not be deleted, because this browser refused. " +
-        "Try again, or clear this site's data in your browser's settings.", !clean);
+        "Try again, or clear this site’s data in your browser’s settings.", !clean);
   }
 
   /* --- clicks --------------------------------------------------------------------------- */
@@ -1028,7 +1028,7 @@
       store.remove("partner");
       journal.render(document);
       applyPartner(document);
-      journal.say("Your partner's answers were removed from this device. Your own answers are unchanged.");
+      journal.say("Your partner’s answers were removed from this device. Your own answers are unchanged.");
       var bring = document.querySelector('[data-rt-import="partner"]');
       if (bring) bring.focus();
     } else if (button.matches("[data-rt-delete]")) {
