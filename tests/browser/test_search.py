@@ -32,6 +32,13 @@ def search_and_open(page, base: str, query: str) -> str:  # type: ignore[no-unty
         ("tiny boring everyday acts reliability", "consistency/"),
         ("tired trapped anger", "forgiveness/"),
         ("playful exchange language renewal", "intimacy/"),
+        # The second edition's new sections, in the words a reader would type. ("Partner" is
+        # left out: worksheet section titles such as "Partner A's turn" carry the title boost.)
+        ("sleep eating first days", "betrayal/"),
+        ("won't engage", "forgiveness/"),
+        ("doing this alone", "forgiveness/"),
+        ("trickle truth", "empathy/"),
+        ("choosing a therapist", "practices/"),
     ],
 )
 def test_phrases_from_chapters_find_their_chapter(page, served: str, query: str, chapter: str) -> None:  # type: ignore[no-untyped-def]
