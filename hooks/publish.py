@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publish import assets, compress, csp, markup, social  # noqa: E402
+from publish import assets, compress, csp, markup, search, social  # noqa: E402
 
 _assets: assets.Assets | None = None
 
@@ -65,5 +65,6 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         cards[chapter.id] = (chapter.title, f"Chapter {number}")
     social.write_cards(site / "assets" / "social", cards, brand["name"])
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
+    search.write_plain_quotes(site)
     csp.write(site, config.extra["waitlist"]["action"])
     compress.compress_site(site)

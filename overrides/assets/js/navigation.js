@@ -180,6 +180,20 @@
     if (fits && (r.top < top || r.bottom > innerHeight)) target.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
+  // The search index holds plain apostrophes and quotes (publish/search.py); phones type
+  // typographic ones. Make what was typed plain before Material's search reads it (this
+  // listener runs first: it listens on the document while the event is on its way down).
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!(field instanceof HTMLInputElement) || !field.matches("[data-md-component=search-query]")) return;
+    const plain = field.value.replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"');
+    if (plain !== field.value) {
+      const at = field.selectionStart;
+      field.value = plain;
+      field.setSelectionRange(at, at);
+    }
+  }, true);
+
   DRAWER_MEDIA.addEventListener("change", sync);
   SEARCH_MEDIA.addEventListener("change", sync);
 
