@@ -7,6 +7,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 
 from .data import CourseDataError, load_and_check_once, read_pages
+from .facts import course_facts
 from .journal import render_journal
 from .render import Renderer, page_root, reading_minutes
 
@@ -18,11 +19,10 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     except CourseDataError as error:
         raise PluginError(str(error)) from None
     renderer = Renderer(course)
-    minutes = {
-        c.id: reading_minutes((Path(env.conf["docs_dir"]) / f"{c.id}.md").read_text(encoding="utf-8"))
-        for c in course.chapters
-    }
+    facts = course_facts(course, Path(env.conf["docs_dir"]))
+    minutes = facts.minutes
     env.variables["course"] = course
+    env.variables["facts"] = facts
 
     def root() -> str:
         return page_root(env.page.url)
@@ -40,6 +40,8 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
     env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
     env.macro(lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root()), "journal")
+    env.macro(lambda compact=False: renderer.safety_note(root(), compact), "safety_note")
+    env.macro(renderer.helplines, "helplines")
     extra = env.conf["extra"]
     env.macro(
         lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()),

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from .data import Course
+from .helplines import countries
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
 from .typography import curly_quotes
 
@@ -67,6 +68,17 @@ class Renderer:
             html = self._render("role_ask.html", choices=READER_ROLES) + html
         return html
 
+    def safety_note(self, root: str = "", compact: bool = False) -> Markup:
+        """The short safety note: not therapy, not for abuse, the emergency number and a
+        helpline (data/helplines.yml), a link to the rest."""
+        if not self.course.helplines:
+            return Markup("")
+        return self._render("safety_note.html", countries=countries(self.course.helplines), root=root, compact=compact)
+
+    def helplines(self) -> Markup:
+        """Every helpline, by country, for the Safety page, with the country chooser."""
+        return self._render("helplines.html", countries=countries(self.course.helplines))
+
     def worksheet(self, worksheet_id: str, root: str = "") -> Markup:
         worksheet: Worksheet = self._lookup(
             self.course.worksheets, worksheet_id, "worksheet", f"data/worksheets/{worksheet_id}.yml"
@@ -77,6 +89,7 @@ class Renderer:
             chapter=self.course.chapter(worksheet.chapter),
             who_label=WHO_LABELS[worksheet.who],
             root=root,
+            safety_note=self.safety_note(root, compact=True),
         )
 
     def worksheet_cards(self, worksheets: list[Worksheet], root: str = "") -> Markup:

@@ -54,7 +54,7 @@ def test_each_chapter_has_its_parts(site: Path) -> None:
         assert "Key takeaways" in text, chapter
         following = CHAPTERS[index + 1] if index + 1 < len(CHAPTERS) else "closing"
         assert article.select(f'a[href$="{following}/"]'), f"{chapter} does not link to {following}"
-        assert article.select('aside.rt-chapter-footer a[href$="safety/"]'), chapter
+        assert article.select('aside.rt-safety-note a[href$="safety/#where-to-get-help"]'), chapter
 
 
 def test_the_safety_page_says_what_the_course_is_not(site: Path) -> None:

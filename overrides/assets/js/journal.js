@@ -326,6 +326,10 @@
       if (event.type === "change" && field.checked) chooseRole(field.value, field.closest("[data-rt-role-ask]"));
       return;
     }
+    if (field.matches("[data-rt-country-choice]")) {
+      if (event.type === "change") chooseCountry(field.value, field.selectedOptions[0]);
+      return;
+    }
     if (field.matches("[data-rt-import-file]")) {
       if (event.type === "change" && field.files && field.files[0]) importFile(field.files[0], journal.mode);
       return;
@@ -336,6 +340,33 @@
     if (value === null) return;
     schedule(key, value, statusOf(field));
     if (field.type === "checkbox" || field.type === "radio" || event.type === "change") flush();
+  }
+
+  /* --- country: which helpline the safety note shows (Safety page) ----------------------- */
+
+  var COUNTRY = /^([a-z]{2}|other)$/;
+
+  /* main.html's head script sets html[data-rt-country] from storage before the first paint;
+     this keeps it in step with the reader's choice and with "delete everything". */
+  function applyCountry(root) {
+    var code = store.get("country");
+    if (!COUNTRY.test(code)) code = "";
+    if (code) document.documentElement.setAttribute("data-rt-country", code);
+    else document.documentElement.removeAttribute("data-rt-country");
+    var select = root.querySelector("[data-rt-country-choice]");
+    if (select) select.value = code;
+  }
+
+  function chooseCountry(code, option) {
+    var status = document.querySelector("[data-rt-country-status]");
+    if (code && !COUNTRY.test(code)) return;
+    var saved = code ? store.set("country", code) : (store.remove("country"), true);
+    applyCountry(document);
+    if (status) {
+      status.textContent = (saved ? "Saved on this device. " : "Chosen for now (this browser isn’t saving it). ") +
+        (code ? "The safety note on every page now shows the helpline for " + option.textContent + "."
+              : "The safety note shows the United States line.");
+    }
   }
 
   /* --- role ----------------------------------------------------------------------------- */
@@ -1072,6 +1103,7 @@
     var root = document;
     restoreFields(root);
     applyRole(root);
+    applyCountry(root);
     applyProgress(root);
     applyPartner(root);
     journal.setup(root);
