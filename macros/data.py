@@ -133,7 +133,7 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "literal_error":
         return f"got {_describe(got)}; expected one of: {ctx['expected']}"
     if kind == "string_pattern_mismatch":
-        return f"got {_describe(got)}; expected lowercase letters, digits and hyphens, like 'weekly-check-in'"
+        return f"got {_describe(got)}; expected {PATTERN_WORDS.get(ctx.get('pattern', ''), ID_WORDS)}"
     if kind in {"int_type", "int_parsing", "int_from_float"}:
         return f"got {_describe(got)}; expected a whole number"
     if kind in {"string_type"}:
@@ -151,6 +151,16 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return f"got {_describe(got)}; {error['msg'][0].lower()}{error['msg'][1:]}"
+
+
+ID_WORDS = "lowercase letters, digits and hyphens, like 'weekly-check-in'"
+# What each pattern of a record's fields means, in words (helplines.py's fields).
+PATTERN_WORDS = {
+    r"^https://[^\s]+$": "a web address starting with https://, like 'https://example.org/'",
+    r"^\d{4}-\d{2}-\d{2}$": "a date written year-month-day in quotes, like \"2026-11-30\"",
+    r"^[0-9][0-9 -]*[0-9]$": "a phone number of digits, spaces and hyphens in quotes, like \"0808 2000 247\"",
+    r"^([a-z]{2}|other)$": "a two-letter country code in lowercase, like 'uk', or 'other'",
+}
 
 
 def _validate(model: type[Record], raw: Any, shown: str, prefix: tuple[Any, ...], problems: list[Problem]) -> Any:

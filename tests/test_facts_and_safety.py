@@ -198,7 +198,9 @@ def test_a_good_helpline_file_loads(tmp_path: Path) -> None:
     (('phone: "0800 000 000"', 'chat_label: nothing to reach'),
      "data/helplines.yml: [0]: expected a way to reach the service: a phone number (phone) or a web address (chat)"),
     (("source: https://example.org/", "source: example.org"),
-     "data/helplines.yml: [0].source: got 'example.org'; string should match pattern '^https://[^\\s]+$'"),
+     "data/helplines.yml: [0].source: got 'example.org'; expected a web address starting with https://, like 'https://example.org/'"),
+    (('country_code: xx', 'country_code: UK'),
+     "data/helplines.yml: [0].country_code: got 'UK'; expected a two-letter country code in lowercase, like 'uk', or 'other'"),
     (("default: true", "default: false"),
      "data/helplines.yml: default: 0 entries have default: true ((none)); expected exactly one, the line the safety note shows until a reader chooses a country"),
 ])
