@@ -66,6 +66,9 @@ def test_every_figure_on_the_landing_page_is_what_the_content_says(site: Path) -
     for card in doc(site, "").select("[data-rt-chapter-card]"):
         path = card["data-rt-chapter-card"] + "/"
         assert f"{shown[path]} min read" in text(card), path
+    # The introduction counts the chapters too.
+    introduction = text(doc(site, "introduction/").select_one("article"))
+    assert number(re.search(r"The course has (\w+) chapters", introduction).group(1)) == len(shown)
     workload = re.search(r'"courseWorkload": "PT(\d+)M"', (site / "index.html").read_text(encoding="utf-8"))
     assert workload and int(workload.group(1)) == sum(shown.values())
 

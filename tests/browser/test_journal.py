@@ -359,7 +359,7 @@ def test_role_is_asked_once_folds_the_other_partners_prompts_and_survives_naviga
 
     folded = page.locator(f'.rt-reflection[data-rt-prompt="{theirs}"]')
     toggle = folded.locator("button[data-rt-fold]")
-    assert toggle.text_content() == "For the partner who broke trust — show"
+    assert toggle.text_content() == "For the partner who broke trust: show"
     assert toggle.get_attribute("aria-expanded") == "false"
     assert prompt_box(page, theirs).is_hidden() and prompt_box(page, theirs).count() == 1
     assert COURSE.prompts[theirs].question in folded.text_content()  # still in the page
@@ -368,7 +368,7 @@ def test_role_is_asked_once_folds_the_other_partners_prompts_and_survives_naviga
     toggle.focus()
     page.keyboard.press("Enter")
     assert prompt_box(page, theirs).is_visible() and toggle.get_attribute("aria-expanded") == "true"
-    assert toggle.text_content() == "For the partner who broke trust — hide"
+    assert toggle.text_content() == "For the partner who broke trust: hide"
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
     question = " ".join(COURSE.prompts[theirs].question.split())
     assert any(question in " ".join(html.unescape(d["text"]).split()) for d in index["docs"]), "left search"

@@ -421,7 +421,7 @@
     var label = PROMPT_FOR[box.getAttribute("data-rt-role")] || "For the other partner";
     box.classList.toggle("rt-reflection--folded", folded);
     button.setAttribute("aria-expanded", folded ? "false" : "true");
-    button.textContent = label + (folded ? " — show" : " — hide");
+    button.textContent = label + (folded ? ": show" : ": hide");
   }
 
   function applyRole(root) {
