@@ -20,10 +20,20 @@ import os
 import sys
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from macros.data import load_and_check_once  # noqa: E402
-from macros.pdf import PdfCache, PdfMaker, Site, running_header_style, write_pdfs  # noqa: E402
+from macros.pdf import (  # noqa: E402
+    PdfCache,
+    PdfMaker,
+    Site,
+    glyph_problems,
+    running_header_style,
+    site_from_config,
+    write_pdfs,
+)
 
 log = logging.getLogger("mkdocs.hooks.pdf")
 _serving = False
@@ -35,13 +45,7 @@ def on_startup(command: str, dirty: bool) -> None:
 
 
 def site_of(config) -> Site:  # type: ignore[no-untyped-def]
-    brand = config.extra.get("brand", {})
-    return Site(
-        name=brand.get("name") or config.site_name,
-        url=config.site_url or "",
-        tagline=brand.get("tagline", ""),
-        language=config.theme.get("language") or "en",
-    )
+    return site_from_config(config)
 
 
 def on_page_context(context, page, config, nav):  # type: ignore[no-untyped-def]
@@ -59,6 +63,9 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         return
     project = Path(config.config_file_path).parent
     course = load_and_check_once(project / "data", Path(config.docs_dir))
+    unprintable = glyph_problems(course)
+    if unprintable:  # a PDF with boxes for letters is not published
+        raise PluginError("\n".join(str(problem) for problem in unprintable))
     cache = PdfCache(Path(os.environ.get("RT_PDF_CACHE") or project / ".cache" / "pdf"))
     report = write_pdfs(PdfMaker(course, site_of(config)), Path(config.site_dir) / "worksheets", cache,
                         lay_out=not _serving)

@@ -1,31 +1,142 @@
-"""Check the course data without building the site: `python -m macros.check`.
+"""Everything a build would reject, without building: `make check` (or `python -m macros.check`).
+
+Data, prompt placements, macro names and template syntax in every page (with the page's own
+line numbers, front matter included), characters the PDFs' font cannot draw, and the two-page
+print limit. Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
+not cached yet is laid out once (about a second per sheet and size) and cached for the build.
+Every problem is printed as `file:line: field: what was found; what to do`, never a traceback.
 
 `--write-schemas` regenerates data/schema/*.json from the records for editors' YAML plugins.
+`--data DIR`, `--docs DIR` and `--config FILE` check another copy of the project;
+`--no-print` skips laying out PDFs that are not cached (their length is then not checked).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
-from .data import CourseDataError, load_and_check, schemas
+from .data import Course, CourseDataError, Problem, load_and_check, schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The macros macros/__init__.py registers, and the ones mkdocs-macros itself provides.
+MACROS = ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards", "journal",
+          "safety_note", "helplines", "waitlist_form")
+BUILTINS = ("context", "pretty", "macros_info", "now", "fix_url", "range", "dict", "lipsum", "cycler",
+            "joiner", "namespace", "super", "caller", "loop", "varargs", "kwargs")
+NO_MACROS = re.compile(r"^render_macros:\s*false\s*$", re.MULTILINE)
+
+
+def template_problems(pages: dict[str, str]) -> list[Problem]:
+    """Jinja syntax errors and calls of unknown macros, with the page's real line numbers (the
+    whole file is parsed, front matter included, so line 1 is the file's first line)."""
+    from jinja2 import Environment, TemplateSyntaxError, nodes
+
+    env = Environment()
+    problems: list[Problem] = []
+    for page, text in pages.items():
+        front = text.split("\n---", 1)[0] if text.startswith("---") else ""
+        if NO_MACROS.search(front):
+            continue
+        try:
+            tree = env.parse(text)
+        except TemplateSyntaxError as error:
+            problems.append(Problem(page, "template", f"{error.message}; check the {{{{ }}}} and {{% %}} on this "
+                                    "line (write {% raw %}...{% endraw %} around text that shows braces)",
+                                    error.lineno or 0))
+            continue
+        except RecursionError:
+            problems.append(Problem(page, "template", "is nested too deeply to read"))
+            continue
+        defined = {n.name for n in tree.find_all(nodes.Macro)} | {
+            n.name for n in tree.find_all(nodes.Name) if n.ctx in {"store", "param"}}
+        for call in tree.find_all(nodes.Call):
+            name = call.node.name if isinstance(call.node, nodes.Name) else None
+            if name and name not in MACROS and name not in BUILTINS and name not in defined:
+                problems.append(Problem(page, f"{name}(...)", f"unknown macro {name!r}; expected one of: "
+                                        f"{', '.join(MACROS)} (check its spelling)", call.lineno))
+    return problems
+
+
+def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[list[Problem], int]:
+    """The two-page limit, from the PDF cache; lays out (and caches) what it lacks if allowed.
+    Returns the problems and how many PDFs were laid out."""
+    from mkdocs.config import load_config
+
+    from .pdf import PAGE_SIZES, PdfCache, PdfMaker, length_problem, site_from_config
+
+    config = load_config(str(config_file))
+    maker = PdfMaker(course, site_from_config(config))
+    cache = PdfCache(Path(os.environ.get("RT_PDF_CACHE") or config_file.parent / ".cache" / "pdf"))
+    inputs = maker.inputs_digest()
+    problems: list[Problem] = []
+    laid_out = 0
+    for worksheet in maker.ordered():
+        for size in PAGE_SIZES:
+            key = maker.worksheet_digest(worksheet.id, size, inputs)
+            pdf = cache.get(key)
+            if pdf is None and lay_out:
+                pdf = maker.worksheet(worksheet.id, size)
+                cache.put(key, pdf)
+                laid_out += 1
+            message = length_problem(worksheet.id, size, pdf.pages) if pdf else None
+            if message:
+                file, _, rest = message.partition(": ")
+                problems.append(Problem(file, "(printed length)", rest))
+                break  # one size too long says it
+    return problems, laid_out
+
+
+def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tuple[Course | None, list[Problem]]:
+    from .data import read_pages
+    from .pdf import glyph_problems
+
+    problems: list[Problem] = []
+    course: Course | None = None
+    try:
+        course = load_and_check(data, docs)
+    except CourseDataError as error:
+        problems += error.problems
+    pages = read_pages(docs, [])  # undecodable pages are reported by load_and_check
+    problems += template_problems(pages)
+    if course is not None:
+        problems += glyph_problems(course, f"{data.relative_to(data.parent)}/worksheets")
+    if course is not None and not problems:
+        length, _ = print_problems(course, config_file, lay_out)
+        problems += length
+    return course, sorted(set(problems), key=Problem.sort_key)
+
 
 def main(argv: list[str]) -> int:
-    if "--write-schemas" in argv:
+    parser = argparse.ArgumentParser(prog="make check", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs")
+    parser.add_argument("--config", type=Path, default=ROOT / "mkdocs.yml")
+    parser.add_argument("--no-print", action="store_true", help="do not lay out PDFs missing from the cache")
+    parser.add_argument("--write-schemas", action="store_true")
+    args = parser.parse_args(argv)
+    if args.write_schemas:
         folder = ROOT / "data" / "schema"
         folder.mkdir(exist_ok=True)
         for name, schema in schemas().items():
             (folder / name).write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
             print(f"wrote data/schema/{name}")
     try:
-        course = load_and_check(ROOT / "data", ROOT / "docs")
-    except CourseDataError as error:
-        print(error, file=sys.stderr)
+        course, problems = check(args.data.resolve(), args.docs.resolve(), args.config.resolve(), not args.no_print)
+    except Exception as error:  # noqa: BLE001 - an editor gets one line, never a traceback
+        print(f"the check itself failed ({type(error).__name__}: {error}); please report this", file=sys.stderr)
+        return 2
+    if problems:
+        print(f"{len(problems)} problem(s) to fix:", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
         return 1
+    assert course is not None
     print(f"ok: {len(course.chapters)} chapters, {len(course.prompts)} prompts, {len(course.worksheets)} worksheets")
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,21 +25,28 @@ MACRO_CALL = re.compile(
 )
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
+    """One thing an editor must fix: `file:line: field: what was found; what to do`."""
+
     file: str
     field: str
     message: str
+    line: int = 0  # 1-based line in `file`; 0 when the problem is the whole file
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.message}"
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file, self.line, self.field, self.message)
 
 
 class CourseDataError(Exception):
     """Raised with every problem found, so an editor can fix them all in one go."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
+        self.problems = sorted(set(problems), key=Problem.sort_key)
         lines = "\n".join(f"  {problem}" for problem in self.problems)
         super().__init__(f"{len(self.problems)} problem(s) in the course data:\n{lines}")
 
@@ -51,6 +58,7 @@ class Course:
     worksheets: dict[str, Worksheet]
     root: Path = field(default=Path("data"))
     helplines: list[Helpline] = field(default_factory=list)
+    prompt_lines: dict[str, int] = field(default_factory=dict)  # prompt id -> its line in prompts.yml
 
     def chapter(self, chapter_id: str) -> Chapter:
         return next(c for c in self.chapters if c.id == chapter_id)
@@ -65,16 +73,74 @@ class Course:
 # --- reading files ------------------------------------------------------------------------
 
 
-def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+@dataclass
+class Source:
+    """A YAML file's data and its node tree (for line numbers)."""
+
+    data: Any
+    node: yaml.Node | None
+
+
+def _decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
+    """UTF-8 text, with or without a byte-order mark; CRLF line endings are fine for YAML."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        problems.append(Problem(shown, "(file)", f"byte {raw[error.start]:#04x} is not UTF-8 text; "
+                                "save the file as UTF-8 (in most editors: Save with encoding, UTF-8)", line))
+        return None
+
+
+def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Source:
+    try:
+        text = _decode(path.read_bytes(), shown, problems)
     except FileNotFoundError:
-        problems.append(Problem(shown, "(file)", "file is missing"))
+        problems.append(Problem(shown, "(file)", "file is missing; create it (see data/README.md)"))
+        return Source(None, None)
+    except OSError as error:
+        problems.append(Problem(shown, "(file)", f"cannot be read ({error.strerror}); expected a YAML file"))
+        return Source(None, None)
+    if text is None:
+        return Source(None, None)
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            return Source(loader.construct_document(node) if node is not None else None, node)
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        problems.append(Problem(shown, where, f"is not valid YAML: {getattr(error, 'problem', error)}"))
-    return None
+        problems.append(Problem(shown, "(file)", f"is not valid YAML: {getattr(error, 'problem', error)}; "
+                                "check the indentation and quotes on this line and the one before",
+                                mark.line + 1 if mark else 0))
+    except RecursionError:
+        problems.append(Problem(shown, "(file)", "is nested too deeply to read; expected a worksheet's few levels "
+                                "(sections, fields, items)"))
+    return Source(None, None)
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """The deepest YAML node that a pydantic error location reaches (for its line)."""
+    for index, part in enumerate(loc):
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        elif isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+            if match is None:
+                if part in FIELD_TYPES and index and isinstance(loc[index - 1], int):
+                    continue  # the union's tag
+                return node
+            node = match
+        else:
+            return node
+    return node
+
+
+def _line(node: yaml.Node | None, loc: tuple[Any, ...] = ()) -> int:
+    found = _node_at(node, loc)
+    return found.start_mark.line + 1 if found is not None else 0
 
 
 # --- turning pydantic's errors into editor-facing messages --------------------------------
@@ -98,16 +164,30 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return current
 
 
-def _path(loc: tuple[Any, ...]) -> str:
-    out = ""
+NOUNS = {"sections": "section", "fields": "field", "items": "item", "columns": "column",
+         "row_labels": "row label", "prompts": "prompt", "chapters": "chapter", "helplines": "helpline"}
+
+
+def _path(loc: tuple[Any, ...], raw: Any = None, noun: str = "entry") -> str:
+    """A location as an editor reads it: `section 'The week', field 'tracker', rows` rather
+    than `sections[0].fields[1].rows`; entries are named by their id or title, else counted from 1."""
+    out: list[str] = []
+    current = raw
     for index, part in enumerate(loc):
         if isinstance(part, int):
-            out += f"[{part}]"
+            item = current[part] if isinstance(current, list) and 0 <= part < len(current) else None
+            name = next((item[k] for k in ("id", "title") if isinstance(item, dict) and isinstance(item.get(k), str)), None)
+            out.append(f"{noun} {name!r}" if name else f"{noun} {part + 1}")
+            current = item
         elif part in FIELD_TYPES and index and isinstance(loc[index - 1], int):
             continue  # the union's tag, not a real step in the file
         else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
+            current = current.get(part) if isinstance(current, dict) else None
+            if index + 1 < len(loc) and isinstance(loc[index + 1], int):
+                noun = NOUNS.get(str(part), str(part))
+            else:
+                out.append(str(part))
+    return ", ".join(out) or "(top level)"
 
 
 def _describe(value: Any) -> str:
@@ -119,15 +199,26 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+def _yaml_conversion(got: Any, node: yaml.Node | None) -> str | None:
+    """YAML turns some unquoted words into other things (`Yes` -> True, `12:30` -> 750, a date
+    -> a date): say what was written, what YAML made of it, and to quote it."""
+    if isinstance(got, str) or not isinstance(node, yaml.ScalarNode) or node.style:
+        return None
+    return (f"got {node.value} (YAML reads it as {_describe(got)}, not as text); "
+            f"write it in quotes: \"{node.value}\"")
+
+
+def _message(error: dict[str, Any], model: type[BaseModel], node: yaml.Node | None = None) -> str:
     kind, ctx, got = error["type"], error.get("ctx", {}), error.get("input")
     loc = error["loc"]
+    if kind in {"string_type", "literal_error"} and (converted := _yaml_conversion(got, node)):
+        return converted + (f"; expected one of: {ctx['expected']}" if kind == "literal_error" else "")
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
         known = [n for n in (owner.model_fields if owner else {}) if n != "id" or owner is not Worksheet]
-        return f"unknown field {loc[-1]!r}; expected one of: {', '.join(known)}"
+        return f"unknown field {loc[-1]!r}; expected one of: {', '.join(known)} (check its spelling and indentation)"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         return f"unknown field type {ctx.get('tag', '(none)')!r}; expected one of: {', '.join(FIELD_TYPES)}"
     if kind == "literal_error":
@@ -163,60 +254,108 @@ PATTERN_WORDS = {
 }
 
 
-def _validate(model: type[Record], raw: Any, shown: str, prefix: tuple[Any, ...], problems: list[Problem]) -> Any:
+def _validate(model: type[Record], raw: Any, shown: str, prefix: tuple[Any, ...], problems: list[Problem],
+              source: Source | None = None, noun: str = "entry") -> Any:
+    source = source or Source(raw, None)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
             loc = prefix + tuple(error["loc"])
-            problems.append(Problem(shown, _path(loc), _message(error, model)))
-        return None
+            node = _node_at(source.node, loc)
+            line = node.start_mark.line + 1 if node is not None else 0
+            problems.append(Problem(shown, _path(loc, source.data, noun), _message(error, model, node), line))
+    except RecursionError:
+        problems.append(Problem(shown, _path(prefix, source.data, noun), "is nested too deeply; expected a "
+                                "worksheet's few levels (sections, fields, items)", _line(source.node, prefix)))
+    return None
 
 
 # --- the course ---------------------------------------------------------------------------
 
 
-def _load_list(path: Path, shown: str, model: type[Record], problems: list[Problem]) -> list[Any]:
+def _load_list(path: Path, shown: str, model: type[Record], problems: list[Problem],
+               lines: dict[str, int] | None = None) -> list[Any]:
     before = len(problems)
-    raw = _read_yaml(path, shown, problems)
+    source = _read_yaml(path, shown, problems)
+    raw, noun = source.data, NOUNS.get(path.stem, "entry")
     if raw is None:
         if len(problems) == before:
-            problems.append(Problem(shown, "(top level)", "file is empty; expected a list of entries"))
+            problems.append(Problem(shown, "(top level)", "file is empty; expected a list of entries, each starting with `- id:`"))
         return []
     if not isinstance(raw, list):
-        problems.append(Problem(shown, "(top level)", f"got {_describe(raw)}; expected a list of entries"))
+        problems.append(Problem(shown, "(top level)", f"got {_describe(raw)}; expected a list of entries, each "
+                                "starting with `- id:`", _line(source.node)))
         return []
-    records = [_validate(model, item, shown, (index,), problems) for index, item in enumerate(raw)]
+    records = [_validate(model, item, shown, (index,), problems, source, noun) for index, item in enumerate(raw)]
     ids = Counter(r.id for r in records if r is not None)
     for index, record in enumerate(records):
-        if record is not None and ids[record.id] > 1:
-            problems.append(Problem(shown, f"[{index}].id", f"duplicate id {record.id!r}; expected every id to be unique"))
+        if record is None:
+            continue
+        line = _line(source.node, (index, "id"))
+        if lines is not None:
+            lines.setdefault(record.id, line)
+        if ids[record.id] > 1:
+            problems.append(Problem(shown, f"{noun} {record.id!r}, id", f"duplicate id {record.id!r}; "
+                                    "give each entry an id of its own", line))
     return [r for r in records if r is not None]
 
 
-def _load_worksheet(path: Path, shown: str, problems: list[Problem]) -> Worksheet | None:
+WORKSHEET_SUFFIX = ".yml"
+
+
+def _load_worksheet(path: Path, shown: str, problems: list[Problem],
+                    chapter_lines: dict[str, int] | None = None) -> Worksheet | None:
     before = len(problems)
-    raw = _read_yaml(path, shown, problems)
+    source = _read_yaml(path, shown, problems)
+    raw = source.data
     if raw is None:
         if len(problems) == before:
-            problems.append(Problem(shown, "(top level)", "file is empty; expected a worksheet"))
+            problems.append(Problem(shown, "(top level)", "file is empty; expected a worksheet (see data/README.md)"))
         return None
     if not isinstance(raw, dict):
-        problems.append(Problem(shown, "(top level)", f"got {_describe(raw)}; expected a mapping of fields"))
+        problems.append(Problem(shown, "(top level)", f"got {_describe(raw)}; expected a mapping of fields "
+                                "(title:, chapter:, ...)", _line(source.node)))
         return None
     if "id" in raw:
-        problems.append(Problem(shown, "id", "unknown field 'id'; the file name is the worksheet's id"))
+        problems.append(Problem(shown, "id", "unknown field 'id'; remove it: the file name is the worksheet's id",
+                                _line(source.node, ("id",))))
         return None
-    worksheet = _validate(Worksheet, {"id": path.stem, **raw}, shown, (), problems)
+    worksheet = _validate(Worksheet, {"id": path.stem, **raw}, shown, (), problems, source)
     if worksheet is None:
         return None
+    if chapter_lines is not None:
+        chapter_lines[worksheet.id] = _line(source.node, ("chapter",))
     seen = Counter(f.id for f in worksheet.fields)
     for s, section in enumerate(worksheet.sections):
         for f, item in enumerate(section.fields):
             if seen[item.id] > 1:
-                problems.append(Problem(shown, f"sections[{s}].fields[{f}].id",
-                                        f"duplicate field id {item.id!r}; expected ids unique within the worksheet"))
+                loc = ("sections", s, "fields", f, "id")
+                problems.append(Problem(shown, _path(loc, raw), f"duplicate field id {item.id!r}; give each "
+                                        "field of the worksheet an id of its own", _line(source.node, loc)))
     return worksheet
+
+
+def _worksheet_files(folder: Path, shown: Callable[[Path], str], problems: list[Problem]) -> list[Path]:
+    """Every file under data/worksheets/ is a worksheet or a problem: none is skipped silently."""
+    found: list[Path] = []
+    if not folder.is_dir():
+        problems.append(Problem(shown(folder), "(folder)", "folder is missing; create it and put one "
+                                "<id>.yml file per worksheet in it"))
+        return found
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir():
+            continue
+        if path.parent != folder:
+            problems.append(Problem(shown(path), "(file)", "is in a subfolder, which the build does not read; "
+                                    f"move it to {shown(folder)}/ as <id>.yml"))
+        elif path.suffix != WORKSHEET_SUFFIX:
+            problems.append(Problem(shown(path), "(file)", f"is not a .yml file, so it is not read as a worksheet; "
+                                    f"write the worksheet as YAML in {shown(folder)}/{path.stem.lower()}.yml "
+                                    "(or move this file out of the folder)"))
+        else:
+            found.append(path)
+    return found
 
 
 def load_course(root: Path) -> Course:
@@ -226,29 +365,33 @@ def load_course(root: Path) -> Course:
     shown = lambda p: str(p.relative_to(base)) if p.is_relative_to(base) else str(p)  # noqa: E731
 
     chapters = _load_list(root / "chapters.yml", shown(root / "chapters.yml"), Chapter, problems)
-    prompts = _load_list(root / "prompts.yml", shown(root / "prompts.yml"), Prompt, problems)
+    prompt_lines: dict[str, int] = {}
+    prompts = _load_list(root / "prompts.yml", shown(root / "prompts.yml"), Prompt, problems, prompt_lines)
     worksheets: dict[str, Worksheet] = {}
-    for path in sorted((root / "worksheets").glob("*.yml")):
-        worksheet = _load_worksheet(path, shown(path), problems)
+    chapter_lines: dict[str, int] = {}
+    for path in _worksheet_files(root / "worksheets", shown, problems):
+        worksheet = _load_worksheet(path, shown(path), problems, chapter_lines)
         if worksheet is not None:
             worksheets[worksheet.id] = worksheet
 
     known = [c.id for c in chapters]
-    for index, prompt in enumerate(prompts):
+    for prompt in prompts:
         if prompt.chapter not in known:
-            problems.append(Problem(shown(root / "prompts.yml"), f"[{index}].chapter",
-                                    f"unknown chapter {prompt.chapter!r}; expected one of: {', '.join(known)}"))
+            problems.append(Problem(shown(root / "prompts.yml"), f"prompt {prompt.id!r}, chapter",
+                                    f"unknown chapter {prompt.chapter!r}; expected one of: {', '.join(known)}",
+                                    prompt_lines.get(prompt.id, 0)))
     for worksheet in worksheets.values():
         if worksheet.chapter not in known:
             problems.append(Problem(shown(root / "worksheets" / f"{worksheet.id}.yml"), "chapter",
-                                    f"unknown chapter {worksheet.chapter!r}; expected one of: {', '.join(known)}"))
+                                    f"unknown chapter {worksheet.chapter!r}; expected one of: {', '.join(known)}",
+                                    chapter_lines.get(worksheet.id, 0)))
     helplines: list[Helpline] = []
     if (root / "helplines.yml").exists():  # optional: a course without helplines shows none
         helplines = _load_list(root / "helplines.yml", shown(root / "helplines.yml"), Helpline, problems)
         problems += [Problem(shown(root / "helplines.yml"), where, message) for where, message in cross_problems(helplines)]
     if problems:
         raise CourseDataError(problems)
-    return Course(chapters, {p.id: p for p in prompts}, worksheets, root, helplines)
+    return Course(chapters, {p.id: p for p in prompts}, worksheets, root, helplines, prompt_lines)
 
 
 def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:
@@ -264,36 +407,52 @@ def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:
     for page, text in pages.items():
         for line_no, line in enumerate(text.splitlines(), start=1):
             for kind, ident in MACRO_CALL.findall(line):
-                where = f"line {line_no}: {kind}({ident!r})"
+                where = f"{kind}({ident!r})"
                 if kind == "reflection":
                     placed.setdefault(ident, []).append(page)
                     if ident not in course.prompts:
-                        problems.append(Problem(page, where, f"no prompt with id {ident!r}; expected an id defined in data/prompts.yml"))
+                        problems.append(Problem(page, where, f"no prompt with id {ident!r}; use an id defined in "
+                                                "data/prompts.yml, or add the prompt there", line_no))
                 elif kind == "worksheet" and ident not in course.worksheets:
-                    problems.append(Problem(page, where, f"no worksheet with id {ident!r}; expected a file data/worksheets/{ident}.yml"))
+                    problems.append(Problem(page, where, f"no worksheet with id {ident!r}; expected a file "
+                                            f"data/worksheets/{ident}.yml", line_no))
                 elif kind == "chapter_worksheets" and ident not in chapters:
-                    problems.append(Problem(page, where, f"unknown chapter {ident!r}; expected one of: {', '.join(sorted(chapters))}"))
+                    problems.append(Problem(page, where, f"unknown chapter {ident!r}; expected one of: "
+                                            f"{', '.join(sorted(chapters))}", line_no))
     for prompt in course.prompts.values():
         pages_of = placed.get(prompt.id, [])
         expected = f'a line {{{{ reflection("{prompt.id}") }}}} in docs/{prompt.chapter}.md'
+        line = course.prompt_lines.get(prompt.id, 0)
+        field = f"prompt {prompt.id!r}"
         if not pages_of:
-            problems.append(Problem("data/prompts.yml", prompt.id, f"prompt is placed nowhere; expected {expected}"))
+            problems.append(Problem("data/prompts.yml", field, f"prompt is placed nowhere; add {expected}", line))
         elif len(pages_of) > 1:
-            problems.append(Problem("data/prompts.yml", prompt.id, f"prompt is placed {len(pages_of)} times ({', '.join(pages_of)}); expected exactly once"))
+            problems.append(Problem("data/prompts.yml", field, f"prompt is placed {len(pages_of)} times "
+                                    f"({', '.join(pages_of)}); keep exactly one", line))
         elif Path(pages_of[0]).stem != prompt.chapter:
-            problems.append(Problem("data/prompts.yml", prompt.id, f"prompt of chapter {prompt.chapter!r} is placed in {pages_of[0]}; expected {expected}"))
+            problems.append(Problem("data/prompts.yml", field, f"prompt of chapter {prompt.chapter!r} is placed in "
+                                    f"{pages_of[0]}; move it: expected {expected}", line))
     return problems
 
 
-def read_pages(docs: Path) -> dict[str, str]:
-    """Every Markdown page under `docs`, keyed by its path relative to the project."""
-    return {str(p.relative_to(docs.parent)): p.read_text(encoding="utf-8") for p in sorted(docs.rglob("*.md"))}
+def read_pages(docs: Path, problems: list[Problem] | None = None) -> dict[str, str]:
+    """Every Markdown page under `docs`, keyed by its path relative to the project. A page that
+    is not UTF-8 is a problem (with `problems`) or an error."""
+    pages: dict[str, str] = {}
+    for path in sorted(docs.rglob("*.md")):
+        shown = str(path.relative_to(docs.parent))
+        if problems is None:
+            pages[shown] = path.read_text(encoding="utf-8-sig")
+        elif (text := _decode(path.read_bytes(), shown, problems)) is not None:
+            pages[shown] = text
+    return pages
 
 
 def load_and_check(root: Path, docs: Path) -> Course:
     """The whole check a build starts with: data, then every macro call in the pages."""
     course = load_course(root)
-    problems = check_placements(course, read_pages(docs))
+    problems: list[Problem] = []
+    problems += check_placements(course, read_pages(docs, problems))
     if problems:
         raise CourseDataError(problems)
     return course

@@ -13,19 +13,24 @@ at build time, lays out paged media itself (`@page` margin boxes, named strings,
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import ipaddress
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from .data import Course
+from .data import Course, Problem, _path
 from .model import Worksheet
 from .render import PDF_SIZES, TEMPLATES, Renderer
 
@@ -49,9 +54,35 @@ class Site:
 
     @property
     def address(self) -> str:
-        """The address without the scheme, as a reader would type it: `example.org/`."""
+        """The address without the scheme, as a reader would type it: `example.org/`. Empty
+        when the site has no public address (a build for this machine, `127.0.0.1:8000`): a
+        printed sheet never sends a reader to an address that only worked on the build machine."""
         parts = urlsplit(self.url)
-        return parts.netloc + parts.path if parts.netloc else self.url
+        if not parts.netloc:
+            return ""
+        return "" if _is_local(parts.hostname or "") else parts.netloc + parts.path
+
+
+def _is_local(host: str) -> bool:
+    if host in {"localhost", ""} or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def site_from_config(config: Mapping[str, Any]) -> Site:
+    """The Site of an MkDocs configuration (the build's, or `make check`'s)."""
+    brand = (config.get("extra") or {}).get("brand", {})
+    theme = config.get("theme")
+    return Site(
+        name=brand.get("name") or config.get("site_name") or "",
+        url=config.get("site_url") or "",
+        tagline=brand.get("tagline", ""),
+        language=(theme.get("language") if theme else None) or "en",
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +117,7 @@ def running_header_style(title: str, site: Site, path: str = "") -> Markup:
     page's title, the site's name and the page's address. A browser's margin boxes cannot read the
     document (Chromium has no `string-set`), but they inherit custom properties from the root
     element. The PDFs take the same words from the document itself (`string-set`, pdf.css)."""
-    address = site.address + path.lstrip("/")
+    address = site.address + path.lstrip("/") if site.address else ""
     rules = (
         f"--rt-print-title:{css_string(title)};"
         f"--rt-print-site:{css_string(site.name)};"
@@ -280,3 +311,60 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
         key = maker.workbook_digest(size, inputs)
         write(worksheets_dir / f"{WORKBOOK}-{size}.pdf", key, lambda s=size: maker.workbook(s))
     return report
+
+
+# --- characters the PDFs' font can draw ------------------------------------------------------
+
+# The PDFs are set in DejaVu Sans (templates/print/pdf.css, and print.css's stacks name it
+# first), from Debian's fonts-dejavu-core. A character it lacks would come from whatever fallback
+# font the build machine happens to have, or be drawn as a box: so the build requires every
+# character of a worksheet to be in DejaVu Sans, and the PDFs look the same on every machine.
+FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".local/share/fonts"))
+
+
+@cache
+def pdf_characters() -> frozenset[int] | None:
+    """The code points every PDF font face can draw; None when the fonts are not installed."""
+    from fontTools.ttLib import TTFont
+
+    sets: list[set[int]] = []
+    for name in FONT_FILES:
+        found = [p for d in FONT_DIRS for p in glob.glob(f"{d}/**/{name}", recursive=True)]
+        if not found:
+            return None
+        font = TTFont(found[0], lazy=True)
+        sets.append(set(font.getBestCmap()))
+        font.close()
+    return frozenset(set.intersection(*sets))
+
+
+def _texts(value: Any, loc: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, ...], str]]:
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*loc, index))
+
+
+def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Problem]:
+    """A problem for every worksheet text holding a character the PDFs' font cannot draw."""
+    drawable = pdf_characters()
+    if drawable is None:
+        return [Problem("(fonts)", "DejaVu Sans", "the PDFs' font is not installed; install it "
+                        "(Debian: apt-get install fonts-dejavu-core)")]
+    problems: list[Problem] = []
+    for worksheet in course.worksheets.values():
+        data = worksheet.model_dump(exclude={"id"})
+        for loc, text in _texts(data):
+            missing = sorted({c for c in text if ord(c) not in drawable and not c.isspace()
+                              and unicodedata.category(c) not in {"Cc", "Cf"}})
+            if missing:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
+                problems.append(Problem(f"{folder}/{worksheet.id}.yml", _path(loc, data),
+                                        f"has characters the PDFs' font (DejaVu Sans) cannot draw: {shown}; "
+                                        "write it without them, or in a language the font covers"))
+    return problems
