@@ -7,7 +7,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build dev test bench audit clean
+.PHONY: serve build check dev test bench audit clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,15 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Everything a build would reject (data, placements, macros and templates in every page, PDF
+# characters, the two-page limit), in a few seconds, as `file:line: field: message`.
+check: $(BIN)/.installed
+	@$(BIN)/python -m macros.check
+
+# Checks, builds into a temporary folder and replaces site/ only if everything succeeded
+# (scripts/build.py): a failed build leaves the previous site/ as it was.
 build: $(BIN)/.installed
-	$(BIN)/mkdocs build --strict
+	@$(BIN)/python scripts/build.py --site-dir site
 
 # One process: the built site and the waitlist API (PORT, SITE_URL, DATABASE_URL,
 # WAITLIST_ADMIN_TOKEN, WAITLIST_RATE_LIMIT… from the environment; see DEPLOY.md).
@@ -39,7 +46,7 @@ test: $(BIN)/.installed $(VNU)
 
 # Benchmarks print figures and ratios; `make audit` (Lighthouse, needs Node.js) is separate.
 bench: $(BIN)/.installed
-	for script in bench/macros_build.py bench/pdf_step.py bench/waitlist_load.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/check_speed.py bench/macros_build.py bench/pdf_step.py bench/waitlist_load.py; do $(BIN)/python $$script || exit 1; done
 
 bench/audit/node_modules/.bin/lighthouse: bench/audit/package.json
 	cd bench/audit && npm ci --no-audit --no-fund
@@ -49,4 +56,4 @@ audit: $(BIN)/.installed bench/audit/node_modules/.bin/lighthouse
 	$(BIN)/python bench/audit.py
 
 clean:
-	rm -rf site .pytest_cache
+	rm -rf site .site-new-* .site-old-* .pytest_cache
