@@ -322,6 +322,9 @@ def _load_worksheet(path: Path, shown: str, problems: list[Problem],
                                 _line(source.node, ("id",))))
         return None
     worksheet = _validate(Worksheet, {"id": path.stem, **raw}, shown, (), problems, source)
+    for index, problem in enumerate(problems[before:], start=before):
+        if problem.file == shown and problem.field == "id":  # the id is the file name: no line of its own
+            problems[index] = Problem(shown, "id", f"{problem.message}; rename the file")
     if worksheet is None:
         return None
     if chapter_lines is not None:

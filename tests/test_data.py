@@ -173,8 +173,8 @@ def test_chapter_that_does_not_exist(data: Path) -> None:
 def test_bad_id_in_a_file_name(data: Path) -> None:
     (data / "worksheets" / "tracker.yml").rename(data / "worksheets" / "Weekly Tracker.yml")
     assert str(only(problems_of(data))) == (
-        "data/worksheets/Weekly Tracker.yml:1: id: got 'Weekly Tracker'; "
-        "expected lowercase letters, digits and hyphens, like 'weekly-check-in'"
+        "data/worksheets/Weekly Tracker.yml: id: got 'Weekly Tracker'; "
+        "expected lowercase letters, digits and hyphens, like 'weekly-check-in'; rename the file"
     )
 
 

@@ -1,0 +1,330 @@
+"""The bad-data suite: ordinary mistakes and hostile text, each on a scratch copy of the project.
+
+Every case runs the real check (`python -m macros.check`; a few through `make check` itself, and
+a few through a real `mkdocs build --strict`) and asserts the exit status, that the message
+names the file (and line where there is one) and the field, and that no traceback is printed.
+Also: the atomic build (a failed build after a good one leaves the output byte-identical) and
+PDFs that print no loopback address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = ("data", "docs", "macros", "hooks", "publish", "overrides", "scripts")
+SHEET = "data/worksheets/weekly-check-in.yml"
+PROMPTS = "data/prompts.yml"
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF_CACHE": str(ROOT / ".cache" / "pdf"),
+       "SITE_URL": "http://127.0.0.1:8000/", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch copy of the project (the virtualenv linked, file times kept so that make
+    does not reinstall it)."""
+    out = tmp_path / "project"
+    out.mkdir()
+    for name in COPIED:
+        shutil.copytree(ROOT / name, out / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("mkdocs.yml", "Makefile", "requirements.txt", "pyproject.toml"):
+        shutil.copy2(ROOT / name, out / name)
+    (out / ".venv").symlink_to(ROOT / ".venv")
+    return out
+
+
+def line_of(path: Path, fragment: str) -> int:
+    """The 1-based line of the first line holding `fragment`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, 1) if fragment in line)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@dataclass
+class Case:
+    """A mistake: what it does to the project, the exit status, and what the message must say.
+    `expect` may name lines by `(file, fragment)`: the line of the fragment before the edit."""
+
+    id: str
+    change: Callable[[Path], None]
+    status: int
+    expect: list[str | tuple[str, str, str]] = field(default_factory=list)
+
+
+def where(file: str, fragment: str) -> tuple[str, str, str]:
+    return (file, fragment, "")
+
+
+def _rename(suffix: str) -> Callable[[Path], None]:
+    return lambda p: (p / SHEET).rename(p / SHEET.replace(".yml", suffix))
+
+
+def _subfolder(p: Path) -> None:
+    (p / "data/worksheets/drafts").mkdir()
+    shutil.copy(p / SHEET, p / "data/worksheets/drafts/new-sheet.yml")
+
+
+def _deep(p: Path) -> None:
+    (p / SHEET).write_text("title: " + "[" * 3000 + "]" * 3000 + "\n", encoding="utf-8")
+
+
+def _deep_mapping(p: Path) -> None:
+    (p / SHEET).write_text("".join("  " * n + "a:\n" for n in range(3000)) + "  " * 3000 + "x\n", encoding="utf-8")
+
+
+def _bytes(p: Path) -> None:
+    raw = (p / SHEET).read_bytes()
+    (p / SHEET).write_bytes(raw.replace(b"Weekly check-in", b"Weekly \xff\xfe check-in", 1))
+
+
+def _bom(p: Path) -> None:
+    for name in (SHEET, PROMPTS, "docs/betrayal.md"):
+        (p / name).write_bytes(b"\xef\xbb\xbf" + (p / name).read_bytes())
+
+
+def _crlf(p: Path) -> None:
+    for name in (SHEET, PROMPTS, "docs/betrayal.md"):
+        (p / name).write_bytes((p / name).read_bytes().replace(b"\n", b"\r\n"))
+
+
+def _very_long(p: Path) -> None:
+    words = " ".join(["Say what happened this week, and how it felt."] * 400)
+    edit(p / SHEET, "You can stop at any time.", words)
+
+
+def _all_lines(p: Path) -> None:
+    text = (p / SHEET).read_text(encoding="utf-8")
+    (p / SHEET).write_text(re.sub(r"lines: \d+", "lines: 30", text), encoding="utf-8")
+
+
+CASES = [
+    # Finding 3: files dropped silently
+    Case("suffix-yaml", _rename(".yaml"), 1, ["data/worksheets/weekly-check-in.yaml: (file):", "not a .yml file"]),
+    Case("suffix-YML", _rename(".YML"), 1, ["data/worksheets/weekly-check-in.YML: (file):", "not a .yml file"]),
+    Case("suffix-json", lambda p: (p / "data/worksheets/extra.json").write_text("{}"), 1,
+         ["data/worksheets/extra.json: (file):", "not a .yml file"]),
+    Case("subfolder", _subfolder, 1, ["data/worksheets/drafts/new-sheet.yml: (file):", "subfolder"]),
+    Case("stray-file", lambda p: (p / "data/worksheets/notes.txt").write_text("todo"), 1,
+         ["data/worksheets/notes.txt: (file):", "not a .yml file"]),
+    # Finding 4: macros and template syntax in pages, with the page's real line number
+    Case("misspelt-macro", lambda p: edit(p / "docs/betrayal.md", '{{ reflection("betrayal-move-on") }}',
+                                          '{{ reflektion("betrayal-move-on") }}'), 1,
+         [where("docs/betrayal.md", "betrayal-move-on"), "reflektion(...): unknown macro 'reflektion'",
+          "check its spelling"]),
+    Case("template-syntax", lambda p: edit(p / "docs/empathy.md", "# Empathy", "{{ broken }\n\n# Empathy"), 1,
+         [where("docs/empathy.md", "# Empathy"), "template:"]),
+    Case("unclosed-block", lambda p: edit(p / "docs/empathy.md", "# Empathy", "{% if facts %}\n\n# Empathy"), 1,
+         ["docs/empathy.md:", "template:", "endif"]),
+    Case("unknown-prompt-placed", lambda p: edit(p / "docs/betrayal.md", '"betrayal-move-on")', '"betrayal-move-onn")'), 1,
+         [where("docs/betrayal.md", "betrayal-move-on"), "reflection('betrayal-move-onn'): no prompt with id"]),
+    Case("prompt-placed-nowhere", lambda p: edit(p / "docs/betrayal.md", '{{ reflection("betrayal-move-on") }}', ""), 1,
+         [where(PROMPTS, "- id: betrayal-move-on"), "prompt 'betrayal-move-on': prompt is placed nowhere"]),
+    Case("unknown-chapter-in-page", lambda p: edit(p / "docs/betrayal.md", 'chapter_worksheets("betrayal")',
+                                                   'chapter_worksheets("betrayl")'), 1,
+         [where("docs/betrayal.md", 'chapter_worksheets("betrayal")'), "unknown chapter 'betrayl'"]),
+    # Finding 5: messages that YAML's conversions and list indexes made unreadable
+    Case("yes-for-text", lambda p: edit(p / SHEET, 'label: "Partner A: one thing I appreciated about you this week"',
+                                        "label: Yes"), 1,
+         [where(SHEET, "Partner A: one thing I appreciated"), "section 'Appreciations first', field 'a-appreciate', label",
+          "got Yes (YAML reads it as True", 'write it in quotes: "Yes"']),
+    Case("time-for-text", lambda p: edit(p / SHEET, "label: Week of", "label: 12:30"), 1,
+         [where(SHEET, "label: Week of"), "field 'date', label", "YAML reads it as 750", 'write it in quotes: "12:30"']),
+    Case("date-for-text", lambda p: edit(p / SHEET, "label: Week of", "label: 2026-11-30"), 1,
+         [where(SHEET, "label: Week of"), "datetime.date(2026, 11, 30)", "write it in quotes"]),
+    Case("no-for-role", lambda p: edit(p / PROMPTS, "role: broke-trust", "role: No"), 1,
+         [where(PROMPTS, "role: broke-trust"), "prompt 'betrayal-move-on', role", "got No (YAML reads it as False"]),
+    Case("deep-nesting", _deep, 1, [f"{SHEET}: (file):", "nested too deeply"]),
+    Case("deep-mapping", _deep_mapping, 1, [f"{SHEET}: (file):", "nested too deeply"]),
+    Case("non-utf8", _bytes, 1, [where(SHEET, "title: Weekly"), "(file)", "not UTF-8"]),
+    Case("bom", _bom, 0, ["ok: 6 chapters"]),
+    Case("crlf", _crlf, 0, ["ok: 6 chapters"]),
+    # Finding 7: characters the PDFs' font cannot draw
+    Case("cjk", lambda p: edit(p / SHEET, "title: Weekly check-in", "title: Weekly check-in 信頼"), 1,
+         [f"{SHEET}: title:", "U+4FE1", "cannot draw"]),
+    Case("hangul", lambda p: edit(p / SHEET, "Set aside 20 minutes", "신뢰 Set aside 20 minutes"), 1,
+         [f"{SHEET}: instructions:", "U+C2E0"]),
+    Case("emoji", lambda p: edit(p / SHEET, "label: Week of", "label: Week of 👍"), 1,
+         [f"{SHEET}: section 'Appreciations first', field 'date', label:", "U+1F44D"]),
+    # The two-page print limit
+    Case("too-many-lines", _all_lines, 1, [f"{SHEET}: (printed length):", "prints on", "expected at most 2"]),
+    Case("very-long-text", _very_long, 1, [f"{SHEET}: (printed length):", "prints on"]),
+    # Twenty-odd more ordinary mistakes
+    Case("prompts-missing", lambda p: (p / PROMPTS).unlink(), 1, [f"{PROMPTS}: (file):", "file is missing"]),
+    Case("prompts-empty", lambda p: (p / PROMPTS).write_text(""), 1, [f"{PROMPTS}: (top level):", "file is empty"]),
+    Case("prompts-not-a-list", lambda p: (p / PROMPTS).write_text("id: x\n"), 1,
+         [f"{PROMPTS}:1: (top level):", "expected a list"]),
+    Case("worksheet-empty", lambda p: (p / SHEET).write_text(""), 1, [f"{SHEET}: (top level):", "file is empty"]),
+    Case("worksheet-a-list", lambda p: (p / SHEET).write_text("- a\n- b\n"), 1,
+         [f"{SHEET}:1: (top level):", "expected a mapping"]),
+    Case("worksheets-folder-missing", lambda p: shutil.rmtree(p / "data/worksheets"), 1,
+         ["data/worksheets: (folder):", "folder is missing"]),
+    Case("duplicate-prompt-id", lambda p: edit(p / PROMPTS, "- id: betrayal-first-question", "- id: betrayal-move-on"), 1,
+         [where(PROMPTS, "- id: betrayal-first-question"), "prompt 'betrayal-move-on', id: duplicate id"]),
+    Case("duplicate-field-id", lambda p: edit(p / SHEET, "id: b-appreciate", "id: a-appreciate"), 1,
+         [where(SHEET, "id: b-appreciate"), "field 'a-appreciate', id: duplicate field id"]),
+    Case("wrong-type", lambda p: edit(p / SHEET, "minutes: 20", "minutes: twenty"), 1,
+         [where(SHEET, "minutes: 20"), "minutes: got 'twenty'; expected a whole number"]),
+    Case("unknown-chapter", lambda p: edit(p / SHEET, "chapter: practices", "chapter: practise"), 1,
+         [where(SHEET, "chapter: practices"), "chapter: unknown chapter 'practise'"]),
+    Case("unknown-role", lambda p: edit(p / PROMPTS, "role: broke-trust", "role: victim"), 1,
+         [where(PROMPTS, "role: broke-trust"), "prompt 'betrayal-move-on', role: got 'victim'"]),
+    Case("unknown-field-type", lambda p: edit(p / SHEET, "- type: date", "- type: calendar"), 1,
+         [where(SHEET, "- type: date"), "field 'date': unknown field type 'calendar'", "expected one of: text"]),
+    Case("misspelt-field", lambda p: edit(p / SHEET, "summary:", "sumary:"), 1,
+         [where(SHEET, "summary:"), "sumary: unknown field 'sumary'", "summary: required field is missing"]),
+    Case("invalid-yaml", lambda p: edit(p / SHEET, "title: Weekly check-in", 'title: "Weekly check-in'), 1,
+         [f"{SHEET}:", "(file): is not valid YAML"]),
+    Case("id-in-worksheet", lambda p: edit(p / SHEET, "title: Weekly", "id: weekly\ntitle: Weekly"), 1,
+         [where(SHEET, "title: Weekly"), "id: unknown field 'id'; remove it"]),
+    Case("bad-file-name", lambda p: (p / SHEET).rename(p / "data/worksheets/Weekly Check.yml"), 1,
+         ["data/worksheets/Weekly Check.yml: id: got 'Weekly Check'", "rename the file"]),
+    Case("number-out-of-range", lambda p: edit(p / SHEET, "minutes: 20", "minutes: 999"), 1,
+         [where(SHEET, "minutes: 20"), "minutes: got 999; expected a number at most 240"]),
+    Case("too-many-columns", lambda p: edit(p / "data/worksheets/consistency-tracker.yml", "How it landed]",
+                                            "How it landed, 4, 5, 6, 7, 8, 9]"), 1,
+         [where("data/worksheets/consistency-tracker.yml", "columns:"), "field 'tracker', columns", "at most 8"]),
+    Case("empty-sections", lambda p: edit(p / SHEET, "sections:", "sections: []\nold_sections:"), 1,
+         [f"{SHEET}:", "sections: expected at least 1"]),
+]
+
+
+def run_check(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", "macros.check", "--data", str(project / "data"),
+         "--docs", str(project / "docs"), "--config", str(project / "mkdocs.yml")],
+        cwd=project, env=ENV, capture_output=True, text=True, timeout=120,
+    )
+
+
+def expected(case: Case, before: Path) -> list[str]:
+    """The case's expected fragments, with `(file, fragment)` turned into `file:line:`."""
+    out = []
+    for item in case.expect:
+        if isinstance(item, tuple):
+            file, fragment, _ = item
+            out.append(f"{file}:{line_of(before / file, fragment)}:")
+        else:
+            out.append(item)
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_check_reports_the_mistake_by_file_line_and_field(case: Case, project: Path) -> None:
+    wanted = expected(case, project)
+    case.change(project)
+    result = run_check(project)
+    output = result.stdout + result.stderr
+    assert result.returncode == case.status, output
+    assert "Traceback" not in output and "Error:" not in output, output
+    for fragment in wanted:
+        assert fragment in output, f"{fragment!r} not in:\n{output}"
+
+
+MAKE_CASES = [c for c in CASES if c.id in {"suffix-yaml", "misspelt-macro", "yes-for-text", "deep-nesting", "crlf"}]
+
+
+@pytest.mark.parametrize("case", MAKE_CASES, ids=[c.id for c in MAKE_CASES])
+def test_make_check_itself(case: Case, project: Path) -> None:
+    """`make check` in the scratch copy: no virtualenv knowledge, the same messages."""
+    wanted = expected(case, project)
+    case.change(project)
+    result = subprocess.run(["make", "--no-print-directory", "check"], cwd=project, env=ENV,
+                            capture_output=True, text=True, timeout=120)
+    output = result.stdout + result.stderr
+    assert (result.returncode == 0) == (case.status == 0), output
+    assert "Traceback" not in output, output
+    for fragment in wanted:
+        assert fragment in output, f"{fragment!r} not in:\n{output}"
+
+
+BUILD_CASES = [c for c in CASES if c.id in {"suffix-yaml", "yes-for-text", "deep-nesting", "non-utf8",
+                                              "duplicate-prompt-id"}]
+
+
+@pytest.mark.parametrize("case", BUILD_CASES, ids=[c.id for c in BUILD_CASES])
+def test_the_build_itself_rejects_it_with_the_same_message(case: Case, project: Path) -> None:
+    """A real `mkdocs build --strict`, without the check before it: it stops at the data."""
+    wanted = expected(case, project)
+    case.change(project)
+    result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
+                             "--site-dir", str(project / "out")],
+                            cwd=project, env=ENV, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output, output
+    for fragment in wanted:
+        assert fragment in output, f"{fragment!r} not in:\n{output}"
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_failed_build_leaves_the_previous_site_byte_identical(project: Path) -> None:
+    """Finding 6: a good build, then one that fails in its last step (the PDFs: a character
+    their font lacks; the check skipped so the failure happens inside mkdocs): the output folder
+    is exactly as the good build left it, and no temporary folder is left beside it."""
+    out = project / "public"
+    build = [str(ROOT / ".venv/bin/python"), "scripts/build.py", "--site-dir", str(out)]
+    good = subprocess.run(build, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+    assert good.returncode == 0, good.stderr
+    before = tree_digest(out)
+    assert any(name.endswith("-letter.pdf") for name in before)
+    edit(project / SHEET, "title: Weekly check-in", "title: Weekly check-in 信頼")
+    bad = subprocess.run([*build, "--no-check"], cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+    assert bad.returncode != 0
+    assert f"{SHEET}: title:" in bad.stderr and "U+4FE1" in bad.stderr and "is unchanged" in bad.stderr
+    assert tree_digest(out) == before
+    assert sorted(p.name for p in project.iterdir() if p.name.startswith(".public")) == []
+    checked = subprocess.run(build, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+    assert checked.returncode == 1 and "U+4FE1" in checked.stderr and "Traceback" not in checked.stderr
+    assert tree_digest(out) == before
+
+
+def test_pdfs_print_no_loopback_address() -> None:
+    """Finding 7: without a public SITE_URL the PDFs name no address at all."""
+    from pypdf import PdfReader
+
+    from macros.data import load_course
+    from macros.pdf import PdfMaker, Site
+
+    course = load_course(ROOT / "data")
+    maker = PdfMaker(course, Site("Rebuilding Trust", "http://127.0.0.1:8000/"))
+    sheet = maker.worksheet("weekly-check-in", "a4")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(sheet.data)).pages)
+    assert "Weekly check-in" in text and "127.0.0.1" not in text and "worksheets/weekly" not in text
+    workbook = maker.workbook_html("a4")
+    assert ">127.0.0.1" not in workbook and 'data-rt-address="127' not in workbook
+    public = PdfMaker(course, Site("Rebuilding Trust", "https://example.org/"))
+    assert "example.org/worksheets/weekly-check-in/" in public.worksheet_html("weekly-check-in")
+
+
+@pytest.mark.parametrize("url", ["http://localhost:8000/", "http://[::1]:8000/", "http://0.0.0.0/"])
+def test_other_local_addresses_are_not_printed_either(url: str) -> None:
+    from macros.pdf import Site
+
+    assert Site("x", url).address == ""
+
+
+def test_check_module_runs_inside_the_venv() -> None:
+    result = subprocess.run([sys.executable, "-m", "macros.check", "--no-print"], cwd=ROOT, env=ENV,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok:")
