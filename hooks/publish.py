@@ -8,6 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from publish import assets, compress, csp, markup, search, social  # noqa: E402
@@ -66,5 +68,8 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     social.write_cards(site / "assets" / "social", cards, brand["name"])
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
     search.write_plain_quotes(site)
-    csp.write(site, config.extra["waitlist"]["action"])
+    try:  # only the inline scripts our templates and Material's ship (publish/csp.py)
+        csp.write(site, [Path(d) for d in config.theme.dirs], config.extra["waitlist"]["action"])
+    except csp.CspError as error:
+        raise PluginError(f"Content security policy: {error}") from None
     compress.compress_site(site)

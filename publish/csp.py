@@ -1,8 +1,21 @@
 """A strict content security policy for the built site.
 
-Scripts are files from our own origin; the few inline scripts Material's templates emit are
-allowed by their SHA-256 hash, computed here from the built pages, never hard-coded. Inline
-data blocks (`application/json`, `application/ld+json`) are not executed and need no hash.
+Scripts are files from our own origin; the few inline scripts our templates (overrides/) and
+Material's emit are allowed by their SHA-256 hash. Inline data blocks (`application/json`,
+`application/ld+json`) are not executed and need no hash.
+
+Which inline scripts are ours is decided from the template sources, not from the built pages:
+hashing every inline script found in the pages would trust one that data slipped into a page
+too. At build, every `<script>` without `src` in the theme's templates (overrides/ and
+Material's, `theme.dirs`) becomes a pattern: its text as written, where each `{{ expression }}`
+may stand for any text without quotes, backslashes or angle brackets (Material's start-up
+script takes the page's base URL, `"."` or `".."`, so its hash differs with the page's depth;
+a value cannot leave the string it is put in). A script whose template holds `{% statements %}`
+gives no pattern: none is used here, and if one ever is, the build says so. Each inline script
+of each built page must match a pattern; its hash then goes into the policy. Any other inline
+script, and any inline event handler attribute (`onclick=` …, which no hash can allow), fails
+the build with the page's name. Hard-coding the hashes instead would break on every change to
+a template or every Material update; rendering the templates here would need MkDocs' context.
 """
 
 from __future__ import annotations
@@ -10,7 +23,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -27,15 +41,88 @@ SECURITY_HEADERS = {
 }
 
 
-def inline_script_hashes(html: str) -> set[str]:
-    hashes = set()
+JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+JINJA_EXPRESSION = re.compile(r"\{\{-?.*?-?\}\}", re.S)
+# What a template expression inside a shipped script may be: text that cannot end its string.
+EXPRESSION_VALUE = r"""[^"'`<>\\]*"""
+
+
+class CspError(Exception):
+    """A built page holds an inline script or event handler that the project does not ship."""
+
+
+def inline_scripts(html: str) -> list[str]:
+    """The bodies of the executable inline scripts of a page (or template)."""
+    bodies = []
     for match in INLINE_SCRIPT.finditer(html):
         attrs, body = match.group("attrs"), match.group("body")
         if "src=" in attrs or DATA_BLOCK.search(attrs) or not body.strip():
             continue
-        digest = hashlib.sha256(body.encode("utf-8")).digest()
-        hashes.add("'sha256-" + base64.b64encode(digest).decode("ascii") + "'")
+        bodies.append(body)
+    return bodies
+
+
+def script_hash(body: str) -> str:
+    digest = hashlib.sha256(body.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
+
+
+def inline_script_hashes(html: str) -> set[str]:
+    return {script_hash(body) for body in inline_scripts(html)}
+
+
+def template_pattern(body: str) -> re.Pattern[str] | None:
+    """The scripts a template's inline script can render to, or None when it holds statements."""
+    if "{%" in body:
+        return None
+    parts = JINJA_EXPRESSION.split(body)
+    return re.compile(EXPRESSION_VALUE.join(re.escape(part) for part in parts), re.S)
+
+
+def shipped_scripts(template_dirs: Iterable[Path]) -> list[re.Pattern[str]]:
+    """A pattern for every inline script in the templates under `template_dirs`."""
+    patterns = []
+    for folder in template_dirs:
+        for template in sorted(Path(folder).rglob("*.html")):
+            source = JINJA_COMMENT.sub("", template.read_text(encoding="utf-8"))
+            patterns += [p for body in inline_scripts(source) if (p := template_pattern(body))]
+    return patterns
+
+
+class _EventHandlers(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [f"<{tag} {name}=…>" for name, _ in attrs if name.startswith("on")]
+
+
+def event_handlers(html: str) -> list[str]:
+    """Inline event handler attributes (`onclick=` …) of a page's elements."""
+    parser = _EventHandlers()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def checked_hashes(name: str, html: str, shipped: Sequence[re.Pattern[str]]) -> set[str]:
+    """The hashes of a page's inline scripts, each one the project ships; CspError otherwise."""
+    problems = [f"inline event handler {found}" for found in event_handlers(html)]
+    hashes = set()
+    for body in inline_scripts(html):
+        if any(pattern.fullmatch(body) for pattern in shipped):
+            hashes.add(script_hash(body))
+        else:
+            problems.append(f"inline script not in any template: <script>{_excerpt(body)}</script>")
+    if problems:
+        raise CspError(f"{name}: " + "; ".join(problems) + " (only the templates' inline scripts are allowed: publish/csp.py)")
     return hashes
+
+
+def _excerpt(body: str, length: int = 60) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= length else text[:length] + "…"
 
 
 def origin_of(url: str) -> str | None:
@@ -43,12 +130,9 @@ def origin_of(url: str) -> str | None:
     return f"{parsed.scheme}://{parsed.netloc}" if parsed.scheme in {"http", "https"} and parsed.netloc else None
 
 
-def policy(pages: Iterable[str], form_action: str = "") -> str:
-    """The policy for a site whose built HTML pages are `pages`. A waitlist form that posts to
+def policy(hashes: Iterable[str], form_action: str = "") -> str:
+    """The policy allowing the inline scripts with these `hashes`. A waitlist form that posts to
     a hosted provider (`form_action` on another origin) is allowed to post and be fetched."""
-    hashes: set[str] = set()
-    for html in pages:
-        hashes |= inline_script_hashes(html)
     provider = origin_of(form_action)
     extra = f" {provider}" if provider else ""
     directives = [
@@ -75,8 +159,23 @@ def headers_file(csp: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(site: Path, form_action: str = "") -> str:
-    pages = (p.read_text(encoding="utf-8") for p in sorted(site.rglob("*.html")))
-    csp = policy(pages, form_action)
+def site_hashes(site: Path, template_dirs: Iterable[Path]) -> set[str]:
+    """The hashes of the built site's inline scripts; CspError names each page that holds one
+    the templates do not ship, or an inline event handler."""
+    shipped = shipped_scripts(template_dirs)
+    hashes: set[str] = set()
+    errors = []
+    for page in sorted(site.rglob("*.html")):
+        try:
+            hashes |= checked_hashes(page.relative_to(site).as_posix(), page.read_text(encoding="utf-8"), shipped)
+        except CspError as error:
+            errors.append(str(error))
+    if errors:
+        raise CspError("\n".join(errors))
+    return hashes
+
+
+def write(site: Path, template_dirs: Iterable[Path], form_action: str = "") -> str:
+    csp = policy(site_hashes(site, template_dirs), form_action)
     (site / "_headers").write_text(headers_file(csp), encoding="utf-8")
     return csp

@@ -1,6 +1,6 @@
 """What the publish step adds to the built site: unique titles and descriptions, canonical
 and link-preview tags that point at real files, preview images, robots.txt, a content
-security policy that allows exactly the inline scripts the pages carry, and precompressed
+security policy that allows exactly the inline scripts our templates and Material's ship, and precompressed
 copies that decompress to the originals."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from publish.csp import inline_script_hashes, policy
+from publish.csp import CspError, inline_script_hashes, policy, site_hashes
 from tests.conftest import sitemap_paths
 
 
@@ -85,10 +85,60 @@ def test_the_policy_allows_every_inline_script_by_hash_and_nothing_unsafe(site: 
 
 
 def test_hashes_are_computed_not_hard_coded() -> None:
-    one = policy(["<script>var a=1</script>"])
-    two = policy(["<script>var a=2</script>", '<script type="application/json">{"x":1}</script>'])
+    one = policy(inline_script_hashes("<script>var a=1</script>"))
+    two = policy(inline_script_hashes('<script>var a=2</script><script type="application/json">{"x":1}</script>'))
     assert one != two and two.count("sha256-") == 1
     assert "https://formspree.io" in policy([], "https://formspree.io/f/abc")
+
+
+SHIPPED = """{# <script>commented()</script> #}
+<script>start("{{ config.extra.scope | d(base_url) }}")</script>
+<script>loader()</script>
+<script type="application/json">{{ data | tojson }}</script>"""
+
+
+def scratch_site(tmp_path: Path, pages: dict[str, str]) -> tuple[Path, list[Path]]:
+    """A template folder holding SHIPPED, and a built site holding `pages`."""
+    templates, site = tmp_path / "templates", tmp_path / "site"
+    (templates / "partials").mkdir(parents=True)
+    (templates / "partials" / "shipped.html").write_text(SHIPPED, encoding="utf-8")
+    for name, html in pages.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(html, encoding="utf-8")
+    return site, [templates]
+
+
+def test_the_policy_allows_the_templates_scripts_as_rendered_on_each_page(tmp_path: Path) -> None:
+    """A template's expression may be filled with any text that stays inside its string (the
+    base URL differs with the page's depth); data blocks need no hash."""
+    site, templates = scratch_site(tmp_path, {
+        "index.html": '<script>start(".")</script><script>loader()</script><script type="application/json">{"a":1}</script>',
+        "a/index.html": '<script>start("..")</script><script>loader()</script>',
+    })
+    hashes = site_hashes(site, templates)
+    assert hashes == inline_script_hashes('<script>start(".")</script><script>start("..")</script><script>loader()</script>')
+
+
+@pytest.mark.parametrize("html, found", [
+    ("<script>alert(1)</script>", "inline script not in any template: <script>alert(1)</script>"),
+    ('<script>start("");alert(1);("")</script>', "inline script not in any template"),
+    ("<script>commented()</script>", "inline script not in any template"),
+    ('<button onclick="go()">Go</button>', "inline event handler <button onclick=…>"),
+    ('<img src=x ONERROR="go()">', "inline event handler <img onerror=…>"),
+])
+def test_a_page_with_a_script_the_templates_do_not_ship_fails_naming_the_page(tmp_path: Path, html: str, found: str) -> None:
+    site, templates = scratch_site(tmp_path, {"index.html": "<script>loader()</script>", "worksheets/x/index.html": html})
+    with pytest.raises(CspError) as error:
+        site_hashes(site, templates)
+    assert str(error.value).startswith("worksheets/x/index.html: ") and found in str(error.value)
+    assert "index.html: " not in str(error.value).removeprefix("worksheets/x/index.html: ")
+
+
+def test_escaped_text_that_looks_like_a_handler_is_not_one(tmp_path: Path) -> None:
+    site, templates = scratch_site(tmp_path, {
+        "index.html": '<meta content="&#34; onfocus=&#34;alert(1)"><p>" onfocus="alert(1) &lt;script&gt;</p>',
+    })
+    assert site_hashes(site, templates) == set()
 
 
 def test_precompressed_copies_match_their_originals(site: Path) -> None:
