@@ -195,15 +195,15 @@ def test_a_good_helpline_file_loads(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("change", "expected"), [
     (('checked: "2026-11-30"', "checked: 2026-11-30"),
-     'data/helplines.yml: [0].checked: got the date 2026-11-30 unquoted; expected it in quotes, like "2026-11-30"'),
+     'data/helplines.yml:9: helpline \'xx-line\', checked: got the date 2026-11-30 unquoted; expected it in quotes, like "2026-11-30"'),
     (('phone: "0800 000 000"', "phone: 112"),
-     'data/helplines.yml: [0].phone: got the number 112 unquoted; expected it in quotes, like "112"'),
+     'data/helplines.yml:7: helpline \'xx-line\', phone: got the number 112 unquoted; expected it in quotes, like "112"'),
     (('phone: "0800 000 000"', 'chat_label: nothing to reach'),
-     "data/helplines.yml: [0]: expected a way to reach the service: a phone number (phone) or a web address (chat)"),
+     "data/helplines.yml:1: helpline 'xx-line': expected a way to reach the service: a phone number (phone) or a web address (chat)"),
     (("source: https://example.org/", "source: example.org"),
-     "data/helplines.yml: [0].source: got 'example.org'; expected a web address starting with https://, like 'https://example.org/'"),
+     "data/helplines.yml:8: helpline 'xx-line', source: got 'example.org'; expected a web address starting with https://, like 'https://example.org/'"),
     (('country_code: xx', 'country_code: UK'),
-     "data/helplines.yml: [0].country_code: got 'UK'; expected a two-letter country code in lowercase, like 'uk', or 'other'"),
+     "data/helplines.yml:3: helpline 'xx-line', country_code: got 'UK'; expected a two-letter country code in lowercase, like 'uk', or 'other'"),
     (("default: true", "default: false"),
      "data/helplines.yml: default: 0 entries have default: true ((none)); expected exactly one, the line the safety note shows until a reader chooses a country"),
 ])
