@@ -213,6 +213,10 @@ def _message(error: dict[str, Any], model: type[BaseModel], node: yaml.Node | No
     loc = error["loc"]
     if kind in {"string_type", "literal_error"} and (converted := _yaml_conversion(got, node)):
         return converted + (f"; expected one of: {ctx['expected']}" if kind == "literal_error" else "")
+    if (kind in {"greater_than_equal", "less_than_equal"} and isinstance(node, yaml.ScalarNode)
+            and node.value != str(got)):  # 12:30 read as 750
+        limit = f"at least {ctx['ge']}" if "ge" in ctx else f"at most {ctx['le']}"
+        return f"got {node.value} (YAML reads it as {_describe(got)}); expected a whole number {limit}"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
@@ -238,7 +242,7 @@ def _message(error: dict[str, Any], model: type[BaseModel], node: yaml.Node | No
     if kind == "too_short":
         return f"expected at least {ctx['min_length']} item(s) or character(s)"
     if kind == "too_long":
-        return f"expected at most {ctx['max_length']} item(s)"
+        return f"expected at most {ctx['max_length']} item(s) or character(s)"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return f"got {_describe(got)}; {error['msg'][0].lower()}{error['msg'][1:]}"

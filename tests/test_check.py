@@ -152,6 +152,10 @@ CASES = [
     Case("deep-nesting", _deep, 1, [f"{SHEET}: (file):", "nested too deeply"]),
     Case("deep-mapping", _deep_mapping, 1, [f"{SHEET}: (file):", "nested too deeply"]),
     Case("non-utf8", _bytes, 1, [where(SHEET, "title: Weekly"), "(file)", "not UTF-8"]),
+    Case("non-utf8-page", lambda p: (p / "docs/empathy.md").write_bytes(b"---\ntitle: x\n---\n\ncaf\xe9\n"), 1,
+         ["docs/empathy.md:5: (file):", "not UTF-8"]),
+    Case("time-for-number", lambda p: edit(p / SHEET, "minutes: 20", "minutes: 12:30"), 1,
+         [where(SHEET, "minutes: 20"), "minutes: got 12:30 (YAML reads it as 750)"]),
     Case("bom", _bom, 0, ["ok: 6 chapters"]),
     Case("crlf", _crlf, 0, ["ok: 6 chapters"]),
     # Finding 7: characters the PDFs' font cannot draw
