@@ -16,52 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 from .data import Course, CourseDataError, Problem, load_and_check, schemas
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# The macros macros/__init__.py registers, and the ones mkdocs-macros itself provides.
-MACROS = ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards", "journal",
-          "safety_note", "helplines", "waitlist_form")
-BUILTINS = ("context", "pretty", "macros_info", "now", "fix_url", "range", "dict", "lipsum", "cycler",
-            "joiner", "namespace", "super", "caller", "loop", "varargs", "kwargs")
-NO_MACROS = re.compile(r"^render_macros:\s*false\s*$", re.MULTILINE)
-
-
-def template_problems(pages: dict[str, str]) -> list[Problem]:
-    """Jinja syntax errors and calls of unknown macros, with the page's real line numbers (the
-    whole file is parsed, front matter included, so line 1 is the file's first line)."""
-    from jinja2 import Environment, TemplateSyntaxError, nodes
-
-    env = Environment()
-    problems: list[Problem] = []
-    for page, text in pages.items():
-        front = text.split("\n---", 1)[0] if text.startswith("---") else ""
-        if NO_MACROS.search(front):
-            continue
-        try:
-            tree = env.parse(text)
-        except TemplateSyntaxError as error:
-            problems.append(Problem(page, "template", f"{error.message}; check the {{{{ }}}} and {{% %}} on this "
-                                    "line (write {% raw %}...{% endraw %} around text that shows braces)",
-                                    error.lineno or 0))
-            continue
-        except RecursionError:
-            problems.append(Problem(page, "template", "is nested too deeply to read"))
-            continue
-        defined = {n.name for n in tree.find_all(nodes.Macro)} | {
-            n.name for n in tree.find_all(nodes.Name) if n.ctx in {"store", "param"}}
-        for call in tree.find_all(nodes.Call):
-            name = call.node.name if isinstance(call.node, nodes.Name) else None
-            if name and name not in MACROS and name not in BUILTINS and name not in defined:
-                problems.append(Problem(page, f"{name}(...)", f"unknown macro {name!r}; expected one of: "
-                                        f"{', '.join(MACROS)} (check its spelling)", call.lineno))
-    return problems
-
 
 def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[list[Problem], int]:
     """The two-page limit, from the PDF cache; lays out (and caches) what it lacks if allowed.
@@ -93,7 +53,6 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
 
 
 def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tuple[Course | None, list[Problem]]:
-    from .data import read_pages
     from .pdf import glyph_problems
 
     problems: list[Problem] = []
@@ -102,8 +61,6 @@ def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tu
         course = load_and_check(data, docs)
     except CourseDataError as error:
         problems += error.problems
-    pages = read_pages(docs, [])  # undecodable pages are reported by load_and_check
-    problems += template_problems(pages)
     if course is not None:
         problems += glyph_problems(course, f"{data.relative_to(data.parent)}/worksheets")
     if course is not None and not problems:

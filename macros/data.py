@@ -442,6 +442,45 @@ def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:
     return problems
 
 
+# The macros macros/__init__.py registers, and the ones mkdocs-macros itself provides.
+MACROS = ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards", "journal",
+          "safety_note", "helplines", "waitlist_form")
+BUILTINS = ("context", "pretty", "macros_info", "now", "fix_url", "range", "dict", "lipsum", "cycler",
+            "joiner", "namespace", "super", "caller", "loop", "varargs", "kwargs")
+NO_MACROS = re.compile(r"^render_macros:\s*false\s*$", re.MULTILINE)
+
+
+def template_problems(pages: dict[str, str]) -> list[Problem]:
+    """Jinja syntax errors and calls of unknown macros, with the page's real line numbers (the
+    whole file is parsed, front matter included, so line 1 is the file's first line)."""
+    from jinja2 import Environment, TemplateSyntaxError, nodes
+
+    env = Environment()
+    problems: list[Problem] = []
+    for page, text in pages.items():
+        front = text.split("\n---", 1)[0] if text.startswith("---") else ""
+        if NO_MACROS.search(front):
+            continue
+        try:
+            tree = env.parse(text)
+        except TemplateSyntaxError as error:
+            problems.append(Problem(page, "template", f"{error.message}; check the {{{{ }}}} and {{% %}} on this "
+                                    "line (write {% raw %}...{% endraw %} around text that shows braces)",
+                                    error.lineno or 0))
+            continue
+        except RecursionError:
+            problems.append(Problem(page, "template", "is nested too deeply to read"))
+            continue
+        defined = {n.name for n in tree.find_all(nodes.Macro)} | {
+            n.name for n in tree.find_all(nodes.Name) if n.ctx in {"store", "param"}}
+        for call in tree.find_all(nodes.Call):
+            name = call.node.name if isinstance(call.node, nodes.Name) else None
+            if name and name not in MACROS and name not in BUILTINS and name not in defined:
+                problems.append(Problem(page, f"{name}(...)", f"unknown macro {name!r}; expected one of: "
+                                        f"{', '.join(MACROS)} (check its spelling)", call.lineno))
+    return problems
+
+
 def read_pages(docs: Path, problems: list[Problem] | None = None) -> dict[str, str]:
     """Every Markdown page under `docs`, keyed by its path relative to the project. A page that
     is not UTF-8 is a problem (with `problems`) or an error."""
@@ -456,10 +495,12 @@ def read_pages(docs: Path, problems: list[Problem] | None = None) -> dict[str, s
 
 
 def load_and_check(root: Path, docs: Path) -> Course:
-    """The whole check a build starts with: data, then every macro call in the pages."""
+    """The whole check a build starts with: data, then every page's template syntax and macro calls."""
     course = load_course(root)
     problems: list[Problem] = []
-    problems += check_placements(course, read_pages(docs, problems))
+    pages = read_pages(docs, problems)
+    problems += template_problems(pages)
+    problems += check_placements(course, pages)
     if problems:
         raise CourseDataError(problems)
     return course

@@ -258,12 +258,14 @@ def test_make_check_itself(case: Case, project: Path) -> None:
 
 
 BUILD_CASES = [c for c in CASES if c.id in {"suffix-yaml", "yes-for-text", "deep-nesting", "non-utf8",
-                                              "duplicate-prompt-id"}]
+                                              "duplicate-prompt-id", "misspelt-macro", "template-syntax"}]
 
 
 @pytest.mark.parametrize("case", BUILD_CASES, ids=[c.id for c in BUILD_CASES])
 def test_the_build_itself_rejects_it_with_the_same_message(case: Case, project: Path) -> None:
-    """A real `mkdocs build --strict`, without the check before it: it stops at the data."""
+    """A real `mkdocs build --strict`, without the check before it: it stops at the data and the
+    pages' templates, with the check's message (the page's real line, not one off by its front
+    matter), before any page is written."""
     wanted = expected(case, project)
     case.change(project)
     result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
