@@ -359,15 +359,18 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
     if drawable is None:
         return [Problem("(fonts)", "DejaVu Sans", "the PDFs' font is not installed; install it "
                         "(Debian: apt-get install fonts-dejavu-core)")]
+    sources: list[tuple[str, Any, str]] = [
+        (f"{folder}/{w.id}.yml", w.model_dump(exclude={"id"}), "entry") for w in course.worksheets.values()]
+    # The workbook's contents page prints the chapters' titles.
+    sources.append((f"{folder.rsplit('/', 1)[0]}/chapters.yml", [c.model_dump() for c in course.chapters], "chapter"))
     problems: list[Problem] = []
-    for worksheet in course.worksheets.values():
-        data = worksheet.model_dump(exclude={"id"})
+    for file, data, noun in sources:
         for loc, text in _texts(data):
             missing = sorted({c for c in text if ord(c) not in drawable and not c.isspace()
                               and unicodedata.category(c) not in {"Cc", "Cf"}})
             if missing:
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
-                problems.append(Problem(f"{folder}/{worksheet.id}.yml", _path(loc, data),
+                problems.append(Problem(file, _path(loc, data, noun),
                                         f"has characters the PDFs' font (DejaVu Sans) cannot draw: {shown}; "
                                         "write it without them, or in a language the font covers"))
     return problems

@@ -165,6 +165,9 @@ CASES = [
          [f"{SHEET}: instructions:", "U+C2E0"]),
     Case("emoji", lambda p: edit(p / SHEET, "label: Week of", "label: Week of 👍"), 1,
          [f"{SHEET}: section 'Appreciations first', field 'date', label:", "U+1F44D"]),
+    Case("cjk-chapter-title", lambda p: edit(p / "data/chapters.yml", "title: Understanding betrayal",
+                                             "title: Understanding betrayal 裏切り"), 1,
+         ["data/chapters.yml: chapter 'betrayal', title:", "U+88CF"]),
     # The two-page print limit
     Case("too-many-lines", _all_lines, 1, [f"{SHEET}: (printed length):", "prints on", "expected at most 2"]),
     Case("very-long-text", _very_long, 1, [f"{SHEET}: (printed length):", "prints on"]),
