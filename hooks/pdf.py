@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -52,7 +53,9 @@ def on_page_context(context, page, config, nav):  # type: ignore[no-untyped-def]
     """The running header's <style>, for overrides/main.html to put in the page's <head>: a
     <style> in the body may not set `:root` (HTML; the Nu validator rejects it). Material's
     instant navigation swaps the head's elements that differ, so it follows the page."""
-    title = "" if page.is_homepage else page.title or ""  # on the landing page the site's name says it
+    # The page's title is HTML by now (a generated page's title from data is escaped text):
+    # the header prints words, so entities become the characters they stand for.
+    title = "" if page.is_homepage else Markup(page.title or "").striptags()  # on the landing page the site's name says it
     context["print_header"] = running_header_style(title, site_of(config), page.url)
     return context
 
