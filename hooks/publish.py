@@ -53,6 +53,16 @@ def on_post_template(output: str, template_name: str, config) -> str:  # type: i
     return markup.without_toggle_autocomplete(output, template_name) if template_name.endswith(".html") else output
 
 
+def template_dirs(config) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Where the inline scripts the pages may hold are written: the theme's templates (ours in
+    overrides/, then Material's) and the macros' (macros/templates)."""
+    folders = [Path(d) for d in config.theme.dirs]
+    macros = config.plugins.get("macros")
+    if macros and macros.config.get("include_dir"):
+        folders.append(Path(config.config_file_path).parent / macros.config["include_dir"])
+    return folders
+
+
 def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     site = Path(config.site_dir)
     _assets.write(site)
@@ -69,7 +79,7 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
     search.write_plain_quotes(site)
     try:  # only the inline scripts our templates and Material's ship (publish/csp.py)
-        csp.write(site, [Path(d) for d in config.theme.dirs], config.extra["waitlist"]["action"])
+        csp.write(site, template_dirs(config), config.extra["waitlist"]["action"])
     except csp.CspError as error:
         raise PluginError(f"Content security policy: {error}") from None
     compress.compress_site(site)

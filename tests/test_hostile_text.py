@@ -220,3 +220,22 @@ def test_an_injected_script_or_handler_fails_the_csp_step_naming_the_page(hostil
 def test_the_browsers_print_header_holds_the_title_as_text(hostile_site: Path) -> None:
     style = soup(hostile_site, "worksheets/hostile/").select_one("style[data-rt-print-header]").string
     assert "\\26 lt;" not in style and "\\26 amp;" not in style
+
+
+def test_a_page_with_an_inline_handler_fails_the_build_naming_it(hostile_site: Path) -> None:
+    """The same project with one Markdown page holding an inline event handler and a script of
+    its own: the build fails, and says which page and what (PDFs off: they are not the point)."""
+    project = hostile_site.parent
+    page = project / "docs" / "sources.md"
+    clean = page.read_text(encoding="utf-8")
+    page.write_text(clean + '\n<button type="button" onclick="alert(1)">Go</button>\n\n<script>alert(2)</script>\n', encoding="utf-8")
+    try:
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF": "0"}
+        result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site-bad"],
+                                cwd=project, env=env, capture_output=True, text=True)
+    finally:
+        page.write_text(clean, encoding="utf-8")
+    assert result.returncode != 0
+    assert "Content security policy: sources/index.html: inline event handler <button onclick=…>" in result.stderr
+    assert "inline script not in any template: <script>alert(2)</script>" in result.stderr
+    assert "Traceback" not in result.stderr
