@@ -6,8 +6,8 @@ Material's emit are allowed by their SHA-256 hash. Inline data blocks (`applicat
 
 Which inline scripts are ours is decided from the template sources, not from the built pages:
 hashing every inline script found in the pages would trust one that data slipped into a page
-too. At build, every `<script>` without `src` in the theme's templates (overrides/ and
-Material's, `theme.dirs`) becomes a pattern: its text as written, where each `{{ expression }}`
+too. At build, every `<script>` without `src` in the templates (overrides/, the macros'
+macros/templates and Material's) becomes a pattern: its text as written, where each `{{ expression }}`
 may stand for any text without quotes, backslashes or angle brackets (Material's start-up
 script takes the page's base URL, `"."` or `".."`, so its hash differs with the page's depth;
 a value cannot leave the string it is put in). A script whose template holds `{% statements %}`
