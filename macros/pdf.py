@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from .data import Course, Problem, _path
+from .data import Course, Problem, _line, _path
 from .model import Worksheet
 from .render import PDF_SIZES, TEMPLATES, Renderer
 
@@ -365,6 +365,7 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
     sources.append((f"{folder.rsplit('/', 1)[0]}/chapters.yml", [c.model_dump() for c in course.chapters], "chapter"))
     problems: list[Problem] = []
     for file, data, noun in sources:
+        node = _yaml_node(course.root.parent / file)
         for loc, text in _texts(data):
             missing = sorted({c for c in text if ord(c) not in drawable and not c.isspace()
                               and unicodedata.category(c) not in {"Cc", "Cf"}})
@@ -372,5 +373,17 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
                 problems.append(Problem(file, _path(loc, data, noun),
                                         f"has characters the PDFs' font (DejaVu Sans) cannot draw: {shown}; "
-                                        "write it without them, or in a language the font covers"))
+                                        "write it without them, or in a language the font covers",
+                                        _line(node, loc) if node is not None else 0))
     return problems
+
+
+def _yaml_node(path: Path) -> Any:
+    """The file's YAML node tree, for line numbers; None when it cannot be read (the data
+    check has said why)."""
+    import yaml
+
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
+        return None
