@@ -95,4 +95,11 @@ def countries(helplines: list[Helpline]) -> list[dict[str, Any]]:
     for entry in seen.values():
         entry["note_line"] = next((h for h in entry["lines"] if h.kind in {"abuse", "directory"}), entry["lines"][0])
         entry["default"] = any(h.default for h in entry["lines"])
+        # As the name reads after "in": "in the United Kingdom", "in Ireland".
+        entry["place"] = ("the " if entry["name"].startswith("United ") else "") + entry["name"]
     return list(seen.values())
+
+
+def note_countries(helplines: list[Helpline]) -> list[dict[str, Any]]:
+    """`countries`, the default country first: the order the safety note lists them in."""
+    return sorted(countries(helplines), key=lambda entry: not entry["default"])

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from .data import Course
-from .helplines import countries
+from .helplines import countries, note_countries
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
 from .typography import curly_quotes
 
@@ -73,7 +73,7 @@ class Renderer:
         helpline (data/helplines.yml), a link to the rest."""
         if not self.course.helplines:
             return Markup("")
-        return self._render("safety_note.html", countries=countries(self.course.helplines), root=root, compact=compact)
+        return self._render("safety_note.html", countries=note_countries(self.course.helplines), root=root, compact=compact)
 
     def helplines(self) -> Markup:
         """Every helpline, by country, for the Safety page, with the country chooser."""
