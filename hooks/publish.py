@@ -1,7 +1,7 @@
 """MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts; valid markup
 for Material's toggles on every page; after the build, link-preview images, robots.txt, the
-content security policy (`_headers`) and precompressed copies. Logic lives in the publish/
-package."""
+content security policy (`_headers`), the offline worker with the web app manifest and its
+icons (publish/offline.py), and precompressed copies. Logic lives in the publish/ package."""
 
 from __future__ import annotations
 
@@ -12,9 +12,21 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publish import assets, compress, csp, markup, search, social  # noqa: E402
+from publish import assets, compress, csp, markup, offline, search, social  # noqa: E402
 
 _assets: assets.Assets | None = None
+_command = "build"  # or "serve", "gh-deploy": from on_startup when run by the mkdocs command
+_colours: dict[str, str] = {}
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    """`mkdocs serve` (an editor's preview) gets no offline worker: it would show stale pages."""
+    global _command
+    _command = command
+
+
+def offline_worker() -> bool:
+    return _command != "serve"
 
 
 def on_config(config):  # type: ignore[no-untyped-def]
@@ -27,6 +39,14 @@ def on_config(config):  # type: ignore[no-untyped-def]
                            [str(p) for p in config.extra_javascript])
     config.extra_css = []
     config.extra_javascript = []
+    global _colours
+    try:  # the header's colours, for the browser's toolbar and the web app manifest
+        _colours = offline.theme_colours(_assets.files[_assets.stylesheet].decode("utf-8"))
+    except offline.OfflineError as error:
+        raise PluginError(f"Offline: {error}") from None
+    # The page the offline worker shows for a page it does not hold (overrides/503.html). An
+    # error template, so MkDocs gives it absolute URLs: it is shown in place of any page.
+    config.theme.static_templates.add(offline.OFFLINE_PAGE)
     return config
 
 
@@ -40,6 +60,8 @@ def on_env(env, config, files):  # type: ignore[no-untyped-def]
     env.globals["stylesheet"] = _assets.stylesheet
     env.globals["asset"] = _assets.asset
     env.globals["scripts"] = _assets.scripts
+    env.globals["offline_worker"] = offline_worker()
+    env.globals["theme_colours"] = _colours
     return env
 
 
@@ -82,4 +104,13 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         csp.write(site, template_dirs(config), config.extra["waitlist"]["action"])
     except csp.CspError as error:
         raise PluginError(f"Content security policy: {error}") from None
+    # After everything that changes a file, before the compressed copies (publish/offline.py).
+    folders = [Path(config.docs_dir), *(Path(d) for d in config.theme.dirs)]
+    try:
+        offline.write(site, name=brand["name"], short_name=brand.get("short_name") or brand["name"],
+                      description=config.site_description or brand.get("tagline", ""), colours=_colours,
+                      favicon_svg=assets.find(config.theme["favicon"], folders).read_text(encoding="utf-8"),
+                      site_url=config.site_url, serve=not offline_worker())
+    except (offline.OfflineError, FileNotFoundError) as error:
+        raise PluginError(f"Offline: {error}") from None
     compress.compress_site(site)

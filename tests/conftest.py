@@ -81,6 +81,30 @@ def chromium_path() -> str:
     return path
 
 
+class WorkerlessBrowser:
+    """The session's browser, whose new contexts block service workers unless a test asks for
+    them (`service_workers="allow"`). Every page registers the offline worker once idle, which
+    then downloads the whole course (publish/offline.py): in each of the suite's many contexts
+    that would cost time, and its requests and its taking over pages would interleave with what
+    the tests measure (requests while typing, instant navigations). tests/browser/test_offline.py
+    tests the worker, with the privacy and network checks that matter for it; test_csp.py visits
+    every page with it."""
+
+    def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
+        self._browser = browser
+
+    def new_context(self, **options):  # type: ignore[no-untyped-def]
+        options.setdefault("service_workers", "block")
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options):  # type: ignore[no-untyped-def]
+        options.setdefault("service_workers", "block")
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
@@ -91,7 +115,7 @@ def browser() -> Iterator[object]:
             headless=True,
             args=["--disable-background-networking", "--disable-component-update", "--no-first-run"],
         )
-        yield browser
+        yield WorkerlessBrowser(browser)
         browser.close()
 
 

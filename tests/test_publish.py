@@ -171,10 +171,10 @@ def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_
         preloads = doc.select('link[rel="preload"][as="script"]')
         assert all(p.has_attr("data-rt-script") and p.get("fetchpriority") == "low" for p in preloads), path
         scripts = [p["href"] for p in preloads]
-        assert len(scripts) == 5 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
+        assert len(scripts) == 6 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
         # Material's bundle first, then ours in extra_javascript's order: ours use its document$.
         assert "/javascripts/bundle." in scripts[0], path
-        assert [re.sub(r"\.[0-9a-f]{8}\.js$", "", src).rsplit("/", 1)[-1] for src in scripts[1:]] == ["navigation", "journal", "print", "waitlist"]
+        assert [re.sub(r"\.[0-9a-f]{8}\.js$", "", src).rsplit("/", 1)[-1] for src in scripts[1:]] == ["navigation", "journal", "print", "waitlist", "offline"]
         for ref in [*screen, *printed, *scripts]:
             assert (site / path / ref).resolve().is_file(), (path, ref)
 
@@ -240,7 +240,7 @@ def test_the_real_site_caches_every_linked_asset_for_a_year_and_pages_not_at_all
     page links are hashed, so they are cached for a year and sent as brotli; the page is not."""
     doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
     links = [link["href"] for link in doc.select('link[rel~="stylesheet"], link[rel="preload"][as="script"]')]
-    assert len(links) == 7, links  # the stylesheet, print rules, the bundle and our four scripts
+    assert len(links) == 8, links  # the stylesheet, print rules, the bundle and our five scripts
     with httpx.Client(base_url=served, headers={"Accept-Encoding": "br, gzip"}) as client:
         page = client.get("/")
         assert page.headers["cache-control"] == "no-cache" and page.headers["content-encoding"] == "br"

@@ -27,6 +27,9 @@ MAX_CACHED_FILE_BYTES = 512 * 1024
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 MIN_GZIP_BYTES = 256
 
+# The offline worker (publish/offline.py): the browser checks it for a new build on every
+# visit, and must always get the current one.
+NO_CACHE_NAMES = frozenset({"sw.js"})
 # A hex hash of 8+ characters right before the extension(s): bundle.f1a2b3c4.min.js
 FINGERPRINTED = re.compile(r"[.-][0-9a-fA-F]{8,}(?:\.[A-Za-z0-9]+)+$")
 HIDDEN_NAMES = frozenset({"_headers", "_redirects"})
@@ -81,7 +84,7 @@ class _Entry:
 
 
 def cache_control_for(name: str) -> str:
-    if name.endswith(".html"):
+    if name.endswith(".html") or name in NO_CACHE_NAMES:
         return HTML_CACHE
     if FINGERPRINTED.search(name):
         return IMMUTABLE_CACHE

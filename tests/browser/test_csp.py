@@ -25,7 +25,9 @@ def test_the_service_sends_a_strict_policy(served: str) -> None:
 
 
 def test_no_policy_violation_or_console_error_anywhere(browser, served: str, site: Path) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context()
+    # With the offline worker (tests/conftest.py blocks it elsewhere): it registers on the first
+    # page and then answers for the rest, under the same policy (worker-src, manifest-src).
+    context = browser.new_context(service_workers="allow")
     context.add_init_script(RECORD_VIOLATIONS)
     page = context.new_page()
     problems: list[str] = []

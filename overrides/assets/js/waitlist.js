@@ -1,6 +1,10 @@
 /* Waitlist form: with JavaScript, post JSON and show the reply in place; without it, the
    form posts normally and the service answers with a redirect. Set up from Material's
-   document$ (instant navigation), idempotent, one delegated submit listener. */
+   document$ (instant navigation), idempotent, one delegated submit listener.
+   Offline (the course works offline, signing up does not): when the browser says it is offline
+   at submit, or the request fails while it is, the form says that signing up needs a connection
+   and that what was typed is still there (data-rt-msg-offline); nothing is cleared, and the same
+   button sends it once back online. Only a successful sign-up clears the form. */
 (function () {
   "use strict";
   if (window.__rtWaitlist) return;
@@ -43,6 +47,7 @@
     event.preventDefault();
     var problem = check(form);
     if (problem) { show(form, form.getAttribute("data-rt-msg-" + problem[0]), "error", problem[1]); return; }
+    if (navigator.onLine === false) { show(form, form.getAttribute("data-rt-msg-offline"), "error"); return; }
     var data = new FormData(form);
     var body = {
       email: String(data.get(form.querySelector("#rt-waitlist-email").name) || "").trim(),
@@ -70,7 +75,7 @@
         }
       });
     }).catch(function () {
-      show(form, form.getAttribute("data-rt-msg-unreachable"), "error");
+      show(form, form.getAttribute(navigator.onLine === false ? "data-rt-msg-offline" : "data-rt-msg-unreachable"), "error");
     }).then(function () { button.disabled = false; });
   });
 })();

@@ -1,0 +1,440 @@
+"""The course offline and installable: a service worker, a web app manifest and its icons.
+
+After the build has written every file (our assets, the search quotes, the content security
+policy) and before the precompressed copies are made, this writes at the site's root:
+
+- `sw.js`, the service worker (its code is publish/sw.js), with this build's manifest: every
+  file the offline course needs, by URL relative to the site's base, each with the SHA-256 of
+  its bytes. The pages (as directory URLs, `betrayal/`), the 404 page and the offline page
+  (503.html), and what they load: the stylesheets and scripts they link, the favicon, the web
+  app manifest and its icons, Material's search worker and its index, and the sitemap (Material's
+  instant navigation reads it on every page: without it the pages reload in full offline, and
+  each logs a failed request). Separately, the worksheet PDFs and the workbooks, which the worker
+  keeps only when the reader asks (the "Keep worksheets PDFs offline" button). Left out: the
+  `.br`/`.gz` copies (the browser decodes what it fetches), source maps, link-preview images,
+  lunr's language files (an English site's search never loads them), and the waitlist's pages,
+  which the service fills in per request. The build id is a hash of the manifest: the worker's
+  own bytes change exactly when a file it caches does, and the browser installs a new worker
+  only then. The worker fetches only what changed (publish/sw.js says how), checks every file
+  against its hash, and never mixes two builds.
+- `manifest.webmanifest`, so the course installs to a phone's home screen, with PNG icons drawn
+  here from the favicon (like the link-preview images, with Pillow: no SVG renderer needed).
+- A `/sw.js` block in `_headers`, for static hosts: the worker script is revalidated on every
+  update check (`Cache-Control: no-cache`).
+
+Under `mkdocs serve` (an editor's preview) the worker is not the caching one: `sw.js` is a
+worker that removes itself and its caches (publish/sw-serve.js), for a browser that visited a
+built site on the same address before; the pages do not register a worker there.
+
+Plain Python over the built site; hooks/publish.py wires it into MkDocs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from PIL import Image, ImageChops, ImageDraw
+
+HERE = Path(__file__).resolve().parent
+WORKER = "sw.js"
+WEB_MANIFEST = "manifest.webmanifest"
+OFFLINE_PAGE = "503.html"
+ERROR_PAGES = ("404.html", OFFLINE_PAGE)
+# Files every page needs besides what it links: Material's search index (fetched by its
+# bundle), the sitemap (instant navigation) and the web app manifest.
+ALWAYS = ("search/search_index.json", "sitemap.xml", WEB_MANIFEST)
+# Pages the service fills in per request (the error page) or that follow a POST.
+EXCLUDED_PAGES = ("waitlist/",)
+EXCLUDED_SUFFIXES = (".br", ".gz", ".map", ".pdf", ".html")
+EXCLUDED_FOLDERS = ("assets/social/",)  # link-preview images: for other sites, not the reader
+LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "apple-touch-icon", "manifest"}
+MANIFEST_LINE = "/* @rt-manifest */"
+ICONS_FOLDER = "assets/images"
+# (file name, size, purpose): 192 and 512 for Android and Chrome's install, a maskable one
+# (full-bleed, the heart inside the safe zone) for adaptive launchers, 180 for iOS's home screen.
+ICONS = (
+    ("icon-192.png", 192, "any"),
+    ("icon-512.png", 512, "any"),
+    ("icon-maskable-512.png", 512, "maskable"),
+)
+APPLE_TOUCH_ICON = ("apple-touch-icon.png", 180)
+FOREGROUND = "#ffffff"
+
+
+class OfflineError(Exception):
+    """Something the offline step needs is missing or not what it expects."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- what the worker caches --------------------------------------------------------------------
+
+
+class _References(HTMLParser):
+    """The URLs a page loads: stylesheets, scripts, icons, the manifest, images, and the search
+    worker named in Material's configuration block."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+        self._config = False
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "link" and LINK_RELS & set(values.get("rel", "").lower().split()) and values.get("href"):
+            self.found.append(values["href"])
+        elif tag in ("script", "img") and values.get("src"):
+            self.found.append(values["src"])
+        elif tag == "script" and values.get("id") == "__config":
+            self._config = True
+
+    def handle_data(self, data: str) -> None:
+        if self._config:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._config:
+            self._config = False
+            try:
+                search = json.loads("".join(self._text)).get("search")
+            except ValueError:
+                raise OfflineError("Material's __config block is not JSON (has Material changed?)") from None
+            if search:
+                self.found.append(search)
+
+
+def page_url(path: str) -> str:
+    """The URL of a built page relative to the site's base: `betrayal/index.html` -> `betrayal/`,
+    `index.html` -> `./`, `404.html` as it is."""
+    if path == "index.html":
+        return "./"
+    return path.removesuffix("index.html") if path.endswith("/index.html") else path
+
+
+def site_file(url: str) -> str:
+    """The file a URL relative to the base names (the inverse of page_url)."""
+    return "index.html" if url == "./" else url + "index.html" if url.endswith("/") else url
+
+
+def page_references(html: str, page: str, base_path: str = "/") -> list[str]:
+    """The same-origin files a page loads, relative to the site's base (`page` is the page's URL
+    relative to the base, `base_path` the base's path on the server); query and fragment dropped."""
+    parser = _References()
+    parser.feed(html)
+    parser.close()
+    origin = "http://site.invalid"
+    base = origin + base_path
+    here = urljoin(base, "" if page == "./" else page)
+    found = []
+    for reference in parser.found:
+        url = urljoin(here, reference)
+        if not url.startswith(base):
+            continue
+        path = urlsplit(url).path.removeprefix(urlsplit(base).path)
+        if path:
+            found.append(path)
+    return found
+
+
+def pages(site: Path) -> list[str]:
+    """Every page the worker caches, as a path in the site."""
+    found = [p.relative_to(site).as_posix() for p in sorted(site.rglob("index.html"))]
+    found = [p for p in found if not p.startswith(EXCLUDED_PAGES)]
+    return found + [name for name in ERROR_PAGES if (site / name).is_file()]
+
+
+def precache_files(site: Path, base_path: str = "/") -> dict[str, str]:
+    """URL (relative to the base) -> SHA-256 of the bytes, for everything the offline course needs."""
+    files: dict[str, str] = {}
+    wanted: set[str] = set(name for name in ALWAYS if (site / name).is_file())
+    for path in pages(site):
+        data = (site / path).read_bytes()
+        url = page_url(path)
+        files[url] = sha256(data)
+        wanted.update(page_references(data.decode("utf-8"), url, base_path))
+    manifest = site / WEB_MANIFEST
+    if manifest.is_file():  # its icons, relative to the manifest at the base
+        wanted.update(icon["src"] for icon in json.loads(manifest.read_text(encoding="utf-8")).get("icons", []))
+    for path in sorted(wanted):
+        if path.endswith(EXCLUDED_SUFFIXES) or path.startswith(EXCLUDED_FOLDERS) or path.endswith("/"):
+            continue
+        if not (site / path).is_file():
+            raise OfflineError(f"{path}: a page loads it, but it is not in the built site")
+        files[path] = sha256((site / path).read_bytes())
+    return dict(sorted(files.items()))
+
+
+def pdf_files(site: Path) -> dict[str, str]:
+    """The PDFs (each worksheet in A4 and Letter, the workbooks), kept only on request."""
+    return {p.relative_to(site).as_posix(): sha256(p.read_bytes()) for p in sorted(site.rglob("*.pdf"))}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    files: dict[str, str]
+    pdfs: dict[str, str]
+    pdf_bytes: int
+
+    @property
+    def build(self) -> str:
+        """The build's id: changes if and only if a cached file (or PDF) does."""
+        text = json.dumps({"files": self.files, "pdfs": self.pdfs}, sort_keys=True, separators=(",", ":"))
+        return sha256(text.encode("utf-8"))[:16]
+
+    def as_json(self) -> str:
+        data = {"build": self.build, "files": self.files, "pdfs": self.pdfs, "pdfBytes": self.pdf_bytes,
+                "offlinePage": OFFLINE_PAGE}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def manifest(site: Path, base_path: str = "/") -> Manifest:
+    pdfs = pdf_files(site)
+    return Manifest(precache_files(site, base_path), pdfs, sum((site / p).stat().st_size for p in pdfs))
+
+
+def worker_script(built: Manifest) -> str:
+    """publish/sw.js with this build's manifest in place of its marker line."""
+    source = (HERE / "sw.js").read_text(encoding="utf-8")
+    if source.count(MANIFEST_LINE) != 1:
+        raise OfflineError(f"publish/sw.js: expected the line {MANIFEST_LINE} once")
+    return source.replace(MANIFEST_LINE, f"const MANIFEST = {built.as_json()};")
+
+
+def read_manifest(script: str) -> dict:
+    """The manifest a written sw.js holds (for tests and the benchmark)."""
+    match = re.search(r"^const MANIFEST = (\{.*\});$", script, re.M)
+    if not match:
+        raise OfflineError("sw.js holds no manifest (written under mkdocs serve?)")
+    return json.loads(match.group(1))
+
+
+HEADERS_BLOCK = "\n/sw.js\n  Cache-Control: no-cache\n"
+
+
+def add_headers(site: Path) -> None:
+    """Static hosts: revalidate the worker on every update check."""
+    headers = site / "_headers"
+    text = headers.read_text(encoding="utf-8") if headers.is_file() else ""
+    if "\n/sw.js\n" not in "\n" + text:
+        headers.write_text(text + HEADERS_BLOCK, encoding="utf-8")
+
+
+# --- the web app manifest and its icons ---------------------------------------------------------
+
+RULE = re.compile(r"([^{}@;]+)\{([^{}]*)\}")
+HEX_OR_FUNCTION = re.compile(r"#[0-9a-fA-F]{3,8}|(?:rgb|rgba|hsl|hsla)\([^()]*\)")
+
+
+def _declarations(css: str, selector: str) -> dict[str, str]:
+    """The declarations of every rule whose selector list holds `selector` (quotes ignored), in
+    order, later ones winning, as the cascade does for rules of the same specificity."""
+    found: dict[str, str] = {}
+    for selectors, body in RULE.findall(css):
+        if selector in (s.strip().replace('"', "") for s in selectors.split(",")):
+            for declaration in body.split(";"):
+                name, colon, value = declaration.partition(":")
+                if colon:
+                    found[name.strip()] = value.strip()
+    return found
+
+
+def _colour(value: str | None, what: str) -> str:
+    if not value or not HEX_OR_FUNCTION.fullmatch(value):
+        raise OfflineError(f"{what}: expected a colour (#rrggbb), found {value!r}")
+    return value
+
+
+def theme_colours(css: str) -> dict[str, str]:
+    """The header's colour in the light and dark schemes (the browser's toolbar takes it) and
+    the light page background (an installed app's splash screen), from the site's stylesheet."""
+    light = {**_declarations(css, ":root"), **_declarations(css, "[data-md-color-scheme=default]")}
+    dark = _declarations(css, "[data-md-color-scheme=slate]")
+    dark_header = _declarations(css, "[data-md-color-scheme=slate] .md-header")
+    return {
+        "light": _colour(light.get("--md-primary-fg-color"), "--md-primary-fg-color (light scheme)"),
+        "dark": _colour(dark_header.get("background-color") or dark.get("--md-primary-fg-color"),
+                        "the header's background (dark scheme)"),
+        "background": _colour(light.get("--md-default-bg-color", "#ffffff"), "--md-default-bg-color (light scheme)"),
+    }
+
+
+NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+COMMAND = re.compile(r"[MmLlHhVvCcSsZz]|" + NUMBER.pattern)
+ARGUMENTS = {"M": 2, "L": 2, "H": 1, "V": 1, "C": 6, "S": 4, "Z": 0}
+
+
+def path_polygons(d: str, steps: int = 24) -> list[list[tuple[float, float]]]:
+    """An SVG path's outlines as polygons (curves flattened): M, L, H, V, C, S and Z, absolute or
+    relative, which is what icon paths like Material's are made of. Others raise OfflineError."""
+    tokens = COMMAND.findall(d)
+    if "".join(tokens).replace(" ", "") != re.sub(r"[\s,]", "", d):
+        raise OfflineError(f"SVG path: only M L H V C S Z are drawn: {d[:60]}")
+    polygons: list[list[tuple[float, float]]] = []
+    current: list[tuple[float, float]] = []
+    x = y = 0.0
+    control: tuple[float, float] | None = None
+    command = ""
+    index = 0
+    while index < len(tokens):
+        if not NUMBER.fullmatch(tokens[index]):
+            command = tokens[index]
+            index += 1
+        if not command:
+            raise OfflineError("SVG path: a number before any command")
+        upper, relative = command.upper(), command.islower()
+        count = ARGUMENTS[upper]
+        args = [float(t) for t in tokens[index:index + count]]
+        index += count
+        if len(args) < count:
+            raise OfflineError(f"SVG path: {command} needs {count} numbers")
+        dx, dy = (x, y) if relative else (0.0, 0.0)
+        if upper == "Z":
+            if current:
+                polygons.append(current)
+                x, y = current[0]
+            current, control = [], None
+            continue
+        if upper == "M":
+            if current:
+                polygons.append(current)
+            x, y = args[0] + dx, args[1] + dy
+            current, control = [(x, y)], None
+            command = "l" if relative else "L"  # numbers after a moveto are linetos
+            continue
+        if upper in ("L", "H", "V"):
+            if upper == "L":
+                x, y = args[0] + dx, args[1] + dy
+            elif upper == "H":
+                x = args[0] + (dx if relative else 0.0)
+            else:
+                y = args[0] + (dy if relative else 0.0)
+            current.append((x, y))
+            control = None
+            continue
+        if upper == "S":
+            first = (2 * x - control[0], 2 * y - control[1]) if control else (x, y)
+            points = [first, (args[0] + dx, args[1] + dy), (args[2] + dx, args[3] + dy)]
+        else:
+            points = [(args[i] + dx, args[i + 1] + dy) for i in (0, 2, 4)]
+        (x1, y1), (x2, y2), (x3, y3) = points
+        for step in range(1, steps + 1):
+            t = step / steps
+            u = 1 - t
+            current.append((u**3 * x + 3 * u * u * t * x1 + 3 * u * t * t * x2 + t**3 * x3,
+                            u**3 * y + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t**3 * y3))
+        x, y, control = x3, y3, (x2, y2)
+    if current:
+        polygons.append(current)
+    return polygons
+
+
+def svg_shape(svg: str) -> tuple[tuple[float, float, float, float], list[list[tuple[float, float]]]]:
+    """The viewBox and the outlines of every path of a one-colour SVG icon."""
+    box = re.search(r'viewBox="([^"]+)"', svg)
+    paths = re.findall(r'<path[^>]*\sd="([^"]+)"', svg)
+    if not box or not paths:
+        raise OfflineError("the favicon SVG needs a viewBox and at least one <path d=...>")
+    x, y, width, height = (float(n) for n in NUMBER.findall(box.group(1)))
+    return (x, y, width, height), [polygon for d in paths for polygon in path_polygons(d)]
+
+
+def icon(svg: str, size: int, background: str, foreground: str = FOREGROUND, *,
+         share: float = 0.62, rounded: bool = False) -> Image.Image:
+    """A square icon: the SVG's shape in `foreground`, `share` of the width, centred on
+    `background` (full-bleed, or a rounded square with transparent corners). Drawn four times
+    larger and scaled down, for smooth edges."""
+    scale = 4
+    big = size * scale
+    (left, top, width, height), polygons = svg_shape(svg)
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    if rounded:
+        draw.rounded_rectangle((0, 0, big - 1, big - 1), radius=int(big * 0.22), fill=background)
+    else:
+        draw.rectangle((0, 0, big, big), fill=background)
+    unit = big * share / max(width, height)
+    offset_x = (big - width * unit) / 2 - left * unit
+    offset_y = (big - height * unit) / 2 - top * unit
+    # The shape is filled even-odd, like SVG's default for these one-outline icons.
+    mask = Image.new("1", (big, big), 0)
+    for polygon in polygons:
+        layer = Image.new("1", (big, big), 0)
+        ImageDraw.Draw(layer).polygon([(offset_x + px * unit, offset_y + py * unit) for px, py in polygon], fill=1)
+        mask = ImageChops.logical_xor(mask, layer)
+    image.paste(Image.new("RGBA", (big, big), foreground), (0, 0), mask)
+    return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def write_icons(site: Path, svg: str, background: str) -> list[dict[str, str]]:
+    """The manifest's icons (and iOS's home screen icon) in assets/images/; returns the
+    manifest's `icons` entries."""
+    folder = site / ICONS_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for name, size, purpose in ICONS:
+        maskable = purpose == "maskable"
+        # Maskable: launchers crop to a circle of 80% of the width, so the shape stays well inside.
+        icon(svg, size, background, share=0.5 if maskable else 0.62, rounded=not maskable).save(folder / name, optimize=True)
+        entries.append({"src": f"{ICONS_FOLDER}/{name}", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose})
+    name, size = APPLE_TOUCH_ICON
+    icon(svg, size, background, share=0.6).convert("RGB").save(folder / name, optimize=True)
+    return entries
+
+
+def web_manifest(name: str, short_name: str, description: str, colours: dict[str, str],
+                 icons: list[dict[str, str]]) -> dict:
+    """The web app manifest; URLs relative to it, at the site's base, so the site can live under
+    any path."""
+    return {
+        "id": "./",
+        "name": name,
+        "short_name": short_name,
+        "description": description,
+        "lang": "en",
+        "dir": "ltr",
+        "start_url": "./",
+        "scope": "./",
+        "display": "standalone",
+        "background_color": colours["background"],
+        "theme_color": colours["light"],
+        "icons": icons,
+    }
+
+
+# --- the build step ---------------------------------------------------------------------------
+
+
+def base_path_of(site_url: str | None) -> str:
+    path = urlsplit(site_url or "/").path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def write(site: Path, *, name: str, short_name: str, description: str, colours: dict[str, str],
+          favicon_svg: str, site_url: str | None = None, serve: bool = False) -> Manifest | None:
+    """Write the icons, the web app manifest and the worker into the built `site`; returns the
+    worker's manifest (None under `mkdocs serve`, where the worker only removes itself)."""
+    icons = write_icons(site, favicon_svg, colours["light"])
+    document = web_manifest(name, short_name, description, colours, icons)
+    (site / WEB_MANIFEST).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if serve:
+        (site / WORKER).write_text((HERE / "sw-serve.js").read_text(encoding="utf-8"), encoding="utf-8")
+        return None
+    built = manifest(site, base_path_of(site_url))
+    (site / WORKER).write_text(worker_script(built), encoding="utf-8")
+    add_headers(site)
+    return built
+
+
+def cached_paths(built: dict, what: str = "files") -> Iterable[str]:
+    """The site files behind a written manifest's URLs (`files` or `pdfs`)."""
+    return (site_file(url) for url in built[what])

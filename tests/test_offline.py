@@ -1,0 +1,284 @@
+"""The offline step (publish/offline.py): what the worker caches and under which hashes, the
+build id, the PDFs kept apart, the web app manifest and its icons, the `mkdocs serve` worker,
+and how the real build and the bundled service ship them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from publish import offline
+from publish.offline import OfflineError
+from tests.conftest import ROOT, sitemap_paths
+from waitlist.headers import read_netlify_headers
+from waitlist.static import cache_control_for, content_type_for
+
+FAVICON = (ROOT / "overrides" / "assets" / "images" / "favicon.svg").read_text(encoding="utf-8")
+COLOURS = {"light": "#6b2c42", "dark": "#2b1f27", "background": "#ffffff"}
+
+
+def page(depth: int, extra: str = "") -> str:
+    """A page shaped like the build's: relative links, Material's configuration block."""
+    up = "../" * depth
+    return f"""<!doctype html><html><head>
+<link rel="stylesheet" href="{up}assets/stylesheets/rt.0123abcd.min.css">
+<link rel="stylesheet" href="{up}assets/css/print.0123abcd.css" media="print">
+<link rel="icon" href="{up}assets/images/favicon.svg">
+<link rel="manifest" href="{up}manifest.webmanifest" data-rt-worker>
+<link rel="apple-touch-icon" href="{up}assets/images/apple-touch-icon.png">
+<link rel="canonical" href="https://example.org/x/">
+<link rel="preload" as="script" href="{up}assets/javascripts/bundle.0123abcd.min.js" data-rt-script>
+<link rel="modulepreload" href="{up}assets/js/journal/main.0123abcd.js?v=1#x" data-rt-script>
+<meta property="og:image" content="https://example.org/assets/social/home.png">
+</head><body><a href="{up}worksheets/a/a-a4.pdf">PDF</a>{extra}
+<script id="__config" type="application/json">{{"base": "{up or '.'}", "search": "{up}assets/javascripts/workers/search.0123abcd.min.js"}}</script>
+</body></html>"""
+
+
+@pytest.fixture
+def small_site(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    files = {
+        "index.html": page(0),
+        "betrayal/index.html": page(1, '<img src="../assets/images/diagram.png" alt="">'),
+        "worksheets/a/index.html": page(2),
+        "waitlist/error/index.html": page(2),
+        "404.html": page(0).replace('href="', 'href="/').replace('href="/https', 'href="https'),
+        "503.html": page(0),
+        "assets/stylesheets/rt.0123abcd.min.css": "body{}",
+        "assets/stylesheets/main.0123abcd.min.css": "unlinked{}",
+        "assets/css/print.0123abcd.css": "@media print{}",
+        "assets/images/favicon.svg": FAVICON,
+        "assets/images/diagram.png": "png",
+        "assets/javascripts/bundle.0123abcd.min.js": "bundle",
+        "assets/javascripts/bundle.0123abcd.min.js.map": "{}",
+        "assets/javascripts/bundle.0123abcd.min.js.br": "br",
+        "assets/javascripts/workers/search.0123abcd.min.js": "search",
+        "assets/javascripts/lunr/min/lunr.de.min.js": "de",
+        "assets/js/journal/main.0123abcd.js": "module",
+        "assets/social/home.png": "png",
+        "search/search_index.json": "{}",
+        "sitemap.xml": "<urlset/>",
+        "worksheets/a/a-a4.pdf": "%PDF-a4",
+        "worksheets/a/a-letter.pdf": "%PDF-letter",
+        "worksheets/workbook-a4.pdf": "%PDF-book",
+    }
+    for name, text in files.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text, encoding="utf-8")
+    return site
+
+
+def written(site: Path) -> offline.Manifest:
+    built = offline.write(site, name="Rebuilding Trust", short_name="Rebuilding Trust", description="A course.",
+                          colours=COLOURS, favicon_svg=FAVICON)
+    assert built is not None
+    return built
+
+
+# --- what the worker caches -------------------------------------------------------------------
+
+
+def test_the_manifest_lists_pages_as_directory_urls_and_what_they_load_with_their_hashes(small_site: Path) -> None:
+    built = written(small_site)
+    assert set(built.files) == {
+        "./", "betrayal/", "worksheets/a/", "404.html", "503.html",
+        "assets/stylesheets/rt.0123abcd.min.css", "assets/css/print.0123abcd.css", "assets/images/favicon.svg",
+        "assets/images/diagram.png", "assets/javascripts/bundle.0123abcd.min.js",
+        "assets/javascripts/workers/search.0123abcd.min.js", "assets/js/journal/main.0123abcd.js",
+        "search/search_index.json", "sitemap.xml", "manifest.webmanifest",
+        "assets/images/icon-192.png", "assets/images/icon-512.png", "assets/images/icon-maskable-512.png",
+        "assets/images/apple-touch-icon.png",
+    }
+    for url, digest in built.files.items():
+        assert digest == hashlib.sha256((small_site / offline.site_file(url)).read_bytes()).hexdigest(), url
+
+
+def test_left_out_compressed_copies_maps_previews_unused_files_and_the_waitlist_pages(small_site: Path) -> None:
+    urls = list(written(small_site).files)
+    assert not [u for u in urls if u.endswith((".br", ".gz", ".map", ".pdf", ".html")) and u not in ("404.html", "503.html")]
+    assert not [u for u in urls if u.startswith(("assets/social/", "waitlist/", "assets/javascripts/lunr/"))]
+    assert "assets/stylesheets/main.0123abcd.min.css" not in urls  # in the site, linked by no page
+
+
+def test_the_pdfs_are_listed_separately(small_site: Path) -> None:
+    built = written(small_site)
+    assert set(built.pdfs) == {"worksheets/a/a-a4.pdf", "worksheets/a/a-letter.pdf", "worksheets/workbook-a4.pdf"}
+    assert built.pdf_bytes == sum(len(t) for t in ("%PDF-a4", "%PDF-letter", "%PDF-book"))
+    assert not set(built.pdfs) & set(built.files)
+
+
+def test_the_build_id_changes_if_and_only_if_a_cached_file_does(small_site: Path) -> None:
+    first = written(small_site).build
+    assert re.fullmatch(r"[0-9a-f]{16}", first)
+    # The same bytes written again, and files the worker does not cache: same build.
+    (small_site / "betrayal/index.html").write_bytes((small_site / "betrayal/index.html").read_bytes())
+    (small_site / "betrayal/index.html.br").write_bytes(b"new")
+    (small_site / "assets/social/home.png").write_text("another preview", encoding="utf-8")
+    (small_site / "waitlist/error/index.html").write_text("filled in", encoding="utf-8")
+    assert written(small_site).build == first
+    # One page changes: a new build, and only that page's hash differs.
+    before = written(small_site).files
+    (small_site / "betrayal/index.html").write_text(page(1, "<p>changed</p>"), encoding="utf-8")
+    after = written(small_site)
+    assert after.build != first
+    assert [u for u in after.files if after.files[u] != before.get(u)] == ["betrayal/"]
+    # A PDF changes: a new build too (the kept PDFs follow the build).
+    (small_site / "worksheets/a/a-a4.pdf").write_text("%PDF-new", encoding="utf-8")
+    assert written(small_site).build != after.build
+
+
+def test_a_file_a_page_loads_that_the_site_lacks_fails_the_build_naming_it(small_site: Path) -> None:
+    (small_site / "assets/js/journal/main.0123abcd.js").unlink()
+    with pytest.raises(OfflineError, match=r"^assets/js/journal/main\.0123abcd\.js: a page loads it, but it is not in the built site"):
+        written(small_site)
+
+
+def test_pages_under_a_base_path_resolve_absolute_references(small_site: Path) -> None:
+    html = '<link rel="stylesheet" href="/course/assets/x.css"><script src="/elsewhere/y.js"></script>'
+    assert offline.page_references(html, "404.html", "/course/") == ["assets/x.css"]
+    assert offline.page_references('<img src="../a.png">', "b/", "/course/") == ["a.png"]
+    assert offline.base_path_of("https://example.org/course") == "/course/"
+    assert offline.base_path_of(None) == "/"
+
+
+def test_the_worker_holds_the_manifest_and_the_headers_revalidate_it(small_site: Path) -> None:
+    built = written(small_site)
+    script = (small_site / "sw.js").read_text(encoding="utf-8")
+    held = offline.read_manifest(script)
+    assert held["build"] == built.build and held["files"] == built.files and held["pdfs"] == built.pdfs
+    assert held["offlinePage"] == "503.html" and offline.MANIFEST_LINE not in script
+    assert "addEventListener(\"fetch\"" in script and "crypto.subtle.digest" in script
+    (small_site / "_headers").write_text("/*\n  X-Frame-Options: DENY\n", encoding="utf-8")
+    written(small_site)
+    written(small_site)  # once, however often the step runs
+    assert read_netlify_headers(small_site / "_headers", "/sw.js") == {"Cache-Control": "no-cache"}
+    assert read_netlify_headers(small_site / "_headers") == {"X-Frame-Options": "DENY"}
+
+
+def test_under_mkdocs_serve_no_caching_worker_is_written(small_site: Path) -> None:
+    """`mkdocs serve`: sw.js only removes a worker a built site left on the same address."""
+    result = offline.write(small_site, name="R", short_name="R", description="", colours=COLOURS,
+                           favicon_svg=FAVICON, serve=True)
+    script = (small_site / "sw.js").read_text(encoding="utf-8")
+    assert result is None and "MANIFEST" not in script and "unregister()" in script
+    assert "addEventListener(\"fetch\"" not in script
+    with pytest.raises(OfflineError, match="holds no manifest"):
+        offline.read_manifest(script)
+    # The hook knows the command from MkDocs' startup event; the pages then carry no data-rt-worker.
+    import hooks.publish as hook
+
+    try:
+        hook.on_startup(command="serve", dirty=False)
+        assert hook.offline_worker() is False
+        hook.on_startup(command="build", dirty=False)
+        assert hook.offline_worker() is True
+    finally:
+        hook._command = "build"
+
+
+# --- the web app manifest and its icons ---------------------------------------------------------
+
+
+def test_the_web_manifest_uses_relative_urls_and_the_palette(small_site: Path) -> None:
+    written(small_site)
+    document = json.loads((small_site / "manifest.webmanifest").read_text(encoding="utf-8"))
+    assert document["name"] == "Rebuilding Trust" and document["short_name"] == "Rebuilding Trust"
+    assert document["start_url"] == document["scope"] == "./" and document["display"] == "standalone"
+    assert document["theme_color"] == "#6b2c42" and document["background_color"] == "#ffffff"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in document["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in document["icons"]:
+        image = Image.open(small_site / icon["src"])
+        assert image.format == "PNG" and f"{image.width}x{image.height}" == icon["sizes"]
+
+
+def test_the_maskable_icon_keeps_the_heart_inside_the_safe_zone(small_site: Path) -> None:
+    written(small_site)
+    image = Image.open(small_site / "assets/images/icon-maskable-512.png").convert("RGB")
+    size = image.width
+    light = [(x, y) for x in range(0, size, 4) for y in range(0, size, 4) if min(image.getpixel((x, y))) > 200]
+    assert light, "no heart drawn"
+    # Launchers may crop to a circle of 80% of the width: everything drawn stays inside it.
+    assert max(math.dist((x, y), (size / 2, size / 2)) for x, y in light) < 0.4 * size
+    assert image.getpixel((0, 0)) == (0x6B, 0x2C, 0x42)  # full-bleed background
+    rounded = Image.open(small_site / "assets/images/icon-192.png").convert("RGBA")
+    assert rounded.getpixel((0, 0))[3] == 0 and rounded.getpixel((96, 20))[3] == 255
+
+
+def test_svg_paths_become_polygons_and_unsupported_commands_say_so() -> None:
+    [square] = offline.path_polygons("M1 1h2v2H1z")
+    assert square == [(1, 1), (3, 1), (3, 3), (1, 3)]
+    [line] = offline.path_polygons("m1 1 2 0 0 2")  # numbers after a moveto are linetos
+    assert line == [(1, 1), (3, 1), (3, 3)]
+    [curve] = offline.path_polygons("M0 0c0 1 1 1 1 0s1-1 1 0", steps=4)
+    assert curve[0] == (0, 0) and curve[4] == (1, 0) and curve[-1] == (2, 0)
+    assert len(offline.path_polygons("M0 0L1 1zM2 2L3 3z")) == 2
+    with pytest.raises(OfflineError, match="only M L H V C S Z"):
+        offline.path_polygons("M0 0A1 1 0 0 1 2 2")
+
+
+def test_theme_colours_are_read_from_the_stylesheet_and_a_missing_one_fails() -> None:
+    css = (':root,[data-md-color-scheme=default]{--md-primary-fg-color:#4051b5;--md-default-bg-color:#fff}'
+           '.md-header{background-color:var(--md-primary-fg-color)}'
+           ':root, [data-md-color-scheme="default"] { --md-primary-fg-color: #6b2c42; }'
+           '[data-md-color-scheme="slate"] { --md-primary-fg-color: #e3a6b9; }'
+           '[data-md-color-scheme="slate"] .md-header, [data-md-color-scheme="slate"] .md-tabs { background-color: #2b1f27; }')
+    assert offline.theme_colours(css) == {"light": "#6b2c42", "dark": "#2b1f27", "background": "#fff"}
+    without_header = css.rsplit("[data-md-color-scheme=\"slate\"] .md-header", 1)[0]
+    assert offline.theme_colours(without_header)["dark"] == "#e3a6b9"
+    with pytest.raises(OfflineError, match=r"--md-primary-fg-color \(light scheme\): expected a colour"):
+        offline.theme_colours(":root{--md-primary-fg-color:var(--x)}")
+
+
+def test_the_service_sends_the_worker_uncached_and_the_manifest_with_its_type() -> None:
+    assert cache_control_for("sw.js") == "no-cache"
+    assert content_type_for("manifest.webmanifest") == "application/manifest+json"
+
+
+# --- the real build ---------------------------------------------------------------------------
+
+
+def test_the_real_build_caches_every_page_and_what_it_loads(site: Path) -> None:
+    held = offline.read_manifest((site / "sw.js").read_text(encoding="utf-8"))
+    files = held["files"]
+    pages = [p for p in sitemap_paths(site) if not p.startswith("waitlist/")]
+    assert {p or "./" for p in pages} <= set(files)
+    assert {"404.html", "503.html", "search/search_index.json", "manifest.webmanifest", "sitemap.xml"} <= set(files)
+    assert any(re.fullmatch(r"assets/stylesheets/rt\.[0-9a-f]{8}\.min\.css", u) for u in files)
+    assert any(re.fullmatch(r"assets/javascripts/workers/search\.[0-9a-f]{8}\.min\.js", u) for u in files)
+    assert any(re.fullmatch(r"assets/js/offline\.[0-9a-f]{8}\.js", u) for u in files)
+    assert not [u for u in files if u.endswith((".br", ".gz", ".map", ".pdf")) or "/social/" in u or "/lunr/" in u]
+    for url, digest in files.items():
+        assert hashlib.sha256((site / offline.site_file(url)).read_bytes()).hexdigest() == digest, url
+    assert len(held["pdfs"]) == len(list(site.rglob("*.pdf"))) > 10
+    # The worker was written before the compressed copies were made.
+    assert (site / "sw.js.br").is_file() and (site / "sw.js.gz").is_file()
+
+
+def test_every_page_links_the_manifest_and_theme_colours_for_both_schemes(site: Path) -> None:
+    for path in ["", "betrayal/", "journal/"]:
+        html = (site / path / "index.html").read_text(encoding="utf-8")
+        assert re.search(r'<link rel="manifest" href="(\.\./)*manifest\.webmanifest" data-rt-worker>', html), path
+        assert '<meta name="theme-color" media="(prefers-color-scheme: light)" content="#' in html
+        assert '<meta name="theme-color" media="(prefers-color-scheme: dark)" content="#' in html
+    offline_page = (site / "503.html").read_text(encoding="utf-8")
+    assert "You’re offline" in offline_page and 'href="/manifest.webmanifest"' in offline_page
+
+
+def test_the_service_sends_the_worker_uncached_and_the_manifest_as_a_manifest(served: str) -> None:
+    with httpx.Client(base_url=served, headers={"Accept-Encoding": "br"}) as client:
+        worker = client.get("/sw.js")
+        assert worker.status_code == 200 and worker.headers["cache-control"] == "no-cache"
+        assert worker.headers["content-type"].startswith("text/javascript")
+        manifest = client.get("/manifest.webmanifest")
+        assert manifest.headers["content-type"] == "application/manifest+json"
+        assert "worker-src 'self'" in manifest.headers["content-security-policy"]
+        assert "manifest-src 'self'" in manifest.headers["content-security-policy"]
