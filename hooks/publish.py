@@ -1,4 +1,4 @@
-"""MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts; valid markup
+"""MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts and modules; valid markup
 for Material's toggles on every page; after the build, link-preview images, robots.txt, the
 content security policy (`_headers`), the offline worker with the web app manifest and its
 icons (publish/offline.py), and precompressed copies. Logic lives in the publish/ package."""
@@ -31,12 +31,15 @@ def offline_worker() -> bool:
 
 def on_config(config):  # type: ignore[no-untyped-def]
     """Join Material's stylesheets and `extra_css` into one file, which the pages link instead;
-    give each of `extra_javascript` a hashed name. The pages load the scripts themselves, Material's
-    bundle first (overrides/main.html, block scripts), so MkDocs writes no tags for them."""
+    give each of `extra_javascript` a hashed name (an entry with `type: module` is an ES module:
+    it and every module it imports, publish/assets.py). The pages load the scripts themselves,
+    Material's bundle first (overrides/main.html, block scripts), so MkDocs writes no tags for them."""
     global _assets
     folders = [Path(config.docs_dir), *(Path(d) for d in config.theme.dirs)]
+    scripts = [str(p) for p in config.extra_javascript]
+    modules = [str(p) for p in config.extra_javascript if getattr(p, "type", "") == "module"]
     _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(config.theme.get("palette")),
-                           [str(p) for p in config.extra_javascript])
+                           scripts, modules)
     config.extra_css = []
     config.extra_javascript = []
     global _colours

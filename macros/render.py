@@ -17,7 +17,7 @@ from .helplines import countries, note_countries
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
 from .typography import curly_quotes
 
-# Who a reader can say they are (journal.js ROLE_NAMES, overrides/partials/rt-role.html).
+# Who a reader can say they are (ROLE_NAMES in overrides/assets/js/journal/role.js, partials/rt-role.html).
 READER_ROLES = [
     ("hurt", "the partner who was hurt"),
     ("broke-trust", "the partner who broke trust"),

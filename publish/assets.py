@@ -4,7 +4,17 @@ The screen needs Material's main and palette stylesheets and ours. As five files
 phone on a slow network one connection each before the first paint; joined into one file they
 cost one request, which the browser can send on the page's own connection. The joined file and
 each of our scripts and print rules are named after a hash of their content (`rt.1a2b3c4d.min.css`,
-`journal.5e6f7a8b.js`), so the server caches them for a year and a change gets a new name.
+`navigation.5e6f7a8b.js`), so the server caches them for a year and a change gets a new name.
+
+ES modules are loaded as they are, without a bundler. A script is a module when mkdocs.yml says
+so (`- path: assets/js/journal/main.js` with `type: module`), and so is every file it imports.
+A module's static imports (`import … from "./store.js"`, `import "./x.js"`, `export … from
+"./x.js"`, each starting a line) must be relative and name a file; they are rewritten to the
+hashed names (`"./store.1a2b3c4d.js"`), the imported files first, so a module's hash covers the
+names of what it imports: a change in store.js renames every module that imports it, directly
+or not. A bare or absolute specifier, a missing file, a cycle or a dynamic `import("…")` of a
+file is refused (ValueError naming the file). The page preloads every module of the graph
+(overrides/main.html), so the browser fetches them at once, not one import after another.
 
 Plain Python over the theme's folders; hooks/publish.py wires it into MkDocs.
 """
@@ -12,8 +22,9 @@ Plain Python over the theme's folders; hooks/publish.py wires it into MkDocs.
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +37,12 @@ CHARSET = re.compile(r'@charset\s+"[^"]*";')
 # url(...) that is not a data: URL would point somewhere else once the file moves.
 RELATIVE_URL = re.compile(r"""url\(\s*(?!['"]?data:)([^)]*)\)""")
 JOINED_STYLESHEET = "assets/stylesheets/rt.{hash}.min.css"
+# A module's static import or re-export, at the start of a line: `import { a } from "./a.js"`,
+# `import * as b from './b.js'`, `import "./c.js"`, `export { d } from "./d.js"`. Group 1 is
+# everything before the quoted specifier (group 3). Lines in comments start with `*` or `//`.
+STATIC_IMPORT = re.compile(r"""^([ \t]*(?:import|export)\b(?:[^;"'`()]*?\bfrom)?\s*)(["'])([^"'\n]*)\2""", re.M)
+# `import("./x.js")`: a file loaded on demand would keep its unhashed name, which is not served.
+DYNAMIC_IMPORT = re.compile(r"""\bimport\s*\(\s*(["'`])([^"'`]*)\1""")
 # Rules of Material's left out of the joined file, each for a reason:
 # - Material's palette sets [data-md-color-switching] on <body> when every page starts (and on
 #   each switch), reads a computed style, and removes it a frame later. This rule, which stops
@@ -53,7 +70,7 @@ def digest(data: bytes) -> str:
 
 
 def fingerprinted(path: str, data: bytes) -> str:
-    """assets/js/journal.js -> assets/js/journal.<hash of data>.js"""
+    """assets/js/navigation.js -> assets/js/navigation.<hash of data>.js"""
     stem, dot, suffix = path.rpartition(".")
     return f"{stem}.{digest(data)}.{suffix}" if dot else f"{path}.{digest(data)}"
 
@@ -89,16 +106,27 @@ def join_css(parts: list[tuple[str, str]]) -> str:
     return '@charset "UTF-8";\n' + "".join(out)
 
 
+@dataclass(frozen=True)
+class Script:
+    """A script a page runs, under its hashed name. For a module, `imports` are the hashed names
+    of every module it imports, directly or not, the imported first: the page preloads them."""
+
+    src: str
+    module: bool = False
+    imports: tuple[str, ...] = ()
+
+
 @dataclass
 class Assets:
     """What the templates link, and the files the build must write for them."""
 
     folders: list[Path]
     stylesheet: str = ""
-    scripts: list[str] = field(default_factory=list)  # in the order they must run, Material's first
+    scripts: list[Script] = field(default_factory=list)  # in the order they must run, Material's first
     files: dict[str, bytes] = field(default_factory=dict)  # output path -> content
     replaced: set[str] = field(default_factory=set)  # source paths now served under a hashed name
     names: dict[str, str] = field(default_factory=dict)  # source path -> fingerprinted path
+    imports: dict[str, list[str]] = field(default_factory=dict)  # module's source path -> the source paths it imports
 
     def asset(self, path: str) -> str:
         """The fingerprinted path of one of our files (for templates: `asset('assets/js/x.js')`);
@@ -109,6 +137,63 @@ class Assets:
             self.files[self.names[path]] = data
             self.replaced.add(path)
         return self.names[path]
+
+    def module(self, path: str, _importers: tuple[str, ...] = ()) -> str:
+        """The fingerprinted path of an ES module, its imports rewritten to their own
+        fingerprinted paths (which are made first); read once per build. `_importers`: the
+        modules on the way here, to refuse a cycle."""
+        if path in self.imports:
+            return self.names[path]
+        text = find(path, self.folders).read_text(encoding="utf-8")
+        dynamic = DYNAMIC_IMPORT.search(text)
+        if dynamic and dynamic.group(2).startswith((".", "/")):
+            raise ValueError(f"{path}: import({dynamic.group(1)}{dynamic.group(2)}{dynamic.group(1)}) would keep an "
+                             "unhashed name, which is not served; use a static import")
+        chain = (*_importers, path)
+        imported: list[str] = []
+
+        def rewrite(match: re.Match[str]) -> str:
+            before, quote, specifier = match.groups()
+            if not specifier.startswith(("./", "../")):
+                raise ValueError(f'{path}: import "{specifier}" is not relative (./ or ../): '
+                                 "modules are loaded without a bundler")
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), specifier))
+            if target.startswith("../") or not any((folder / target).is_file() for folder in self.folders):
+                raise ValueError(f'{path}: import "{specifier}": {target} is not found')
+            if target in chain:
+                circle = " → ".join(posixpath.basename(p) for p in (*chain[chain.index(target):], target))
+                raise ValueError(f'{path}: import "{specifier}" makes a cycle ({circle}); '
+                                 "modules must not import each other in a circle")
+            hashed = self.module(target, chain)
+            imported.append(target)
+            return before + quote + posixpath.join(posixpath.dirname(specifier), posixpath.basename(hashed)) + quote
+
+        data = STATIC_IMPORT.sub(rewrite, text).encode("utf-8")
+        self.names[path] = fingerprinted(path, data)
+        self.files[self.names[path]] = data
+        self.replaced.add(path)
+        self.imports[path] = imported
+        return self.names[path]
+
+    def graph(self, path: str) -> list[str]:
+        """The source paths of every module `path` imports, directly or not, each after the
+        modules it imports (once `module(path)` has run)."""
+        order: list[str] = []
+
+        def visit(current: str) -> None:
+            for dependency in self.imports[current]:
+                if dependency not in order:
+                    visit(dependency)
+                    order.append(dependency)
+
+        visit(path)
+        return order
+
+    def script(self, path: str, module: bool = False) -> Script:
+        """One of `extra_javascript` as the pages load it."""
+        if not module:
+            return Script(self.asset(path))
+        return Script(self.module(path), True, tuple(self.names[p] for p in self.graph(path)))
 
     def write(self, site: Path) -> list[str]:
         """Write the fingerprinted files into the built site and drop the unhashed copies."""
@@ -121,11 +206,13 @@ class Assets:
         return sorted(self.files)
 
 
-def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: Sequence[str] = ()) -> Assets:
+def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: Sequence[str] = (),
+          modules: Collection[str] = ()) -> Assets:
     """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file;
-    list the scripts to run, Material's bundle then `extra_javascript` under hashed names."""
+    list the scripts to run, Material's bundle then `extra_javascript` under hashed names (those
+    in `modules` as ES modules, with every module they import)."""
     assets = Assets(folders)
-    assets.scripts = [material_bundle(folders)] + [assets.asset(path) for path in extra_javascript]
+    assets.scripts = [Script(material_bundle(folders))] + [assets.script(path, path in modules) for path in extra_javascript]
     sources = material_stylesheets(folders, palette) + list(extra_css)
     text = join_css([(path, find(path, folders).read_text(encoding="utf-8")) for path in sources])
     data = text.encode("utf-8")

@@ -130,8 +130,9 @@ def test_text_from_data_cannot_leave_the_outline_attribute(data: Path) -> None: 
 
 
 def test_the_outline_carries_curly_text_and_ids_as_written(data: Path) -> None:  # noqa: F811
-    """journal.js shows the outline's words beside the reader's answers, and the Markdown export
-    repeats them: the same curled text as the pages. Keys and links keep the ids as written."""
+    """The journal page's script (journal-page.js) shows the outline's words beside the reader's
+    answers, and the Markdown export repeats them: the same curled text as the pages. Keys and
+    links keep the ids as written."""
     write(data / "prompts.yml", [{**PROMPTS[0], "question": "What's \"small\"?"}])
     sheet = json.loads(json.dumps(WORKSHEET))
     sheet["title"] = "Partner's tracker"

@@ -169,14 +169,39 @@ def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_
         assert len(printed) == 1 and FINGERPRINT.search(printed[0]), (path, printed)
         assert not doc.select("script[src]"), (path, "scripts are added by main.html's loader, not by tags")
         preloads = doc.select('link[rel="preload"][as="script"]')
-        assert all(p.has_attr("data-rt-script") and p.get("fetchpriority") == "low" for p in preloads), path
-        scripts = [p["href"] for p in preloads]
+        modules = doc.select('link[rel="modulepreload"]')
+        assert all(p.has_attr("data-rt-script") for p in preloads), path
+        assert all(p.get("fetchpriority") == "low" for p in [*preloads, *modules]), path
+        loaded = doc.select("link[data-rt-script]")  # what the loader adds, in this order
+        scripts = [p["href"] for p in loaded]
         assert len(scripts) == 6 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
         # Material's bundle first, then ours in extra_javascript's order: ours use its document$.
         assert "/javascripts/bundle." in scripts[0], path
-        assert [re.sub(r"\.[0-9a-f]{8}\.js$", "", src).rsplit("/", 1)[-1] for src in scripts[1:]] == ["navigation", "journal", "print", "waitlist", "offline"]
-        for ref in [*screen, *printed, *scripts]:
+        assert [re.sub(r"^.*?assets/js/|\.[0-9a-f]{8}\.js$", "", src) for src in scripts[1:]] == [
+            "navigation", "journal/main", "print", "waitlist", "offline"]
+        # The journal is an ES module, preloaded with every module it imports, itself last.
+        assert [p["rel"] for p in loaded] == [["preload"], ["preload"], ["modulepreload"], ["preload"], ["preload"], ["preload"]], path
+        graph = [p["href"] for p in modules]
+        assert graph[-1] == scripts[2] and all(FINGERPRINT.search(src) for src in graph), (path, graph)
+        hashed = {p.name for p in (site / "assets" / "js" / "journal").glob("*.js") if FINGERPRINT.search(p.name)}
+        assert {src.rsplit("/", 1)[-1] for src in graph} == hashed, path
+        for ref in [*screen, *printed, *scripts, *graph]:
             assert (site / path / ref).resolve().is_file(), (path, ref)
+
+
+def test_the_journal_modules_import_each_other_by_their_hashed_names(site: Path) -> None:
+    """publish/assets.py rewrote every import of the built modules to a hashed file that exists;
+    no module imports another by its source name, which the site does not serve."""
+    folder = site / "assets" / "js" / "journal"
+    modules = [p for p in folder.glob("*.js") if FINGERPRINT.search(p.name)]
+    assert {"main", "store", "journal-page"} <= {p.name.split(".")[0] for p in modules}
+    specifiers = []
+    for module in modules:
+        for specifier in re.findall(r"""^(?:import|export)\b[^;"']*?from\s*["']([^"']+)["']""", module.read_text(encoding="utf-8"), re.M):
+            specifiers.append(specifier)
+            assert FINGERPRINT.search(specifier) and (module.parent / specifier).resolve().is_file(), (module.name, specifier)
+    assert len(specifiers) >= len(modules)
+    assert not (folder / "main.js").exists() and not (folder / "store.js").exists()
 
 
 def test_the_bundle_is_found_in_materials_template_or_the_build_says_so(tmp_path: Path) -> None:
@@ -202,6 +227,7 @@ def test_the_joined_stylesheet_holds_materials_rules_and_ours_in_order(site: Pat
     # The separate copies of ours are gone, so nothing unhashed is served by mistake.
     assert not (site / "assets" / "css" / "rt.css").exists()
     assert not (site / "assets" / "js" / "journal.js").exists()
+    assert not (site / "assets" / "js" / "journal" / "main.js").exists()
 
 
 def test_a_fingerprint_changes_with_the_content(tmp_path: Path) -> None:
@@ -239,8 +265,10 @@ def test_the_real_site_caches_every_linked_asset_for_a_year_and_pages_not_at_all
     """Against `make serve`'s service on the built site: the stylesheet, print rules and scripts a
     page links are hashed, so they are cached for a year and sent as brotli; the page is not."""
     doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
-    links = [link["href"] for link in doc.select('link[rel~="stylesheet"], link[rel="preload"][as="script"]')]
-    assert len(links) == 8, links  # the stylesheet, print rules, the bundle and our five scripts
+    links = [link["href"] for link in doc.select('link[rel~="stylesheet"], link[rel="preload"][as="script"], link[rel="modulepreload"]')]
+    modules = doc.select('link[rel="modulepreload"]')
+    # the stylesheet, print rules, the bundle, our four scripts and the journal's modules
+    assert len(modules) > 1 and len(links) == 7 + len(modules), links
     with httpx.Client(base_url=served, headers={"Accept-Encoding": "br, gzip"}) as client:
         page = client.get("/")
         assert page.headers["cache-control"] == "no-cache" and page.headers["content-encoding"] == "br"

@@ -202,12 +202,12 @@ def shown_attribute_text(doc: BeautifulSoup) -> Iterator[str]:
         for name, value in element.attrs.items():
             if SHOWN_ATTRIBUTES.match(name):
                 yield value if isinstance(value, str) else " ".join(value)
-        if element.has_attr("data-rt-journal-outline"):  # journal.js shows these words
+        if element.has_attr("data-rt-journal-outline"):  # the journal's script shows these words
             yield from words(json.loads(element["data-rt-journal-outline"]))
 
 
 def test_no_straight_quotes_in_words_shown_from_attributes(site: Path) -> None:
-    """Labels read aloud, the waitlist form's messages and the journal's outline (journal.js
+    """Labels read aloud, the waitlist form's messages and the journal's outline (journal-page.js
     shows its questions, labels and items) reach the reader from attributes."""
     problems = report(site, lambda doc: (f for text in shown_attribute_text(doc) for f in offences(text, STRAIGHT_QUOTE)))
     assert not problems, "straight quotes in words shown from attributes:\n" + problems

@@ -1,4 +1,4 @@
-"""The private journal in Chromium (overrides/assets/js/journal.js), against the built site.
+"""The private journal in Chromium (overrides/assets/js/journal/), against the built site.
 
 Pages are reached by clicking links, and every navigation is checked to be an instant one
 (a `window` marker survives it) unless the test reloads on purpose. The storage layout these
@@ -58,7 +58,7 @@ def richest_worksheet() -> str:
 
 
 def wait_ready(page, path: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait until journal.js has set up the page at `path` (it marks the role partial)."""
+    """Wait until the journal (main.js) has set up the page at `path` (it marks the role partial)."""
     page.wait_for_function(
         "p => { const ui = document.querySelector('[data-rt-ready]'); return !!ui && ui.dataset.rtReady === p }",
         arg="/" + path,
@@ -530,7 +530,7 @@ def test_with_storage_disabled_pages_work_and_say_so_once(browser, served: str, 
         assert page.locator("[data-rt-storage-notice]").count() == 0
     finally:
         context.close()
-    ours = [e for e in errors if "journal.js" in e]
+    ours = [e for e in errors if "/assets/js/journal" in e]
     assert ours == []
 
 
@@ -552,7 +552,7 @@ def test_when_storage_is_full_the_page_says_so_and_statuses_do_not_claim_a_save(
     status = page.locator(f'.rt-reflection[data-rt-prompt="{prompt}"] [data-rt-status]')
     status.filter(has_text="Not saved: this browser’s storage is full").wait_for()
     assert notice.count() == 1
-    assert [e for e in errors if "journal.js" in e] == []
+    assert [e for e in errors if "/assets/js/journal" in e] == []
 
 
 def test_setting_up_twice_adds_nothing_twice(page, served: str, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,167 @@
+/* Rebuilding Trust: the reader's private journal, the entry module (mkdocs.yml loads it as an
+ * ES module; publish/assets.py gives it and every module it imports a hashed name).
+ *
+ * Answers, role, progress and a partner's imported answers live in this browser's
+ * localStorage, under one versioned key space (JOURNAL.md; store.js is the only module that
+ * touches storage). Nothing here makes a network request. This module listens: one delegated
+ * listener on `document` for input/change, one for clicks, one for Escape; it flushes waiting
+ * answers when the reader leaves a page; and it sets every page up from Material's `document$`
+ * (instant navigation swaps pages without a reload), safely more than once. Elements are found
+ * by `data-rt-*` attributes, never by styling classes.
+ *
+ * The modules, each importing only those before it: dom (helpers), store (storage), notice,
+ * fields, role, country, progress, partner, exchange (the export file), journal-page.
+ */
+import * as store from "./store.js";
+import { all } from "./dom.js";
+import * as notice from "./notice.js";
+import { restoreFields, edit } from "./fields.js";
+import { chooseRole, dismissAsk, closePanel, setFold, applyRole } from "./role.js";
+import { applyCountry, chooseCountry } from "./country.js";
+import { toggleComplete, applyProgress } from "./progress.js";
+import { applyPartner } from "./partner.js";
+import { parseExport } from "./exchange.js";
+import * as journal from "./journal-page.js";
+
+/* --- edits: answer fields, the role radios, the country select, the import file --------- */
+
+function onEdit(event) {
+  var field = event.target;
+  if (!(field instanceof Element)) return;
+  if (field.matches("[data-rt-role-choice]")) {
+    if (event.type === "change" && field.checked) chooseRole(field.value, field.closest("[data-rt-role-ask]"));
+    return;
+  }
+  if (field.matches("[data-rt-country-choice]")) {
+    if (event.type === "change") chooseCountry(field.value, field.selectedOptions[0]);
+    return;
+  }
+  if (field.matches("[data-rt-import-file]")) {
+    if (event.type === "change" && field.files && field.files[0]) journal.importFile(field.files[0]);
+    return;
+  }
+  edit(field, event.type);
+}
+
+/* --- delete everything ------------------------------------------------------------------ */
+
+function deleteEverything() {
+  var clean = store.wipe(); // edits still waiting to be written go too
+  all(document, "[data-rt-key]").forEach(function (field) {
+    if (field.type === "checkbox" || field.type === "radio") field.checked = false;
+    else field.value = "";
+  });
+  setup();
+  journal.say(clean
+    ? "Everything this course saved in this browser has been deleted: your answers, your role, " +
+      "your progress and any partner’s answers."
+    : "Some of what this course saved could not be deleted, because this browser refused. " +
+      "Try again, or clear this site’s data in your browser’s settings.", !clean);
+}
+
+/* --- clicks ----------------------------------------------------------------------------- */
+
+function onClick(event) {
+  var target = event.target instanceof Element ? event.target : null;
+  if (!target) return;
+  var button = target.closest("button, summary");
+  if (!button) return;
+
+  if (button.matches("[data-rt-fold]")) {
+    var box = button.closest(".rt-reflection");
+    setFold(box, !box.classList.contains("rt-reflection--folded"));
+  } else if (button.matches("[data-rt-role-ask-close]")) {
+    dismissAsk(button.closest("[data-rt-role-ask]"));
+  } else if (button.matches("[data-rt-role-close]")) {
+    closePanel(button);
+  } else if (button.matches("[data-rt-complete]")) {
+    toggleComplete(button);
+  } else if (button.matches("[data-rt-export]")) {
+    journal.exportJournal(button.getAttribute("data-rt-export"));
+  } else if (button.matches("[data-rt-import]")) {
+    journal.chooseImport(button.getAttribute("data-rt-import"));
+  } else if (button.matches("[data-rt-partner-remove]")) {
+    journal.removePartner();
+  } else if (button.matches("[data-rt-delete]")) {
+    var confirm = document.querySelector("[data-rt-delete-confirm]");
+    confirm.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    confirm.querySelector("[data-rt-delete-no]").focus();
+  } else if (button.matches("[data-rt-delete-no], [data-rt-delete-yes]")) {
+    var yes = button.matches("[data-rt-delete-yes]");
+    document.querySelector("[data-rt-delete-confirm]").hidden = true;
+    var opener = document.querySelector("[data-rt-delete]");
+    opener.setAttribute("aria-expanded", "false");
+    if (yes) deleteEverything();
+    opener.focus();
+  } else if (button.matches("[data-rt-notice-dismiss]")) {
+    notice.dismiss();
+  }
+}
+
+/* --- Escape closes what we opened: the role panel, the delete confirmation -------------- */
+
+function onKey(event) {
+  if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+  var details = event.target.closest("[data-rt-role-details][open]");
+  if (details) {
+    details.open = false;
+    details.querySelector("summary").focus();
+    return;
+  }
+  var confirm = event.target.closest("[data-rt-delete-confirm]");
+  if (confirm && !confirm.hidden) {
+    var no = confirm.querySelector("[data-rt-delete-no]");
+    if (no) no.click();
+  }
+}
+
+/* --- set up ----------------------------------------------------------------------------- */
+
+function setup() {
+  var root = document;
+  restoreFields(root);
+  applyRole(root);
+  applyCountry(root);
+  applyProgress(root);
+  applyPartner(root);
+  journal.setup(root);
+  notice.show();
+  var ui = root.querySelector("[data-rt-role-ui]");
+  if (ui) ui.setAttribute("data-rt-ready", location.pathname); // for tests: this page is set up
+}
+
+function visibility() {
+  if (document.visibilityState === "hidden") store.flush();
+}
+
+function start() {
+  store.onStateChange(notice.show);
+  store.probe();
+  document.addEventListener("input", onEdit);
+  document.addEventListener("change", onEdit);
+  document.addEventListener("click", onClick);
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("visibilitychange", visibility);
+  window.addEventListener("pagehide", function () { store.flush(); });
+  if (window.location$ && typeof window.location$.subscribe === "function") {
+    window.location$.subscribe(function () { store.flush(); }); // leaving for another page
+  }
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(function () { setup(); });
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
+  }
+
+  window.rtJournal = {
+    version: store.VERSION,
+    prefix: store.PREFIX,
+    setup: setup,
+    flush: store.flush,
+    parseExport: parseExport
+  };
+}
+
+if (!window.rtJournal) start(); // loaded twice (another copy already listens): nothing more
