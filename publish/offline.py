@@ -6,10 +6,10 @@ policy) and before the precompressed copies are made, this writes at the site's 
 - `sw.js`, the service worker (its code is publish/sw.js), with this build's manifest: every
   file the offline course needs, by URL relative to the site's base, each with the SHA-256 of
   its bytes. The pages (as directory URLs, `betrayal/`), the 404 page and the offline page
-  (503.html), and what they load: the stylesheets and scripts they link, the favicon, the web
-  app manifest and its icons, Material's search worker and its index, and the sitemap (Material's
-  instant navigation reads it on every page: without it the pages reload in full offline, and
-  each logs a failed request). Separately, the worksheet PDFs and the workbooks, which the worker
+  (503.html), and what they load: the stylesheets and scripts they link, the images of
+  assets/images/ (favicons, icons), the web app manifest and its icons, Material's search
+  worker and its index, and the sitemap (Material's instant navigation reads it on every page:
+  without it the pages reload in full offline, and each logs a failed request). Separately, the worksheet PDFs and the workbooks, which the worker
   keeps only when the reader asks (the "Keep worksheets PDFs offline" button). Left out: the
   `.br`/`.gz` copies (the browser decodes what it fetches), source maps, link-preview images,
   lunr's language files (an English site's search never loads them), and the waitlist's pages,
@@ -50,6 +50,9 @@ ERROR_PAGES = ("404.html", OFFLINE_PAGE)
 # Files every page needs besides what it links: Material's search index (fetched by its
 # bundle), the sitemap (instant navigation) and the web app manifest.
 ALWAYS = ("search/search_index.json", "sitemap.xml", WEB_MANIFEST)
+# Small images the pages may swap in (the favicon, a neutral one for a discreet tab, the icons):
+# all of them, whether or not a page links them as built.
+IMAGE_FOLDERS = ("assets/images/",)
 # Pages the service fills in per request (the error page) or that follow a POST.
 EXCLUDED_PAGES = ("waitlist/",)
 EXCLUDED_SUFFIXES = (".br", ".gz", ".map", ".pdf", ".html")
@@ -162,6 +165,8 @@ def precache_files(site: Path, base_path: str = "/") -> dict[str, str]:
         url = page_url(path)
         files[url] = sha256(data)
         wanted.update(page_references(data.decode("utf-8"), url, base_path))
+    for folder in IMAGE_FOLDERS:
+        wanted.update(p.relative_to(site).as_posix() for p in sorted((site / folder).glob("*")) if p.is_file())
     manifest = site / WEB_MANIFEST
     if manifest.is_file():  # its icons, relative to the manifest at the base
         wanted.update(icon["src"] for icon in json.loads(manifest.read_text(encoding="utf-8")).get("icons", []))

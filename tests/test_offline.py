@@ -57,6 +57,7 @@ def small_site(tmp_path: Path) -> Path:
         "assets/css/print.0123abcd.css": "@media print{}",
         "assets/images/favicon.svg": FAVICON,
         "assets/images/diagram.png": "png",
+        "assets/images/discreet.svg": "<svg/>",  # linked by no page: a script may swap it in
         "assets/javascripts/bundle.0123abcd.min.js": "bundle",
         "assets/javascripts/bundle.0123abcd.min.js.map": "{}",
         "assets/javascripts/bundle.0123abcd.min.js.br": "br",
@@ -95,7 +96,7 @@ def test_the_manifest_lists_pages_as_directory_urls_and_what_they_load_with_thei
         "assets/javascripts/workers/search.0123abcd.min.js", "assets/js/journal/main.0123abcd.js",
         "search/search_index.json", "sitemap.xml", "manifest.webmanifest",
         "assets/images/icon-192.png", "assets/images/icon-512.png", "assets/images/icon-maskable-512.png",
-        "assets/images/apple-touch-icon.png",
+        "assets/images/apple-touch-icon.png", "assets/images/discreet.svg",
     }
     for url, digest in built.files.items():
         assert digest == hashlib.sha256((small_site / offline.site_file(url)).read_bytes()).hexdigest(), url

@@ -232,6 +232,35 @@ def test_a_new_build_replaces_exactly_the_changed_page_and_never_a_mix(context, 
     assert page.locator("#rt-new-build").inner_text() == "A sentence from the new build."
 
 
+def test_a_worker_left_on_the_address_of_mkdocs_serve_removes_itself(context, own_site) -> None:  # type: ignore[no-untyped-def]
+    """`make serve` then `make dev` on the same port: the preview's sw.js (publish/sw-serve.js)
+    replaces the built site's worker, deletes its caches and unregisters; the preview's pages
+    (no data-rt-worker on the manifest link) register nothing."""
+    copy, url = own_site
+    page = context.new_page()
+    install(page, url)
+    (copy / "sw.js").write_text((ROOT / "publish" / "sw-serve.js").read_text(encoding="utf-8"), encoding="utf-8")
+    compress_like_the_build(copy / "sw.js")
+    intro = copy / "introduction" / "index.html"
+    preview = intro.read_text(encoding="utf-8").replace(" data-rt-worker>", ">").replace("</h1>", '</h1><p id="rt-preview">Fresh</p>', 1)
+    intro.write_text(preview, encoding="utf-8")
+    compress_like_the_build(intro)
+
+    page.goto(url + "introduction/")  # still the built page, from the cache; the update check follows
+    assert page.locator("#rt-preview").count() == 0
+    deadline = time.monotonic() + 20
+    while page.evaluate("""async () => (await navigator.serviceWorker.getRegistrations()).length
+                                       + (await caches.keys()).length"""):
+        assert time.monotonic() < deadline, "the built site's worker is still there"
+        page.wait_for_timeout(100)
+    response = page.goto(url + "introduction/")
+    assert not response.from_service_worker
+    page.locator("#rt-preview").wait_for()
+    page.wait_for_selector("html[data-rt-scripts=ready]")
+    page.wait_for_timeout(500)
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+
+
 def test_nothing_typed_is_in_any_request_the_worker_included(context, served: str) -> None:  # type: ignore[no-untyped-def]
     """The journal's privacy test (tests/browser/test_journal.py), with the worker installed:
     typing makes no request at all, and no request, the worker's included, carries the text."""
