@@ -5,8 +5,8 @@ policy) and before the precompressed copies are made, this writes at the site's 
 
 - `sw.js`, the service worker (its code is publish/sw.js), with this build's manifest: every
   file the offline course needs, by URL relative to the site's base, each with the SHA-256 of
-  its bytes. The pages (as directory URLs, `betrayal/`), the 404 page and the offline page
-  (503.html), and what they load: the stylesheets and scripts they link, the images of
+  its bytes. The pages (as directory URLs, `betrayal/`), the offline page (503.html, shown for
+  a page the worker does not hold when there is no connection), and what they load: the stylesheets and scripts they link, the images of
   assets/images/ (favicons, icons), the web app manifest and its icons, Material's search
   worker and its index, and the sitemap (Material's instant navigation reads it on every page:
   without it the pages reload in full offline, and each logs a failed request). Separately, the worksheet PDFs and the workbooks, which the worker
@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 WORKER = "sw.js"
 WEB_MANIFEST = "manifest.webmanifest"
 OFFLINE_PAGE = "503.html"
-ERROR_PAGES = ("404.html", OFFLINE_PAGE)
+ERROR_PAGES = (OFFLINE_PAGE,)  # not 404.html: offline, no page is known to be missing
 # Files every page needs besides what it links: Material's search index (fetched by its
 # bundle), the sitemap (instant navigation) and the web app manifest.
 ALWAYS = ("search/search_index.json", "sitemap.xml", WEB_MANIFEST)
@@ -118,7 +118,7 @@ class _References(HTMLParser):
 
 def page_url(path: str) -> str:
     """The URL of a built page relative to the site's base: `betrayal/index.html` -> `betrayal/`,
-    `index.html` -> `./`, `404.html` as it is."""
+    `index.html` -> `./`, `503.html` as it is."""
     if path == "index.html":
         return "./"
     return path.removesuffix("index.html") if path.endswith("/index.html") else path

@@ -50,8 +50,9 @@ def small_site(tmp_path: Path) -> Path:
         "betrayal/index.html": page(1, '<img src="../assets/images/diagram.png" alt="">'),
         "worksheets/a/index.html": page(2),
         "waitlist/error/index.html": page(2),
-        "404.html": page(0).replace('href="', 'href="/').replace('href="/https', 'href="https'),
-        "503.html": page(0),
+        "404.html": page(0),
+        # An error page: absolute URLs (MkDocs gives them to 404.html and 503.html).
+        "503.html": page(0).replace('href="', 'href="/').replace('href="/https', 'href="https'),
         "assets/stylesheets/rt.0123abcd.min.css": "body{}",
         "assets/stylesheets/main.0123abcd.min.css": "unlinked{}",
         "assets/css/print.0123abcd.css": "@media print{}",
@@ -90,7 +91,7 @@ def written(site: Path) -> offline.Manifest:
 def test_the_manifest_lists_pages_as_directory_urls_and_what_they_load_with_their_hashes(small_site: Path) -> None:
     built = written(small_site)
     assert set(built.files) == {
-        "./", "betrayal/", "worksheets/a/", "404.html", "503.html",
+        "./", "betrayal/", "worksheets/a/", "503.html",
         "assets/stylesheets/rt.0123abcd.min.css", "assets/css/print.0123abcd.css", "assets/images/favicon.svg",
         "assets/images/diagram.png", "assets/javascripts/bundle.0123abcd.min.js",
         "assets/javascripts/workers/search.0123abcd.min.js", "assets/js/journal/main.0123abcd.js",
@@ -104,7 +105,7 @@ def test_the_manifest_lists_pages_as_directory_urls_and_what_they_load_with_thei
 
 def test_left_out_compressed_copies_maps_previews_unused_files_and_the_waitlist_pages(small_site: Path) -> None:
     urls = list(written(small_site).files)
-    assert not [u for u in urls if u.endswith((".br", ".gz", ".map", ".pdf", ".html")) and u not in ("404.html", "503.html")]
+    assert not [u for u in urls if u.endswith((".br", ".gz", ".map", ".pdf", ".html")) and u != "503.html"]
     assert not [u for u in urls if u.startswith(("assets/social/", "waitlist/", "assets/javascripts/lunr/"))]
     assert "assets/stylesheets/main.0123abcd.min.css" not in urls  # in the site, linked by no page
 
@@ -144,7 +145,7 @@ def test_a_file_a_page_loads_that_the_site_lacks_fails_the_build_naming_it(small
 
 def test_pages_under_a_base_path_resolve_absolute_references(small_site: Path) -> None:
     html = '<link rel="stylesheet" href="/course/assets/x.css"><script src="/elsewhere/y.js"></script>'
-    assert offline.page_references(html, "404.html", "/course/") == ["assets/x.css"]
+    assert offline.page_references(html, "503.html", "/course/") == ["assets/x.css"]
     assert offline.page_references('<img src="../a.png">', "b/", "/course/") == ["a.png"]
     assert offline.base_path_of("https://example.org/course") == "/course/"
     assert offline.base_path_of(None) == "/"
@@ -252,7 +253,8 @@ def test_the_real_build_caches_every_page_and_what_it_loads(site: Path) -> None:
     files = held["files"]
     pages = [p for p in sitemap_paths(site) if not p.startswith("waitlist/")]
     assert {p or "./" for p in pages} <= set(files)
-    assert {"404.html", "503.html", "search/search_index.json", "manifest.webmanifest", "sitemap.xml"} <= set(files)
+    assert {"503.html", "search/search_index.json", "manifest.webmanifest", "sitemap.xml"} <= set(files)
+    assert "404.html" not in files
     assert any(re.fullmatch(r"assets/stylesheets/rt\.[0-9a-f]{8}\.min\.css", u) for u in files)
     assert any(re.fullmatch(r"assets/javascripts/workers/search\.[0-9a-f]{8}\.min\.js", u) for u in files)
     assert any(re.fullmatch(r"assets/js/offline\.[0-9a-f]{8}\.js", u) for u in files)
