@@ -338,6 +338,12 @@ def test_the_pdfs_are_kept_on_request_by_keyboard_and_open_offline(context, serv
     assert f"the {len(pdfs)} PDFs" in status.inner_text()
     assert page.evaluate("document.activeElement.textContent") == "Keep worksheets PDFs offline"
 
+    # A forced reload (Shift+reload) bypasses the worker: the page still finds it, and says so.
+    with page.expect_navigation():
+        context.new_cdp_session(page).send("Page.reload", {"ignoreCache": True})
+    assert page.evaluate("navigator.serviceWorker.controller") is None
+    status.filter(has_text="Saved on this device").wait_for()
+
     context.set_offline(True)
     workbook = next(p for p in pdfs if "workbook" in p)
     size = page.evaluate("url => fetch(url).then(r => r.ok ? r.arrayBuffer() : null).then(b => b && b.byteLength)",

@@ -16,8 +16,8 @@
      the PDFs, and says how it went in its role="status" region. Hidden without JavaScript, and
      until a worker controls the page (so never where service workers do not run).
    - For tests and the curious: window.rtOffline = {supported, build, ready, status(), keepPdfs()};
-     `ready` resolves with the worker's status once one controls the page (null when there is
-     none), `build` is the build id of the worker in control. */
+     `ready` resolves with the worker's status once one controls the page, or is active for it
+     (null when there is none), `build` is the build id of that worker. */
 (function () {
   "use strict";
   if (window.rtOffline) return;
@@ -98,6 +98,11 @@
 
   api.ready = registered.then(function (found) {
     if (!found) return null;
+    // A page loaded without its worker (a forced reload) still has the registration's active one.
+    if (found.active && !container.controller) {
+      return status().then(function (answer) { api.build = answer && answer.build; return answer; },
+                           function () { return null; });
+    }
     return new Promise(function (resolve) {
       var installing = found.installing || found.waiting;
       if (installing && !container.controller) {
