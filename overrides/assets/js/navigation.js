@@ -10,6 +10,11 @@
  *   new page's <h1> and a live region says the page's title: without this, focus stayed on
  *   <body> and a screen reader said nothing.
  *
+ * - "Leave this site" ([data-rt-quick-exit] in the header, or Escape pressed three times within
+ *   a second): the page is blanked at once, the journal saves what was just typed (waiting at
+ *   most 150 ms), and the neutral page replaces this one in the history (location.replace), so
+ *   Back does not return to it. Without JavaScript the link still leaves, as an ordinary link.
+ *
  * Material opens and closes the drawer and search by setting the `checked` property of its
  * toggles (#__drawer, #__search), which fires no event, so `sync` runs after every event that
  * can change them (clicks, keys, the toggles' own change events, a new page, a resize).
@@ -24,6 +29,8 @@
   const DRAWER_MEDIA = matchMedia("(max-width: 76.234375em)");
   const SEARCH_MEDIA = matchMedia("(max-width: 59.984375em)");
 
+  const QUICK_EXIT = "[data-rt-quick-exit]";
+
   const parts = {
     drawer: {
       toggle: () => document.getElementById("__drawer"),
@@ -32,6 +39,9 @@
       media: DRAWER_MEDIA,
       // Clicks on the overlay (a <label> for the toggle) close the drawer: it stays clickable.
       keep: ".md-overlay",
+      // The drawer leaves the header's right end in view: "Leave this site" stays usable there.
+      // (Search, open on a phone, covers the whole header: there only Escape × 3 reaches it.)
+      keepExit: true,
     },
     search: {
       toggle: () => document.getElementById("__search"),
@@ -49,12 +59,20 @@
   function trap(part) {
     const panel = part.panel();
     const inerted = [];
+    const shut = (element) => {
+      if (element.inert || element.matches("script, style, link, input.md-toggle")) return;
+      if (part.keep && element.matches(part.keep)) return;
+      if (part.keepExit && element.matches(QUICK_EXIT)) return;
+      if (part.keepExit && element.querySelector(QUICK_EXIT)) {
+        for (const child of element.children) shut(child); // all of it but the way out
+        return;
+      }
+      element.inert = true;
+      inerted.push(element);
+    };
     for (let node = panel; node && node !== document.body; node = node.parentElement) {
       for (const sibling of node.parentElement.children) {
-        if (sibling === node || sibling.inert || sibling.matches("script, style, link, input.md-toggle")) continue;
-        if (part.keep && sibling.matches(part.keep)) continue;
-        sibling.inert = true;
-        inerted.push(sibling);
+        if (sibling !== node) shut(sibling);
       }
     }
     modal = { part, inerted };
@@ -196,6 +214,84 @@
 
   DRAWER_MEDIA.addEventListener("change", sync);
   SEARCH_MEDIA.addEventListener("change", sync);
+
+  /* --- "Leave this site" ------------------------------------------------------------------ */
+
+  const SAVE_WAIT_MS = 150; // the longest the journal may take to save before we leave
+  const PRESSES = 3; // Escape this many times...
+  const WITHIN_MS = 1000; // ...within this long
+  let leaving = false;
+  let escapes = [];
+
+  /** Leave for `url` (the neutral page): nothing of the course stays on screen, the journal
+      saves, and the neutral page takes this page's place in the history. */
+  function leave(url) {
+    if (leaving) return;
+    leaving = true;
+    const root = document.documentElement;
+    // Hidden before anything else: the next frame the browser paints is blank.
+    root.style.setProperty("visibility", "hidden", "important");
+    // The neutral site is not told where the reader came from (the server says the same:
+    // Referrer-Policy same-origin; this holds on hosts that do not send it).
+    const policy = document.createElement("meta");
+    policy.name = "referrer";
+    policy.content = "no-referrer";
+    document.head.appendChild(policy);
+    // What was typed a moment ago is saved first (the journal may still read the page), then
+    // the page is emptied.
+    let saving = null;
+    try {
+      saving = window.rtJournal && typeof window.rtJournal.flush === "function" ? window.rtJournal.flush() : null;
+    } catch (error) { /* leaving matters more than saving */ }
+    try {
+      document.title = new URL(url).hostname;
+    } catch (error) {
+      document.title = "";
+    }
+    document.body.replaceChildren();
+    const go = () => { location.replace(url); };
+    if (saving && typeof saving.then === "function") {
+      Promise.race([saving, new Promise((done) => { setTimeout(done, SAVE_WAIT_MS); })]).then(go, go);
+    } else {
+      go();
+    }
+  }
+
+  function exitUrl() {
+    const link = document.querySelector(QUICK_EXIT);
+    return link ? link.href : null;
+  }
+
+  // Capture on window: before Material's instant navigation and any other listener. Any press
+  // of the link (also with Ctrl, Shift or the middle button, which would open the neutral page
+  // in a new tab and leave this one on screen) leaves in this tab.
+  function onExitPress(event) {
+    const target = event.target instanceof Element ? event.target.closest(QUICK_EXIT) : null;
+    if (!target || (event.type === "auxclick" && event.button !== 1)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    leave(target.href);
+  }
+  window.addEventListener("click", onExitPress, true);
+  window.addEventListener("auxclick", onExitPress, true);
+
+  // Escape three times within a second, wherever focus is (a field, search, the drawer: the
+  // first press may close them too). A key held down repeats: only real presses count.
+  window.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" && event.key !== "Esc") return;
+    if (event.repeat) return;
+    const now = event.timeStamp || performance.now();
+    escapes = escapes.filter((at) => now - at < WITHIN_MS);
+    escapes.push(now);
+    if (escapes.length >= PRESSES) {
+      const url = exitUrl();
+      if (!url) return;
+      escapes = [];
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      leave(url);
+    }
+  }, true);
 
   /* --- a new page: focus its heading and say its title --------------------------------- */
 
