@@ -26,6 +26,7 @@ from mkdocs.structure.files import File, Files
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from macros.data import Course, CourseDataError, load_and_check_once  # noqa: E402
+from macros.journal import JournalSettingsError, journal_settings  # noqa: E402
 
 
 def _course(config) -> Course:  # type: ignore[no-untyped-def]
@@ -41,6 +42,10 @@ def _ordered(course: Course) -> list[str]:
 
 
 def on_config(config):  # type: ignore[no-untyped-def]
+    try:  # the journal's lock and discreet mode (overrides/partials/rt-lock.html, main.html)
+        journal_settings(config.extra)
+    except JournalSettingsError as error:
+        raise PluginError(str(error)) from None
     pages = [f"worksheets/{worksheet_id}.md" for worksheet_id in _ordered(_course(config))]
     for item in config.nav or []:
         if isinstance(item, dict) and "Worksheets" in item:

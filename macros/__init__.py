@@ -8,7 +8,7 @@ from mkdocs.exceptions import PluginError
 
 from .data import CourseDataError, load_and_check_once, read_pages
 from .facts import course_facts
-from .journal import render_journal
+from .journal import journal_settings, render_journal
 from .render import Renderer, page_root, reading_minutes
 
 
@@ -39,7 +39,8 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     env.macro(lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()), "chapter_worksheets")
     env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
     env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
-    env.macro(lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root()), "journal")
+    env.macro(lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root(),
+                                     settings=journal_settings(env.conf["extra"])), "journal")
     env.macro(lambda compact=False: renderer.safety_note(root(), compact), "safety_note")
     env.macro(renderer.helplines, "helplines")
     extra = env.conf["extra"]

@@ -101,10 +101,44 @@ def _environment(templates: Path) -> Environment:
     )
 
 
-def render_journal(course: Course, pages: Mapping[str, str], root: str = "", templates: Path = TEMPLATES) -> Markup:
+class JournalSettingsError(ValueError):
+    """`extra.journal_privacy` in mkdocs.yml is not what the journal's lock and discreet mode expect."""
+
+
+def journal_settings(extra: Mapping[str, Any]) -> dict[str, Any]:
+    """`extra.journal_privacy` of mkdocs.yml, checked: how many idle minutes lock a journal again, and
+    the neutral tab title and icon of discreet mode (JOURNAL.md). Raises JournalSettingsError
+    naming the field and what it should be."""
+    journal = extra.get("journal_privacy")
+    where = "mkdocs.yml: extra.journal_privacy"
+    if not isinstance(journal, Mapping):
+        raise JournalSettingsError(f"{where}: missing; expected lock_after_minutes and discreet (title, icon)")
+    minutes = journal.get("lock_after_minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 1440:
+        raise JournalSettingsError(
+            f"{where}.lock_after_minutes: expected a whole number of minutes from 1 to 1440, got {minutes!r}")
+    discreet = journal.get("discreet")
+    if not isinstance(discreet, Mapping):
+        raise JournalSettingsError(f"{where}.discreet: missing; expected a title and an icon")
+    title = discreet.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 40 or re.search(r"[\"'`<>\\{}]", title):
+        raise JournalSettingsError(
+            f"{where}.discreet.title: expected a short plain title such as Notes (1-40 characters, "
+            f"no quotes, angle brackets or braces), got {title!r}")
+    icon = discreet.get("icon")
+    if not isinstance(icon, str) or not re.fullmatch(r"[A-Za-z0-9_./-]+\.(svg|png|ico)", icon) or ".." in icon:
+        raise JournalSettingsError(
+            f"{where}.discreet.icon: expected the path of an .svg, .png or .ico file in docs/ or overrides/, got {icon!r}")
+    return {"lock_after_minutes": minutes, "discreet": {"title": title.strip(), "icon": icon}}
+
+
+def render_journal(course: Course, pages: Mapping[str, str], root: str = "", templates: Path = TEMPLATES,
+                   settings: Mapping[str, Any] | None = None) -> Markup:
     """The journal page's shell: a no-JavaScript explanation, the controls, message regions and
     the outline for journal.js. `tojson` escapes `'`, `<`, `>` and `&`, so no text from the data
     can leave the single-quoted attribute that holds it."""
     outline = journal_outline(course, pages, root)
-    html = _environment(templates).get_template("journal.html").render(outline=outline)
+    settings = settings or {"lock_after_minutes": 15, "discreet": {"title": "Notes"}}
+    html = _environment(templates).get_template("journal.html").render(
+        outline=outline, lock_minutes=settings["lock_after_minutes"], discreet_title=settings["discreet"]["title"])
     return Markup(re.sub(r"\n{2,}", "\n", html).strip())

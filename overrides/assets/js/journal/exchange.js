@@ -8,8 +8,13 @@ import * as store from "./store.js";
 import { el, isObject } from "./dom.js";
 import { ROLE_NAMES, currentRole } from "./role.js";
 import { completed } from "./progress.js";
+import { isEnvelope, newKey, keyFor, open, seal } from "./crypto.js";
 
 export const FORMAT = "rebuilding-trust-journal";
+/* An export sealed with the reader's passphrase: {"format": ENCRYPTED, "version": 1,
+   "exported": ISO date, kdf, cipher, data} (crypto.js); inside, the text of a plain export. */
+export const ENCRYPTED = "rebuilding-trust-journal-encrypted";
+const SEALED_EXPORT = "rebuilding-trust journal export"; // authenticated, not stored (crypto.js)
 const MAX_IMPORT_BYTES = 1024 * 1024;
 const MAX_TEXT = 100000; // characters in one imported answer
 const KEY_PATTERN = /^(prompt:[a-z0-9-]{1,80}|ws:[a-z0-9-]{1,80}:[a-z0-9-]{1,80}(:(\d{1,3}|r\d{1,3}c\d{1,3}))?)$/;
@@ -43,7 +48,8 @@ export function validate(data) {
       }
     }
   }
-  if (data.role !== undefined && data.role !== null && !ROLE_NAMES[data.role]) {
+  if (data.role !== undefined && data.role !== null &&
+      (typeof data.role !== "string" || !Object.prototype.hasOwnProperty.call(ROLE_NAMES, data.role))) {
     return "its role is not one this course knows";
   }
   return null;
@@ -57,6 +63,14 @@ export function parseExport(text) {
   } catch (e) {
     return { ok: false, kind: "not-json", message: "That file isn’t a journal export: it is not a JSON file. " +
       "Choose the .json file made with “Export to import later”." + NOTHING_CHANGED };
+  }
+  if (isObject(data) && data.format === ENCRYPTED) {
+    if (data.version !== 1 || !isEnvelope(data)) {
+      return { ok: false, kind: "shape", message: "That encrypted journal file is damaged or from a different " +
+        "version of this course, so it cannot be opened." + NOTHING_CHANGED };
+    }
+    return { ok: false, kind: "encrypted", envelope: data, message: "That file is encrypted: it needs the passphrase " +
+      "it was exported with." };
   }
   if (isObject(data) && data.format === FORMAT && data.version !== store.VERSION) {
     return { ok: false, kind: "version", message: "That journal was exported by a different version of this course " +
@@ -137,4 +151,27 @@ export function download(name, text, type) {
 /** Today as YYYY-MM-DD (UTC), for file names. */
 export function today() {
   return new Date().toISOString().slice(0, 10);
+}
+
+/* --- the encrypted export ---------------------------------------------------------------- */
+
+/** The text of an encrypted export of `data` (exportData()), sealed with `passphrase` (a new
+    salt and key: the file does not reveal the journal's own vault). */
+export async function sealExport(data, passphrase) {
+  var made = await newKey(passphrase);
+  var envelope = await seal(made.key, made.kdf, JSON.stringify(data), SEALED_EXPORT);
+  return JSON.stringify(Object.assign({ format: ENCRYPTED, version: 1, exported: data.exported }, envelope), null, 2);
+}
+
+/** What parseExport says of the plain export inside an encrypted one; a wrong passphrase
+    gives { ok: false, kind: "wrong-passphrase" } and changes nothing. */
+export async function openExport(envelope, passphrase) {
+  var text;
+  try {
+    text = await open(await keyFor(passphrase, envelope), envelope, SEALED_EXPORT);
+  } catch (error) {
+    return { ok: false, kind: "wrong-passphrase", message: "That passphrase does not open this file. Check capital " +
+      "letters and try again." + NOTHING_CHANGED };
+  }
+  return parseExport(text);
 }

@@ -7,6 +7,8 @@ import * as store from "./store.js";
 import { all, isBlank } from "./dom.js";
 
 export const SAVED = "Saved on this device";
+/* Typed while the journal is locked: kept for this tab (store.js), saved once it is unlocked. */
+export const LOCKED = "Not saved yet: your journal is locked. Unlock it at the top of the page to save this";
 
 /** The value a field holds: text, true/false for a checkbox, a radio's value or null. */
 export function valueOf(field) {
@@ -23,6 +25,7 @@ export function statusOf(field) {
 
 /** What a status line says about a saved answer, given the state of storage. */
 export function savedText() {
+  if (store.lockState() === "locked") return LOCKED;
   if (store.state() === "unavailable") return "Not saved: this browser isn’t keeping answers";
   if (store.state() === "full") return "Not saved: this browser’s storage is full";
   return SAVED;

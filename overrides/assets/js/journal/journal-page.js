@@ -9,9 +9,11 @@ import { el, isBlank } from "./dom.js";
 import { ROLE_NAMES, applyRole } from "./role.js";
 import { completed, applyProgress } from "./progress.js";
 import { partnerData, applyPartner } from "./partner.js";
-import { readFile, mergeMine, exportData, download, today } from "./exchange.js";
+import { readFile, mergeMine, exportData, download, today, sealExport, openExport } from "./exchange.js";
 
 let mode = "mine"; // what the file input imports: "mine" or "partner"
+let exportKind = null; // the export waiting for the passphrase (a journal with a lock)
+let sealedFile = null; // { envelope, into }: an encrypted file waiting for its passphrase
 
 /* --- the outline and the answers to it ------------------------------------------------- */
 
@@ -197,8 +199,10 @@ export function render(root) {
   }
   if (!shown) {
     host.appendChild(el("p", { "class": "rt-journal__empty", "data-rt-journal-empty": "" },
-      "Nothing here yet. When you answer a reflection prompt or fill in a worksheet, it appears " +
-      "here, grouped by chapter, with a link back to where you wrote it."));
+      store.lockState() === "locked"
+        ? "Your journal is locked. Unlock it at the top of this page to read it."
+        : "Nothing here yet. When you answer a reflection prompt or fill in a worksheet, it appears " +
+          "here, grouped by chapter, with a link back to where you wrote it."));
   }
   var note = root.querySelector("[data-rt-journal-partner-note]");
   var remove = root.querySelector("[data-rt-partner-remove]");
@@ -281,14 +285,52 @@ export function markdown() {
 
 /* --- the page's buttons ----------------------------------------------------------------- */
 
-/** "Export to import later" (`kind` "json") or "Export to read" (anything else). */
-export function exportJournal(kind) {
-  store.flush(); // writes at once today; the export reads storage straight after
-  if (kind === "json") {
-    download("rebuilding-trust-journal-" + today() + ".json", JSON.stringify(exportData(), null, 2),
+/** "Export to import later" (`kind` "json"), "Export to read" ("markdown") or, with a lock,
+    "Export encrypted" ("encrypted"). With a lock, every export first asks for the passphrase
+    (the form [data-rt-export-form]; exportWith() goes on). */
+export async function exportJournal(kind) {
+  if (store.lockState() !== "none") {
+    exportKind = kind;
+    var form = document.querySelector("[data-rt-export-form]");
+    form.hidden = false;
+    form.querySelector("[data-rt-passphrase]").focus();
+    return;
+  }
+  await store.flush();
+  save(kind, null);
+}
+
+/** The passphrase form of a locked journal's export: a locked journal is unlocked by it (the
+    reader proved it is theirs), an open one checked; then the file is made. */
+export async function exportWith(form, unlock) {
+  var field = form.querySelector("[data-rt-passphrase]");
+  var passphrase = field.value;
+  var ok = store.lockState() === "locked" ? await unlock(passphrase) : await store.verify(passphrase);
+  if (!ok) {
+    field.value = "";
+    field.focus();
+    return say("That passphrase does not open your journal. Nothing was exported.", true);
+  }
+  field.value = "";
+  form.hidden = true;
+  await store.flush();
+  await save(exportKind || "json", passphrase);
+  var opener = document.querySelector('[data-rt-export="' + (exportKind || "json") + '"]');
+  if (opener) opener.focus();
+  exportKind = null;
+}
+
+async function save(kind, passphrase) {
+  var stamp = today();
+  if (kind === "encrypted") {
+    download("rebuilding-trust-journal-" + stamp + ".encrypted.json", await sealExport(exportData(), passphrase),
       "application/json");
+    return say("Your journal was saved, encrypted, as a file in your downloads. Only your passphrase opens it.");
+  }
+  if (kind === "json") {
+    download("rebuilding-trust-journal-" + stamp + ".json", JSON.stringify(exportData(), null, 2), "application/json");
   } else {
-    download("rebuilding-trust-journal-" + today() + ".md", markdown(), "text/markdown");
+    download("rebuilding-trust-journal-" + stamp + ".md", markdown(), "text/markdown");
   }
   say("Your journal was saved as a file in your downloads. It is not encrypted: keep it private.");
 }
@@ -304,31 +346,71 @@ export function chooseImport(which) {
 /** Imports a chosen file as the last chooseImport() asked; nothing changes unless it is valid. */
 export function importFile(file) {
   var into = mode;
+  if (store.lockState() === "locked") {
+    return say("Your journal is locked. Unlock it at the top of this page first, then import.", true);
+  }
   readFile(file, function (result) {
     var input = document.querySelector("[data-rt-import-file]");
     if (input) input.value = "";
-    if (!result.ok) return say(result.message, true);
-    if (into === "partner") {
-      var partner = { imported: Date.now(), role: result.data.role || null,
-        answers: result.data.answers, completed: result.data.completed || {} };
-      var ok = store.set("partner", partner);
-      render(document);
-      applyPartner(document);
-      say(ok
-        ? "Your partner’s answers are shown beside yours, read-only. Your own answers are unchanged."
-        : "Your partner’s answers are shown for now, but this browser could not save them: " +
-          "they will be gone after you leave the page.", !ok);
+    if (!result.ok && result.kind === "encrypted") {
+      sealedFile = { envelope: result.envelope, into: into };
+      var form = document.querySelector("[data-rt-import-form]");
+      form.hidden = false;
+      say(result.message);
+      form.querySelector("[data-rt-passphrase]").focus();
       return;
     }
-    var counts = mergeMine(result.data);
-    render(document);
-    applyProgress(document);
-    applyRole(document);
-    var message = "Imported " + counts.added + (counts.added === 1 ? " answer" : " answers") + ".";
-    if (counts.kept) message += " " + counts.kept + " already here " + (counts.kept === 1 ? "was" : "were") + " the same or newer and kept.";
-    if (counts.failed) message += " " + counts.failed + " could not be saved: this browser’s storage is full or unavailable.";
-    say(message, counts.failed > 0);
+    imported(result, into);
   });
+}
+
+/** The passphrase form of an encrypted file: opened, then imported as any other; a wrong
+    passphrase says so and changes nothing. */
+export async function importWith(form) {
+  if (!sealedFile) return;
+  var field = form.querySelector("[data-rt-passphrase]");
+  var result = await openExport(sealedFile.envelope, field.value);
+  field.value = "";
+  if (!result.ok && result.kind === "wrong-passphrase") {
+    field.focus();
+    return say(result.message, true);
+  }
+  var into = sealedFile.into;
+  sealedFile = null;
+  form.hidden = true;
+  imported(result, into);
+  var opener = document.querySelector('[data-rt-import="' + into + '"]');
+  if (opener) opener.focus();
+}
+
+/** Cancel on the passphrase forms of this page. */
+export function cancelForms() {
+  sealedFile = null;
+  exportKind = null;
+}
+
+function imported(result, into) {
+  if (!result.ok) return say(result.message, true);
+  if (into === "partner") {
+    var partner = { imported: Date.now(), role: result.data.role || null,
+      answers: result.data.answers, completed: result.data.completed || {} };
+    var ok = store.set("partner", partner);
+    render(document);
+    applyPartner(document);
+    say(ok
+      ? "Your partner’s answers are shown beside yours, read-only. Your own answers are unchanged."
+      : "Your partner’s answers are shown for now, but this browser could not save them: " +
+        "they will be gone after you leave the page.", !ok);
+    return;
+  }
+  var counts = mergeMine(result.data);
+  render(document);
+  applyProgress(document);
+  applyRole(document);
+  var message = "Imported " + counts.added + (counts.added === 1 ? " answer" : " answers") + ".";
+  if (counts.kept) message += " " + counts.kept + " already here " + (counts.kept === 1 ? "was" : "were") + " the same or newer and kept.";
+  if (counts.failed) message += " " + counts.failed + " could not be saved: this browser’s storage is full or unavailable.";
+  say(message, counts.failed > 0);
 }
 
 /** "Remove my partner's answers": only the `partner` key goes. */

@@ -9,8 +9,9 @@
  * (instant navigation swaps pages without a reload), safely more than once. Elements are found
  * by `data-rt-*` attributes, never by styling classes.
  *
- * The modules, each importing only those before it: dom (helpers), store (storage), notice,
- * fields, role, country, progress, partner, exchange (the export file), journal-page.
+ * The modules, each importing only those before it: dom (helpers), crypto (sealing with a
+ * passphrase), store (storage, and the lock's vault), notice, fields, role, country, progress,
+ * partner, exchange (the export file), journal-page, lock (the lock and discreet mode on the page).
  */
 import * as store from "./store.js";
 import { all } from "./dom.js";
@@ -22,6 +23,7 @@ import { toggleComplete, applyProgress } from "./progress.js";
 import { applyPartner } from "./partner.js";
 import { parseExport } from "./exchange.js";
 import * as journal from "./journal-page.js";
+import * as lock from "./lock.js";
 
 /* --- edits: answer fields, the role radios, the country select, the import file --------- */
 
@@ -36,11 +38,64 @@ function onEdit(event) {
     if (event.type === "change") chooseCountry(field.value, field.selectedOptions[0]);
     return;
   }
+  if (field.matches("[data-rt-discreet-choice]")) {
+    if (event.type === "change" && field.checked) lock.chooseDiscreet(field.value);
+    return;
+  }
   if (field.matches("[data-rt-import-file]")) {
     if (event.type === "change" && field.files && field.files[0]) journal.importFile(field.files[0]);
     return;
   }
   edit(field, event.type);
+}
+
+/* --- the passphrase forms: unlock, set/change/remove the lock, export, import ------------ */
+
+function onSubmit(event) {
+  var form = event.target;
+  if (!(form instanceof HTMLFormElement)) return;
+  if (form.matches("[data-rt-unlock-form], [data-rt-lock-form]")) {
+    event.preventDefault();
+    lock.submit(form);
+  } else if (form.matches("[data-rt-export-form]")) {
+    event.preventDefault();
+    journal.exportWith(form, unlockFor);
+  } else if (form.matches("[data-rt-import-form]")) {
+    event.preventDefault();
+    journal.importWith(form);
+  }
+}
+
+/* Unlocking from the export form: the same as the unlock bar. */
+async function unlockFor(passphrase) {
+  var ok = await store.unlock(passphrase);
+  if (ok) redraw();
+  return ok;
+}
+
+/* After the lock state changed: a locked page shows no answer, not even in the field that has
+   focus; then the page is set up again from storage. */
+function redraw() {
+  if (store.lockState() === "locked") {
+    all(document, "[data-rt-key]").forEach(function (field) {
+      if (field.type === "checkbox" || field.type === "radio") field.checked = false;
+      else field.value = "";
+    });
+    all(document, "[data-rt-status]").forEach(function (status) { status.textContent = ""; });
+  }
+  setup();
+}
+
+function closeForm(form) {
+  if (form.matches("[data-rt-export-form], [data-rt-import-form]")) {
+    form.hidden = true;
+    all(form, 'input[type="password"]').forEach(function (field) { field.value = ""; });
+    journal.cancelForms();
+    var opener = document.querySelector(form.matches("[data-rt-export-form]") ? "[data-rt-export]" : "[data-rt-import]");
+    if (opener) opener.focus();
+  } else {
+    lock.closeForm(form, true);
+  }
 }
 
 /* --- delete everything ------------------------------------------------------------------ */
@@ -67,7 +122,13 @@ function onClick(event) {
   var button = target.closest("button, summary");
   if (!button) return;
 
-  if (button.matches("[data-rt-fold]")) {
+  if (button.matches("[data-rt-unlock-open], [data-rt-lock-open]")) {
+    lock.openForm(button);
+  } else if (button.matches("[data-rt-lock-cancel]")) {
+    closeForm(button.closest("form"));
+  } else if (button.matches("[data-rt-lock-now]")) {
+    lock.lockNow(true);
+  } else if (button.matches("[data-rt-fold]")) {
     var box = button.closest(".rt-reflection");
     setFold(box, !box.classList.contains("rt-reflection--folded"));
   } else if (button.matches("[data-rt-role-ask-close]")) {
@@ -109,6 +170,11 @@ function onKey(event) {
     details.querySelector("summary").focus();
     return;
   }
+  var form = event.target.closest("[data-rt-unlock-form], [data-rt-lock-form], [data-rt-export-form], [data-rt-import-form]");
+  if (form && !form.hidden) {
+    closeForm(form);
+    return;
+  }
   var confirm = event.target.closest("[data-rt-delete-confirm]");
   if (confirm && !confirm.hidden) {
     var no = confirm.querySelector("[data-rt-delete-no]");
@@ -120,6 +186,8 @@ function onKey(event) {
 
 function setup() {
   var root = document;
+  store.refreshLock();
+  lock.applyLock();
   restoreFields(root);
   applyRole(root);
   applyCountry(root);
@@ -127,6 +195,7 @@ function setup() {
   applyPartner(root);
   journal.setup(root);
   notice.show();
+  lock.scheduleIdle();
   var ui = root.querySelector("[data-rt-role-ui]");
   if (ui) ui.setAttribute("data-rt-ready", location.pathname); // for tests: this page is set up
 }
@@ -141,6 +210,17 @@ function start() {
   document.addEventListener("input", onEdit);
   document.addEventListener("change", onEdit);
   document.addEventListener("click", onClick);
+  document.addEventListener("submit", onSubmit);
+  lock.init(redraw);
+  // Another tab set, removed or opened-and-changed the lock: follow it.
+  window.addEventListener("storage", function (event) {
+    if (event.key === null || /rt:v2:/.test(event.key)) {
+      var before = store.lockState();
+      store.refreshLock();
+      if (store.lockState() !== before) redraw();
+      else lock.applyLock();
+    }
+  });
   document.addEventListener("keydown", onKey);
   document.addEventListener("visibilitychange", visibility);
   window.addEventListener("pagehide", function () { store.flush(); });
@@ -157,6 +237,7 @@ function start() {
 
   window.rtJournal = {
     version: store.VERSION,
+    schema: store.SCHEMA,
     prefix: store.PREFIX,
     setup: setup,
     flush: store.flush,

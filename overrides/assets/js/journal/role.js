@@ -21,7 +21,7 @@ export const PROMPT_FOR = {
 /** The reader's role, or null when none (or an unknown one) is stored. */
 export function currentRole() {
   var role = store.get("role");
-  return Object.prototype.hasOwnProperty.call(ROLE_NAMES, role) ? role : null;
+  return typeof role === "string" && Object.prototype.hasOwnProperty.call(ROLE_NAMES, role) ? role : null;
 }
 
 /* `ask` is the "Who is reading?" question the choice was made in, if it was: it stays on
