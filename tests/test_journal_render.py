@@ -10,7 +10,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from macros.data import Course, load_course
-from macros.journal import journal_outline, placed_prompt_order, render_journal
+from macros.journal import JournalSettingsError, journal_outline, journal_settings, placed_prompt_order, render_journal
+from tests.conftest import ROOT
 from tests.test_data import PROMPTS, WORKSHEET, write
 from tests.test_data import data as data  # noqa: F401  (re-exported fixture)
 
@@ -145,3 +146,32 @@ def test_the_outline_carries_curly_text_and_ids_as_written(data: Path) -> None: 
     assert worksheet["title"] == "Partner’s tracker" and worksheet["key"] == "ws:tracker"
     fields = {f["type"]: f for f in worksheet["fields"]}
     assert fields["table"]["columns"] == ["It’s", "Kept?"] and fields["checklist"]["items"] == ["We’ll try", "b"]
+
+
+@pytest.mark.parametrize(("journal", "field"), [
+    (None, "extra.journal_privacy: missing"),
+    ({"lock_after_minutes": 0, "discreet": {"title": "Notes", "icon": "a.svg"}}, "extra.journal_privacy.lock_after_minutes"),
+    ({"lock_after_minutes": "15", "discreet": {"title": "Notes", "icon": "a.svg"}}, "extra.journal_privacy.lock_after_minutes"),
+    ({"lock_after_minutes": 15}, "extra.journal_privacy.discreet: missing"),
+    ({"lock_after_minutes": 15, "discreet": {"title": 'Say "hi"', "icon": "a.svg"}}, "extra.journal_privacy.discreet.title"),
+    ({"lock_after_minutes": 15, "discreet": {"title": "Notes", "icon": "../secret.svg"}}, "extra.journal_privacy.discreet.icon"),
+    ({"lock_after_minutes": 15, "discreet": {"title": "Notes", "icon": "a.gif"}}, "extra.journal_privacy.discreet.icon"),
+])
+def test_journal_privacy_settings_are_checked_and_named(journal, field) -> None:  # type: ignore[no-untyped-def]
+    extra = {} if journal is None else {"journal_privacy": journal}
+    with pytest.raises(JournalSettingsError) as raised:
+        journal_settings(extra)
+    assert str(raised.value).startswith("mkdocs.yml: " + field)
+
+
+def test_journal_privacy_settings_as_shipped() -> None:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("!ENV", lambda loader, node: None)
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/name:", lambda loader, suffix, node: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)
+    assert journal_settings(config["extra"]) == {
+        "lock_after_minutes": 15, "discreet": {"title": "Notes", "icon": "assets/images/discreet.svg"}}

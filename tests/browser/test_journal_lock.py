@@ -360,3 +360,29 @@ def test_nothing_typed_in_a_locked_journal_is_ever_in_a_request(page, served: st
     assert seen
     assert [(u, b[:80]) for u, b in seen if marker in u or marker in b] == []
     assert all(url.startswith((served, "blob:", "data:")) for url, _ in seen), [u for u, _ in seen]
+
+
+def test_the_unlock_bar_works_by_keyboard_and_escape_closes_it(page, served: str, site: Path) -> None:  # type: ignore[no-untyped-def]
+    chapter, prompt = seed_journal(page, served, site, "QWX-keys-1212")
+    set_lock(page, served)
+    open_page(page, served, f"{chapter}/")
+    opener = page.locator("[data-rt-unlock-open]")
+    for _ in range(80):  # from the top of the page (past the navigation), the bar is reached by Tab
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.hasAttribute('data-rt-unlock-open')"):
+            break
+    else:
+        raise AssertionError("Tab never reached 'Unlock your journal'")
+    page.keyboard.press("Enter")
+    assert opener.get_attribute("aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.id") == "rt-unlock-passphrase"
+    page.keyboard.press("Escape")
+    assert page.locator("[data-rt-unlock-form]").is_hidden()
+    assert page.evaluate("document.activeElement.hasAttribute('data-rt-unlock-open')")
+    page.keyboard.press("Enter")
+    page.keyboard.type(PASSPHRASE)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.documentElement.classList.contains('rt-lock-open')")
+    assert prompt_box(page, prompt).input_value() == "QWX-keys-1212"
+    assert page.evaluate("document.activeElement.tagName") == "H1"  # not lost on a hidden button
+    assert "unlocked" in page.locator("[data-rt-announce]").inner_text()

@@ -452,3 +452,114 @@ def test_the_notice_shows_only_while_storage_fails_and_until_dismissed(browser, 
         assert page.locator("[data-rt-storage-notice]").count() == 0
     finally:
         context.close()
+
+
+# --- crypto.js ------------------------------------------------------------------------------
+
+
+def test_crypto_seals_with_a_fresh_iv_and_opens_only_with_its_key_and_context(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    open_page(page, served)
+    result = run(page, "crypto", """
+      const made = await m.newKey("correct horse battery");
+      const a = await m.seal(made.key, made.kdf, "a private answer", "ctx-1");
+      const b = await m.seal(made.key, made.kdf, "a private answer", "ctx-1");
+      const again = await m.keyFor("correct horse battery", a);
+      const wrong = await m.keyFor("incorrect horse", a);
+      const fails = async (f) => { try { await f(); return null; } catch (e) { return e.name; } };
+      const tampered = Object.assign({}, a, {data: a.data.slice(0, -4) + (a.data.endsWith("AAAA") ? "BBBB" : "AAAA")});
+      return {
+        kdf: a.kdf, iv: a.cipher.iv, ivs_differ: a.cipher.iv !== b.cipher.iv, data_differ: a.data !== b.data,
+        readable: a.data.includes("private") || atob(a.data).includes("private"),
+        opened: await m.open(again, a, "ctx-1"),
+        wrong_key: await fails(() => m.open(wrong, a, "ctx-1")),
+        wrong_context: await fails(() => m.open(again, a, "ctx-2")),
+        tampered: await fails(() => m.open(again, tampered, "ctx-1")),
+        envelope: m.isEnvelope(a),
+        weak: m.isEnvelope(Object.assign({}, a, {kdf: Object.assign({}, a.kdf, {iterations: 1000})})),
+        other_cipher: m.isEnvelope(Object.assign({}, a, {cipher: {name: "AES-CBC", iv: a.cipher.iv}})),
+        round_trip: Array.from(m.fromBase64(m.toBase64(new Uint8Array([0, 1, 254, 255])))),
+      };
+    """)
+    assert result["kdf"]["name"] == "PBKDF2" and result["kdf"]["hash"] == "SHA-256"
+    assert result["kdf"]["iterations"] >= 310000 and len(result["kdf"]["salt"]) == 24  # 16 bytes
+    assert len(result["iv"]) == 16  # 12 bytes
+    assert result["ivs_differ"] and result["data_differ"] and not result["readable"]
+    assert result["opened"] == "a private answer"
+    assert result["wrong_key"] == result["wrong_context"] == result["tampered"] == "WrongPassphrase"
+    assert result["envelope"] and not result["weak"] and not result["other_cipher"]
+    assert result["round_trip"] == [0, 1, 254, 255]
+
+
+# --- store.js: the lock ------------------------------------------------------------------------
+
+
+def test_store_lock_states_and_what_is_sealed(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    open_page(page, served)
+    result = run(page, "store", """
+      const states = [m.lockState()];
+      m.set("a:prompt:one", {v: "sealed words", t: 5});
+      m.set("country", "uk");
+      await m.setLock("a passphrase here");
+      states.push(m.lockState());
+      const keys = Object.keys(localStorage).sort();
+      m.set("role", "both");
+      await m.flush();
+      const open_reads = [m.get("a:prompt:one"), m.get("role"), m.names("a:")];
+      await m.lock();
+      states.push(m.lockState());
+      const locked_reads = [m.get("a:prompt:one"), m.get("role"), m.names("a:"), m.get("country")];
+      const held = m.set("a:prompt:two", {v: "typed while locked", t: 9});
+      const wrong = await m.unlock("not the passphrase");
+      states.push(m.lockState());
+      const right = await m.unlock("a passphrase here");
+      states.push(m.lockState());
+      const after = [m.get("a:prompt:two"), m.names("a:").sort()];
+      const removed = await m.removeLock("a passphrase here");
+      states.push(m.lockState());
+      return {states, keys, open_reads, locked_reads, held, wrong, right, after, removed,
+              final: Object.keys(localStorage).sort()};
+    """)
+    assert result["states"] == ["none", "open", "locked", "locked", "open", "none"]
+    assert result["keys"] == ["/rt:v1:country", "/rt:v2:vault"]  # the country stays plain
+    assert result["open_reads"] == [{"v": "sealed words", "t": 5}, "both", ["a:prompt:one"]]
+    assert result["locked_reads"] == [None, None, [], "uk"]
+    assert result["held"] is False and result["wrong"] is False and result["right"] is True
+    assert result["after"] == [{"v": "typed while locked", "t": 9}, ["a:prompt:one", "a:prompt:two"]]
+    assert result["removed"] is True
+    assert result["final"] == ["/rt:v1:a:prompt:one", "/rt:v1:a:prompt:two", "/rt:v1:country", "/rt:v1:role"]
+
+
+def test_store_keeps_what_another_tab_sealed_meanwhile(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    open_page(page, served)
+    run(page, "store", 'await m.setLock("a passphrase here"); m.set("a:prompt:here", {v: "from this tab", t: 1}); await m.flush();')
+    other = page.context.new_page()
+    open_page(other, served)
+    run(other, "store", 'await m.unlock("a passphrase here"); m.set("a:prompt:there", {v: "from the other tab", t: 2}); await m.flush();')
+    names = run(page, "store", 'm.set("a:prompt:later", {v: "later here", t: 3}); await m.flush(); await m.lock();'
+                " await m.unlock(\"a passphrase here\"); return m.names(\"a:\").sort();")
+    assert names == ["a:prompt:here", "a:prompt:later", "a:prompt:there"]
+    other.close()
+
+
+# --- exchange.js: the encrypted export ---------------------------------------------------------
+
+
+def test_exchange_encrypted_export_round_trip_and_refusals(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    open_page(page, served)
+    result = run(page, "exchange", """
+      const data = {format: m.FORMAT, version: 1, exported: "2025-06-10T08:30:00.000Z", role: "hurt",
+                    answers: {"prompt:betrayal-first-question": {v: "words", t: 1}}, completed: {}};
+      const text = await m.sealExport(data, "export passphrase");
+      const parsed = m.parseExport(text);
+      const wrong = await m.openExport(parsed.envelope, "nope nope nope");
+      const right = await m.openExport(parsed.envelope, "export passphrase");
+      const damaged = m.parseExport(JSON.stringify(Object.assign(JSON.parse(text), {kdf: {name: "PBKDF2"}})));
+      return {plain: text.includes("words") || text.includes("hurt"), kind: parsed.kind, format: JSON.parse(text).format,
+              wrong: wrong.kind, right: right.ok && right.data.answers["prompt:betrayal-first-question"].v,
+              damaged: damaged.kind, badrole: m.validate(Object.assign({}, data, {role: "constructor"}))};
+    """)
+    assert result["plain"] is False
+    assert result["kind"] == "encrypted" and result["format"] == "rebuilding-trust-journal-encrypted"
+    assert result["wrong"] == "wrong-passphrase" and result["right"] == "words"
+    assert result["damaged"] == "shape"
+    assert result["badrole"] == "its role is not one this course knows"
