@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl
 
+from email_validator import EmailNotValidError, validate_email
+
 BodyKind = Literal["json", "form"]
 
 MAX_BODY_BYTES = 4096
@@ -20,16 +22,12 @@ MAX_SOURCE_LENGTH = 64
 MAX_ECHO_LENGTH = 320  # how much of a typed email the error page gives back
 FORM_CONSENT_WORDS = frozenset({"on", "true", "yes", "1"})
 
-# RFC 5321 "dot-atom" local part, ASCII only. A leading "=", "+" or "-" is refused as well:
-# such addresses are vanishingly rare and would run as formulas when the CSV export is
-# opened in a spreadsheet.
-_LOCAL_PART = re.compile(
-    r"[A-Za-z0-9!#$%&'*/?^_`{|}~]"
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]*"
-    r"(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-)
-_DOMAIN_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_TOP_LEVEL = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}")
+# What email-validator accepts, with three rules of our own on top: the local part is at most
+# 64 characters, the top-level domain is letters (or an IDN's xn-- form), and the address does
+# not start with "=", "+" or "-": such addresses are vanishingly rare and would run as formulas
+# when the CSV export is opened in a spreadsheet.
+_FORMULA_STARTS = ("=", "+", "-")
+_TOP_LEVEL = re.compile(r"[a-z]{2,63}|xn--[a-z0-9-]{1,59}")
 _SOURCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:/-]*")
 
 
@@ -145,19 +143,26 @@ def validate(form: SignupForm) -> Signup | Rejection:
 
 
 def canonical_email(raw: str) -> str | None:
-    """The trimmed, lower-cased address if it is a sane email address, else None."""
+    """The address in its one stored form, or None if it is not a sane email address.
+
+    The form: trimmed and lower-cased, with an internationalised domain in its ASCII
+    (``xn--``) form, so ``user@bücher.example`` and ``user@xn--bcher-kva.example`` are one
+    address and any mail server can deliver to it. Syntax only: no DNS look-up, ever.
+    """
     email = raw.strip()
-    if not email or len(email) > MAX_EMAIL_LENGTH or not email.isascii():
+    if not email or len(email) > MAX_EMAIL_LENGTH:
         return None
-    local, at, domain = email.rpartition("@")
-    if not at or len(local) > MAX_LOCAL_PART_LENGTH or not _LOCAL_PART.fullmatch(local):
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
         return None
-    labels = domain.split(".")
-    if len(labels) < 2 or not _TOP_LEVEL.fullmatch(labels[-1]):
+    canonical = checked.ascii_email.lower()
+    local, _, domain = canonical.rpartition("@")
+    if len(canonical) > MAX_EMAIL_LENGTH or len(local) > MAX_LOCAL_PART_LENGTH:
         return None
-    if not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+    if local.startswith(_FORMULA_STARTS) or not _TOP_LEVEL.fullmatch(domain.rsplit(".", 1)[-1]):
         return None
-    return email.lower()
+    return canonical
 
 
 def typed_email(form: SignupForm | None) -> str:

@@ -39,6 +39,20 @@ def test_duplicates_in_any_case_are_stored_once_with_the_same_reply(
     assert service.emails().count(f"{local}@example.com") == 1
 
 
+def test_an_internationalised_domain_is_accepted_and_stored_once(
+    client: httpx.Client, service: Service
+) -> None:
+    """`user@bücher.example` and its punycode form are one address, kept in the ASCII form."""
+    local = f"idn-{uuid.uuid4().hex[:10]}"
+    replies = [signup_json(client, f"{local}@bücher.example"),
+               signup_json(client, f"{local}@xn--bcher-kva.example"),
+               signup_json(client, f"{local.upper()}@BÜCHER.example")]
+    assert [reply.status_code for reply in replies] == [200, 200, 200]
+    assert len({reply.content for reply in replies}) == 1
+    assert service.emails().count(f"{local}@xn--bcher-kva.example") == 1
+    assert not [email for email in service.emails() if "bücher" in email]
+
+
 @pytest.mark.parametrize(
     "email",
     ["", "   ", "plainaddress", "@example.com", "name@", "name@localhost", "a b@example.com",

@@ -19,6 +19,9 @@ from waitlist.static import accepted_encodings, cache_control_for
     [(" A@Example.com ", "a@example.com"), ("first.last+tag@sub.example.co.uk",
       "first.last+tag@sub.example.co.uk"), ("o'brien@example.ie", "o'brien@example.ie"),
      ("x@xn--bcher-kva.example", "x@xn--bcher-kva.example"), ("a@b.c", None),
+     ("user@bücher.example", "user@xn--bcher-kva.example"),
+     ("User@BÜCHER.Example", "user@xn--bcher-kva.example"), ("ß@example.com", None),
+     ("a@example.invalid", None), ("a@[127.0.0.1]", None), ('"a b"@example.com', None),
      ("a@@b.com", None), ("a@b_c.com", None), ("-a@b.com", None), ("+a@b.com", None)],
 )
 def test_canonical_email(raw: str, canonical: str | None) -> None:
