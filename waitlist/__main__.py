@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     import uvicorn
 
+    from waitlist import transport
     from waitlist.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -42,11 +43,16 @@ def serve(settings: Settings) -> int:
     except ValueError as error:  # a malformed SITE_DIR/_headers
         print(f"waitlist: {error}", file=sys.stderr)
         return 2
+    limits = transport.limits_for(settings)
     config = uvicorn.Config(
         app,
         host=HOST,
         port=settings.port,
         lifespan="on",
+        # Deadlines for slow clients and a cap on connections below the fd limit.
+        http=transport.guarded_protocol(limits),
+        backlog=limits.backlog,
+        ws="none",
         # The client address comes from the socket unless WAITLIST_TRUST_PROXY says otherwise;
         # uvicorn must not rewrite it from X-Forwarded-For behind our back.
         proxy_headers=False,
@@ -56,6 +62,7 @@ def serve(settings: Settings) -> int:
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    transport.quiet_repeated_logs()  # after uvicorn.Config: it sets up its loggers
     # uvicorn stops gracefully on SIGTERM or SIGINT and then raises the signal again, so
     # that the previous handler runs. With the default handlers the process would die of
     # SIGTERM (or raise KeyboardInterrupt); with this one it returns normally: a requested

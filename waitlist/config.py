@@ -11,6 +11,9 @@ from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/waitlist.sqlite3"
 DEFAULT_RATE_LIMIT = 10
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0
+MAX_TIMEOUT = 3600.0
 MIN_SECRET_LENGTH = 16
 
 SmtpSecurity = Literal["plain", "starttls", "tls"]
@@ -58,6 +61,11 @@ class Settings:
     smtp: SmtpSettings | None
     smtp_from: str
     secret: str | None
+    # Transport limits (waitlist/transport.py): seconds for a request's headers and for its
+    # body to arrive, and the most connections open at once (None: derived from the fd limit).
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +100,11 @@ class Settings:
             smtp=smtp,
             smtp_from=env.get("SMTP_FROM", "").strip() or _default_sender(site_url),
             secret=secret,
+            header_timeout=_parse_seconds(
+                env, "WAITLIST_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, problems
+            ),
+            body_timeout=_parse_seconds(env, "WAITLIST_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, problems),
+            max_connections=_parse_optional_int(env, "WAITLIST_MAX_CONNECTIONS", problems),
         )
         if problems:
             raise ConfigError(problems)
@@ -123,6 +136,27 @@ def _parse_int(
         problems.append(f"{name}: expected a whole number from {minimum} to {maximum}, got {raw!r}")
         return default
     return value
+
+
+def _parse_seconds(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and inf
+        problems.append(f"{name}: expected a number of seconds above 0, at most {MAX_TIMEOUT:g}, got {raw!r}")
+        return default
+    return value
+
+
+def _parse_optional_int(env: Mapping[str, str], name: str, problems: list[str]) -> int | None:
+    """A positive whole number, or None when the variable is unset or empty."""
+    if not env.get(name, "").strip():
+        return None
+    return _parse_int(env, name, 0, problems, minimum=1) or None
 
 
 def _parse_trust_proxy(raw: str, problems: list[str]) -> int:

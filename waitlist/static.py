@@ -2,7 +2,28 @@
 
 Small files are kept in memory (checked against the file's size and mtime on each request),
 with a gzip copy made once for text types that have no precompressed ``.gz`` beside them.
-Large files are streamed from disk.
+Large files are streamed from disk, with byte ranges. The ``.br``/``.gz`` copies of a file are
+only ever sent as an encoding of that file, never at their own address.
+
+Why not servestatic (4.4, the ASGI port of WhiteNoise), which does most of this? Weighed
+against it, this module is kept because:
+
+- A new build replaces ``site/`` under a running service, and pages must follow (DEPLOY.md:
+  no restart for content). servestatic reads the directory once at start; its
+  ``autorefresh`` mode looks every request up on disk from a worker thread and is meant
+  for development.
+- It reads every response from disk, through a thread pool it makes per response; here a
+  small file is sent from memory. With bench/waitlist_load.py's client (20 connections, a
+  small page, uvicorn, this 2-core machine) this module served 6,600-8,900 requests/s and
+  servestatic 440-770 (280-590 with ``autorefresh``).
+- The service needs more than a file server: ``404.html`` with status 404, ``read_page`` for
+  the error page it fills in, on-the-fly gzip for text the build did not compress, its own
+  cache rules (``sw.js`` never cached). Those would stay here around servestatic.
+- One dependency fewer (servestatic brings asgiref).
+
+What servestatic does right was taken over and tested in tests/waitlist/test_static.py:
+compressed copies not served at their own address, a ``Range`` it cannot parse ignored
+rather than refused, and a directory redirect that cannot leave the site.
 """
 
 from __future__ import annotations
@@ -50,6 +71,9 @@ CONTENT_TYPES = {
     ".woff": "font/woff",
     ".pdf": "application/pdf",
 }
+# What mimetypes calls an encoding (x.tar.gz: a tar file, gzip-encoded), as a media type.
+ENCODED_TYPES = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}
+RANGE_SPEC = re.compile(r"(\d*)-(\d*)")
 COMPRESSIBLE_TYPES = (
     "text/",
     "application/json",
@@ -95,8 +119,31 @@ def content_type_for(name: str) -> str:
     suffix = os.path.splitext(name)[1].lower()
     if suffix in CONTENT_TYPES:
         return CONTENT_TYPES[suffix]
-    guessed, _ = mimetypes.guess_type(name)
+    guessed, encoding = mimetypes.guess_type(name)
+    if encoding is not None:
+        # data.csv.gz is gzip data, not CSV: sent as such, its bytes are what the file holds.
+        return ENCODED_TYPES.get(encoding, "application/octet-stream")
     return guessed or "application/octet-stream"
+
+
+def valid_range(header: str) -> bool:
+    """Whether a Range header is a well-formed ``bytes=`` range set (RFC 9110, 14.1.2).
+
+    Anything else (another unit, a syntax error, a last byte before the first) is ignored
+    and the whole file sent, as RFC 9110 allows, rather than refused with 400.
+    """
+    unit, equals, ranges = header.partition("=")
+    if not equals or unit.strip().lower() != "bytes":
+        return False
+    specs = [spec.strip() for spec in ranges.split(",") if spec.strip()]
+    for spec in specs:
+        match = RANGE_SPEC.fullmatch(spec)
+        if match is None:
+            return False
+        first, last = match.group(1), match.group(2)
+        if (not first and not last) or (first and last and int(last) < int(first)):
+            return False
+    return bool(specs)
 
 
 def accepted_encodings(header: str) -> frozenset[str]:
@@ -145,6 +192,8 @@ class StaticSite:
             return
         url_path: str = scope["path"]
         fs_path = self._fs_path(url_path)
+        if fs_path is not None and _is_compressed_copy(fs_path):
+            fs_path = None
         info = _stat(fs_path) if fs_path else None
         if info is not None and stat.S_ISDIR(info.st_mode) and not url_path.endswith("/"):
             await self._redirect_to_directory(scope, send)
@@ -242,6 +291,7 @@ class StaticSite:
         if coding:
             headers.append((b"content-encoding", coding.encode()))
         if variant.body is None and receive is not None:
+            scope = _without_bad_range(scope)
             response = FileResponse(
                 variant.path,
                 status_code=status,
@@ -259,7 +309,8 @@ class StaticSite:
 
     async def _redirect_to_directory(self, scope: Scope, send: Send) -> None:
         raw_path: bytes = scope.get("raw_path") or quote(scope["path"]).encode()
-        location = raw_path.split(b"?", 1)[0] + b"/"
+        # One leading slash: //evil.example/ would be another site (a protocol-relative URL).
+        location = b"/" + raw_path.split(b"?", 1)[0].lstrip(b"/") + b"/"
         if scope.get("query_string"):
             location += b"?" + scope["query_string"]
         await _send_plain(send, 301, b"Moved", [(b"location", location)])
@@ -299,6 +350,24 @@ def _not_modified(scope: Scope, etag: str) -> bool:
             tags = [tag.strip().removeprefix("W/") for tag in value.decode("latin-1").split(",")]
             return etag in tags or "*" in tags
     return False
+
+
+def _is_compressed_copy(fs_path: str) -> bool:
+    """``x.br`` or ``x.gz`` beside ``x``: the build's compressed copy, not a file of its own."""
+    for suffix in PRECOMPRESSED.values():
+        if fs_path.endswith(suffix) and os.path.isfile(fs_path[: -len(suffix)]):
+            return True
+    return False
+
+
+def _without_bad_range(scope: Scope) -> Scope:
+    """The scope without a Range header that ``valid_range`` rejects (Starlette answers 400)."""
+    headers = scope["headers"]
+    for name, value in headers:
+        if name == b"range" and not valid_range(value.decode("latin-1")):
+            kept = [(key, val) for key, val in headers if key not in (b"range", b"if-range")]
+            return {**scope, "headers": kept}
+    return scope
 
 
 def _stat(path: str) -> os.stat_result | None:

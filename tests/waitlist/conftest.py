@@ -7,6 +7,7 @@ import email.policy
 import gzip
 import os
 import re
+import resource
 import signal
 import socket
 import sqlite3
@@ -200,9 +201,11 @@ def service_env(**overrides: str) -> dict[str, str]:
 
 
 def start_service(
-    workdir: Path, site_dir: Path, db_path: Path | None = None, **settings: str
+    workdir: Path, site_dir: Path, db_path: Path | None = None, fd_limit: int | None = None,
+    **settings: str,
 ) -> Service:
-    """Start the service on a free port and wait until it answers."""
+    """Start the service on a free port and wait until it answers; ``fd_limit``: its
+    RLIMIT_NOFILE (soft and hard, as ``ulimit -n`` sets them)."""
     workdir.mkdir(parents=True, exist_ok=True)
     db_path = db_path or workdir / "waitlist.sqlite3"
     port = free_port()
@@ -217,6 +220,9 @@ def start_service(
         process = subprocess.Popen(
             [sys.executable, "-m", "waitlist", "serve"],
             cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+            preexec_fn=None if fd_limit is None else lambda: resource.setrlimit(
+                resource.RLIMIT_NOFILE, (fd_limit, fd_limit)
+            ),
         )
     service = Service(process, port, db_path, env, log_path, workdir)
     deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -261,9 +267,12 @@ def start(tmp_path: Path, site_dir: Path) -> Iterator[Callable[..., Service]]:
     """Start extra services with their own settings; all are stopped after the test."""
     started: list[Service] = []
 
-    def _start(site: Path | None = None, db_path: Path | None = None, **settings: str) -> Service:
+    def _start(
+        site: Path | None = None, db_path: Path | None = None, fd_limit: int | None = None,
+        **settings: str,
+    ) -> Service:
         running = start_service(tmp_path / f"run{len(started)}", site or site_dir, db_path,
-                                **settings)
+                                fd_limit, **settings)
         started.append(running)
         return running
 

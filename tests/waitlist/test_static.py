@@ -13,6 +13,7 @@ import pytest
 
 from tests.waitlist.conftest import CSS_ASSET, JS_ASSET, SITE_CSP, Service, make_site
 from waitlist.headers import DEFAULT_CSP
+from waitlist.static import content_type_for
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -201,3 +202,92 @@ def test_changed_file_is_served_fresh(start: Callable[..., Service], tmp_path: P
         assert b"Introduction" in client.get("/introduction/").content
         (site / "introduction/index.html").write_text("<p>Rewritten, and longer than before</p>")
         assert client.get("/introduction/").text == "<p>Rewritten, and longer than before</p>"
+
+
+# -- the issue's smaller findings ------------------------------------------------------------
+
+
+def raw_get(service: Service, target: str, *headers: str) -> bytes:
+    """A request sent over a raw socket, so no client normalises the target first."""
+    lines = [f"GET {target} HTTP/1.1", "Host: x", "Connection: close", *headers, "", ""]
+    with socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock:
+        sock.sendall("\r\n".join(lines).encode())
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return reply
+
+
+def reply_header(reply: bytes, name: str) -> str | None:
+    for line in reply.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        key, _, value = line.decode("latin-1").partition(":")
+        if key.strip().lower() == name:
+            return value.strip()
+    return None
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [("//introduction", "/introduction/"), ("///introduction?x=1", "/introduction/?x=1"),
+     ("//assets//images", "/assets//images/")],
+)
+def test_a_directory_redirect_never_leaves_the_site(
+    service: Service, target: str, location: str
+) -> None:
+    """``//introduction`` must not answer ``Location: //introduction/``: a browser reads that
+    as the host ``introduction``."""
+    reply = raw_get(service, target)
+    assert reply.startswith(b"HTTP/1.1 301 ")
+    assert reply_header(reply, "location") == location
+
+
+@pytest.mark.parametrize("path", [f"/{JS_ASSET}.br", f"/{JS_ASSET}.gz"])
+def test_compressed_copies_are_not_served_at_their_own_address(
+    client: httpx.Client, path: str
+) -> None:
+    """They are only ever an encoding of their file; at their own address they were sent
+    as that file's type with no Content-Encoding."""
+    response = client.get(path, headers={"accept-encoding": "gzip, br"})
+    assert response.status_code == 404
+    assert "404 - Not found" in response.text  # the site's 404 page
+
+
+def test_a_compressed_file_of_its_own_is_served_as_what_it_is() -> None:
+    assert content_type_for("data/signups.csv.gz") == "application/gzip"
+    assert content_type_for("index.html.br") == "application/octet-stream"
+    assert content_type_for("index.html") == "text/html; charset=utf-8"
+
+
+@pytest.fixture
+def big_file_service(start: Callable[..., Service], tmp_path: Path) -> tuple[Service, bytes]:
+    """A file over the in-memory limit: streamed from disk, with byte ranges."""
+    site = make_site(tmp_path / "ranges")
+    content = bytes(range(256)) * 4096  # 1 MiB
+    (site / "course.pdf").write_bytes(content)
+    return start(site=site), content
+
+
+@pytest.mark.parametrize(
+    "value", ["bytes=abc", "bytes=5-3", "items=0-9", "bytes=", "bytes=-", "bytes=1-2-3", "0-9"]
+)
+def test_a_range_that_cannot_be_parsed_is_ignored(
+    big_file_service: tuple[Service, bytes], value: str
+) -> None:
+    """RFC 9110 14.2: a server may ignore a Range header and must ignore an unknown unit;
+    Starlette answered 400."""
+    running, content = big_file_service
+    with running.client() as client:
+        response = client.get("/course.pdf", headers={"range": value})
+    assert response.status_code == 200
+    assert response.content == content
+
+
+def test_a_valid_range_is_still_served(big_file_service: tuple[Service, bytes]) -> None:
+    running, content = big_file_service
+    with running.client() as client:
+        part = client.get("/course.pdf", headers={"range": "bytes=10-19"})
+        beyond = client.get("/course.pdf", headers={"range": f"bytes={len(content)}-"})
+    assert part.status_code == 206
+    assert part.content == content[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(content)}"
+    assert beyond.status_code == 416
