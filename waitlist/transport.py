@@ -230,9 +230,12 @@ class GuardedH11Protocol(H11Protocol):
             self._deadline.cancel()
             self._deadline = None
         self._phase = phase
-        # On an idle kept-alive connection uvicorn's keep-alive timer is running.
         if phase in ("head", "body"):
             self._deadline = self.loop.call_later(timeout, self.give_up)
+        elif phase == "idle" and self.timeout_keep_alive_task is None:
+            # uvicorn arms its keep-alive timer when a reply is complete, and stops it at the
+            # next bytes: here a body the app did not read, which ended after the reply.
+            self._deadline = self.loop.call_later(self.timeout_keep_alive, self.give_up)
         self.guard.waiting(self, phase is not None)
 
     def give_up(self) -> None:

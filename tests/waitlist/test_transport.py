@@ -32,6 +32,7 @@ BODY_TIMEOUT = 1.5
 # How late a deadline may close its connection on a busy 2-core machine.
 SLACK = 1.5
 BIG_FILE = "downloads/course.pdf"
+KEEP_ALIVE = 5.0  # uvicorn's timeout_keep_alive
 
 
 @pytest.fixture(scope="module")
@@ -207,6 +208,21 @@ def test_a_body_trickling_after_the_reply_does_not_hold_the_connection(quick: Se
     assert closed - began >= BODY_TIMEOUT - 0.05
 
 
+def test_a_connection_idle_after_a_body_that_ended_after_the_reply_is_closed(
+    quick: Service,
+) -> None:
+    """uvicorn's keep-alive timer starts with the reply and stops at the body's last bytes:
+    the connection would then be idle with no timer at all."""
+    with connect(quick) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+        assert status_of(read_response(sock)) == 405
+        sock.sendall(b"abcde")
+        began = time.monotonic()
+        reply, closed = read_to_end(sock, within=KEEP_ALIVE + SLACK)
+    assert reply == b""
+    assert closed - began >= KEEP_ALIVE - 0.05
+
+
 def test_a_complete_slow_request_is_still_served(quick: Service) -> None:
     """Deadlines, not idle timers: a head sent in pieces within its time is answered."""
     with connect(quick) as sock:
@@ -248,6 +264,17 @@ def test_beyond_the_cap_with_every_connection_busy_a_new_one_gets_503(
         assert client.get("/").status_code == 200
     for sock in readers:
         sock.close()
+
+
+def test_a_client_that_stops_reading_a_reply_is_cut_off_after_the_body_timeout(
+    start: Callable[..., Service], big_site: Path
+) -> None:
+    running = start(site=big_site, WAITLIST_BODY_TIMEOUT=str(BODY_TIMEOUT))
+    with slow_reader(running, BIG_FILE) as sock:
+        time.sleep(BODY_TIMEOUT + SLACK)
+        reply, _ = read_to_end(sock, within=5)
+    assert status_of(reply) == 200
+    assert len(reply) < (big_site / BIG_FILE).stat().st_size
 
 
 def test_at_the_cap_the_connection_waiting_longest_for_its_client_makes_room(
