@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-SITE_URL ?= http://127.0.0.1:$(PORT)/
-export SITE_URL
+# The address the site is built for (SITE_URL: canonical links, the sitemap, the PDFs' address…)
+# comes from the environment (`SITE_URL=https://… make build`), else from ENV_FILE, the file the
+# service reads its settings from (DEPLOY.md), when it exists, else http://127.0.0.1:$(PORT)/.
+# `make build PRODUCTION=1` refuses a missing or loopback SITE_URL (scripts/build.py).
+ENV_FILE ?= /etc/rebuilding-trust.env
+PRODUCTION ?=
+LOCAL_URL := http://127.0.0.1:$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build check dev test bench audit clean
@@ -23,7 +28,7 @@ check: $(BIN)/.installed
 # Checks, builds into a temporary folder and replaces site/ only if everything succeeded
 # (scripts/build.py): a failed build leaves the previous site/ as it was.
 build: $(BIN)/.installed
-	@$(BIN)/python scripts/build.py --site-dir site
+	@$(BIN)/python scripts/build.py --site-dir site --env-file "$(ENV_FILE)" --local-url "$(LOCAL_URL)" $(if $(filter-out 0,$(PRODUCTION)),--production)
 
 # One process: the built site and the waitlist API (PORT, SITE_URL, DATABASE_URL,
 # WAITLIST_ADMIN_TOKEN, WAITLIST_RATE_LIMIT… from the environment; see DEPLOY.md).
@@ -31,7 +36,7 @@ serve: build
 	PORT=$(PORT) SITE_DIR=site $(BIN)/python -m waitlist serve
 
 dev: $(BIN)/.installed
-	$(BIN)/mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)
+	SITE_URL="$${SITE_URL:-$(LOCAL_URL)}" $(BIN)/mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)
 
 # The W3C Nu HTML Checker for tests/test_validator.py (runs on Java), at the version the lockfile
 # pins. --ignore-scripts: its install script would fetch a Java runtime; the system's is used.

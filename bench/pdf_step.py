@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from macros.data import load_course  # noqa: E402
-from macros.pdf import WORKBOOK, Pdf, PdfCache, PdfMaker, Site, write_pdfs  # noqa: E402
+from macros.pdf import Pdf, PdfCache, PdfMaker, Site, write_pdfs  # noqa: E402
 
 
 class TimedMaker(PdfMaker):
@@ -41,7 +41,7 @@ class TimedMaker(PdfMaker):
         return self._timed(f"{worksheet_id}-{size}.pdf", lambda: super(TimedMaker, self).worksheet(worksheet_id, size))
 
     def workbook(self, size: str = "a4") -> Pdf:
-        return self._timed(f"{WORKBOOK}-{size}.pdf", lambda: super(TimedMaker, self).workbook(size))
+        return self._timed(self.site.workbook_file(size), lambda: super(TimedMaker, self).workbook(size))
 
 
 def main() -> None:
@@ -66,15 +66,15 @@ def main() -> None:
         warm = write_pdfs(TimedMaker(course, site), Path(tmp) / "warm", cache)
         warm_seconds = time.perf_counter() - start
 
-        files = sorted((Path(tmp) / "cold").rglob("*.pdf"), key=lambda p: (WORKBOOK not in p.name, p.name))
+        files = sorted((Path(tmp) / "cold").rglob("*.pdf"), key=lambda p: ("-workbook-" not in p.name, p.name))
         from pypdf import PdfReader
 
         print(f"{'PDF':48} {'pages':>5} {'KiB':>7} {'layout s':>9}")
         for path in files:
             pages = len(PdfReader(path).pages)
             print(f"{path.name:48} {pages:5d} {path.stat().st_size / 1024:7.1f} {maker.seconds[path.name]:9.2f}")
-        sheets = [s for n, s in maker.seconds.items() if WORKBOOK not in n]
-        books = [s for n, s in maker.seconds.items() if WORKBOOK in n]
+        sheets = [s for n, s in maker.seconds.items() if "-workbook-" not in n]
+        books = [s for n, s in maker.seconds.items() if "-workbook-" in n]
         total = sum(p.stat().st_size for p in files)
         print()
         print(f"weasyprint import                     {imported:6.2f} s")

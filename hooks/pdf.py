@@ -5,7 +5,8 @@ A thin adapter; the work is done by macros/pdf.py (no MkDocs there).
 - Every page carries the words of its running header (title, site name, address) for
   print.css's `@page` margin boxes, in a <style> in its <head> (`print_header`, main.html).
 - `mkdocs build` writes `worksheets/<id>/<id>-a4.pdf` and `-letter.pdf` for every worksheet,
-  and `worksheets/rebuilding-trust-workbook-a4.pdf` / `-letter.pdf`. Each PDF is cached under
+  and the workbook, `worksheets/<brand slug>-workbook-a4.pdf` / `-letter.pdf` (the slug is
+  extra.brand.slug, made from site_name by default: hooks/brand.py). Each PDF is cached under
   `.cache/pdf/` (or `$RT_PDF_CACHE`) by a hash of its data, the templates and the stylesheets,
   so a rebuild only lays out what changed. A worksheet longer than two pages is a warning,
   which fails `mkdocs build --strict`.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -96,7 +97,7 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     from macros.data import load_and_check_once
 
     course = load_and_check_once(project / "data", Path(config.docs_dir))
-    brand = config.extra["brand"]
+    brand = config.extra["brand"]  # checked, name and slug filled in (hooks/brand.py)
     cards = {"home": (config.extra["landing"]["promise"], "A free course")}
     for number, chapter in enumerate(course.chapters, 1):
         cards[chapter.id] = (chapter.title, f"Chapter {number}")
@@ -110,8 +111,9 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     # After everything that changes a file, before the compressed copies (publish/offline.py).
     folders = [Path(config.docs_dir), *(Path(d) for d in config.theme.dirs)]
     try:
-        offline.write(site, name=brand["name"], short_name=brand.get("short_name") or brand["name"],
-                      description=config.site_description or brand.get("tagline", ""), colours=_colours,
+        # site_description is escaped text (hooks/brand.py); the manifest is JSON, so plain text.
+        offline.write(site, name=brand["name"], short_name=brand["short_name"],
+                      description=Markup(config.site_description or "").unescape(), colours=_colours,
                       favicon_svg=assets.find(config.theme["favicon"], folders).read_text(encoding="utf-8"),
                       site_url=config.site_url, serve=not offline_worker())
     except (offline.OfflineError, FileNotFoundError) as error:

@@ -9,6 +9,7 @@ from mkdocs.exceptions import PluginError
 from .data import CourseDataError, load_and_check_once, read_pages
 from .facts import course_facts
 from .journal import journal_settings, render_journal
+from .pdf import PAGE_SIZES, site_from_config
 from .render import Renderer, page_root, reading_minutes
 
 
@@ -23,6 +24,9 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     minutes = facts.minutes
     env.variables["course"] = course
     env.variables["facts"] = facts
+    site = site_from_config(env.conf)  # the brand (hooks/brand.py)
+    # The workbook's file names, which hooks/pdf.py writes: `{{ workbook_pdf.a4 }}`.
+    env.variables["workbook_pdf"] = {size: site.workbook_file(size) for size in PAGE_SIZES}
 
     def root() -> str:
         return page_root(env.page.url)
@@ -40,7 +44,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
     env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
     env.macro(lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root(),
-                                     settings=journal_settings(env.conf["extra"])), "journal")
+                                     settings=journal_settings(env.conf["extra"]), brand=site), "journal")
     env.macro(lambda compact=False: renderer.safety_note(root(), compact), "safety_note")
     env.macro(renderer.helplines, "helplines")
     extra = env.conf["extra"]

@@ -133,12 +133,14 @@ def journal_settings(extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def render_journal(course: Course, pages: Mapping[str, str], root: str = "", templates: Path = TEMPLATES,
-                   settings: Mapping[str, Any] | None = None) -> Markup:
+                   settings: Mapping[str, Any] | None = None, brand: Any = None) -> Markup:
     """The journal page's shell: a no-JavaScript explanation, the controls, message regions and
     the outline for journal.js. `tojson` escapes `'`, `<`, `>` and `&`, so no text from the data
-    can leave the single-quoted attribute that holds it."""
+    can leave the single-quoted attribute that holds it. `brand` (a macros.pdf.Site) gives the
+    exports' heading and file names (`data-rt-brand`, `data-rt-brand-slug`)."""
     outline = journal_outline(course, pages, root)
     settings = settings or {"lock_after_minutes": 15, "discreet": {"title": "Notes"}}
     html = _environment(templates).get_template("journal.html").render(
-        outline=outline, lock_minutes=settings["lock_after_minutes"], discreet_title=settings["discreet"]["title"])
+        outline=outline, lock_minutes=settings["lock_after_minutes"], discreet_title=settings["discreet"]["title"],
+        brand_name=brand.name if brand else None, brand_slug=brand.file_slug if brand else None)
     return Markup(re.sub(r"\n{2,}", "\n", html).strip())

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from .brand import slugify
 from .data import Course, Problem, _line, _path
 from .model import Worksheet
 from .render import PDF_SIZES, TEMPLATES, Renderer
@@ -39,7 +40,6 @@ PRINT_CSS = PROJECT / "overrides" / "assets" / "css" / "print.css"
 PDF_CSS = TEMPLATES / "print" / "pdf.css"
 # File-name suffix -> the CSS page size (the worksheet page links `<id>-a4.pdf`, `<id>-letter.pdf`).
 PAGE_SIZES: dict[str, str] = {"a4": "A4", "letter": "letter"}
-WORKBOOK = "rebuilding-trust-workbook"
 MAX_PAGES = 2
 
 
@@ -51,6 +51,16 @@ class Site:
     url: str  # the site's address, ending in "/" (MkDocs' site_url)
     tagline: str = ""
     language: str = "en"
+    slug: str = ""  # the start of file names (extra.brand.slug); made from the name when empty
+
+    @property
+    def file_slug(self) -> str:
+        """The start of the file names made for this site (the workbook, the journal's exports)."""
+        return self.slug or slugify(self.name) or "course"
+
+    def workbook_file(self, size: str) -> str:
+        """The workbook's file name in `size`, in worksheets/: `<file_slug>-workbook-a4.pdf`."""
+        return f"{self.file_slug}-workbook-{size}.pdf"
 
     @property
     def address(self) -> str:
@@ -60,10 +70,11 @@ class Site:
         parts = urlsplit(self.url)
         if not parts.netloc:
             return ""
-        return "" if _is_local(parts.hostname or "") else parts.netloc + parts.path
+        return "" if is_local(parts.hostname or "") else parts.netloc + parts.path
 
 
-def _is_local(host: str) -> bool:
+def is_local(host: str) -> bool:
+    """A host name that only means this machine (loopback, `localhost`, unspecified)."""
     if host in {"localhost", ""} or host.endswith(".localhost"):
         return True
     try:
@@ -74,14 +85,17 @@ def _is_local(host: str) -> bool:
 
 
 def site_from_config(config: Mapping[str, Any]) -> Site:
-    """The Site of an MkDocs configuration (the build's, or `make check`'s)."""
-    brand = (config.get("extra") or {}).get("brand", {})
+    """The Site of an MkDocs configuration: the build's (hooks/brand.py has filled in
+    `extra.brand`), or `make check`'s (mkdocs.yml as written: the name is `site_name`)."""
+    brand = (config.get("extra") or {}).get("brand") or {}
     theme = config.get("theme")
+    name = " ".join(str(brand.get("name") or config.get("site_name") or "").split())
     return Site(
-        name=brand.get("name") or config.get("site_name") or "",
+        name=name,
         url=config.get("site_url") or "",
-        tagline=brand.get("tagline", ""),
+        tagline=" ".join(str(brand.get("tagline") or "").split()),
         language=(theme.get("language") if theme else None) or "en",
+        slug=str(brand.get("slug") or slugify(name)),
     )
 
 
@@ -282,7 +296,7 @@ class PdfReport:
 
 
 def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: bool = True) -> PdfReport:
-    """Write `<id>/<id>-<size>.pdf` for every worksheet and `WORKBOOK-<size>.pdf` into
+    """Write `<id>/<id>-<size>.pdf` for every worksheet and the workbook (`Site.workbook_file`) into
     `worksheets_dir`, from the cache where it can. With `lay_out=False` only cached PDFs are
     written (a live-reload server must stay fast)."""
     report = PdfReport()
@@ -312,7 +326,7 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
             if problem:
                 report.problems.append(problem)
         key = maker.workbook_digest(size, inputs)
-        write(worksheets_dir / f"{WORKBOOK}-{size}.pdf", key, lambda s=size: maker.workbook(s))
+        write(worksheets_dir / maker.site.workbook_file(size), key, lambda s=size: maker.workbook(s))
     return report
 
 

@@ -1,4 +1,4 @@
-/* Rebuilding Trust under `mkdocs serve` (an editor's preview): no offline worker. The pages do
+/* The course under `mkdocs serve` (an editor's preview): no offline worker. The pages do
    not register one here; this file exists for a browser that visited a built site on the same
    address before (`make serve` and `make dev` share a port) and still has its worker, which
    would go on answering with the built pages. At its next update check the browser installs

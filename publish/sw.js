@@ -1,4 +1,4 @@
-/* Rebuilding Trust: the offline service worker. publish/offline.py writes it as sw.js at the
+/* The offline service worker. publish/offline.py writes it as sw.js at the
    site's root with this build's manifest in place of the marker line below: every file the
    offline course needs (URL relative to the site's base -> SHA-256 of its bytes), and the PDFs,
    which are kept only when the reader asks.

@@ -1,11 +1,19 @@
 """Atomic builds: `make build` (and `make serve`) run this.
 
-The whole check first (`macros.check`), then `mkdocs build --strict` into a fresh folder beside
+First the address the site will be served from, `SITE_URL` (canonical links, og:url, the
+preview images' URLs, the sitemap, robots.txt and the PDFs' printed address all hold it), from:
+the environment (`SITE_URL=https://… make build`), else the environment file the service reads
+(`--env-file`, `make build`'s ENV_FILE, /etc/rebuilding-trust.env by default: DEPLOY.md), when
+that file exists, else this machine (`--local-url`, http://127.0.0.1:8000/). `--production`
+(`make build PRODUCTION=1`) refuses, before building anything, an address that is missing or
+only means this machine.
+
+Then the whole check (`macros.check`), then `mkdocs build --strict` into a fresh folder beside
 the target, then a swap: the previous site is moved aside and the new one into its place only
 when the whole build, PDFs included, succeeded. A failed build removes its own folder and
 leaves the previous site exactly as it was, so a deploy step never publishes half a site.
 
-    python scripts/build.py [--site-dir site] [--no-check]
+    python scripts/build.py [--site-dir site] [--no-check] [--env-file FILE] [--production]
 """
 
 from __future__ import annotations
@@ -17,8 +25,67 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCAL_URL = "http://127.0.0.1:8000/"
+LOCAL = "this machine only"  # site_url()'s source for LOCAL_URL
+
+
+class SiteUrlError(Exception):
+    """The build must not start: one line saying what SITE_URL is and where to set it."""
+
+
+def env_file_value(path: Path, name: str) -> str | None:
+    """`name`'s value in an environment file as systemd's EnvironmentFile= reads it (`KEY=value`
+    lines, `#` and `;` comments, optional quotes around the value); the last one wins. None
+    when the file does not say. Raises OSError when it cannot be read."""
+    value = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line[0] in "#;" or "=" not in line:
+            continue
+        key, _, text = line.partition("=")
+        if key.strip() != name:
+            continue
+        text = text.strip()
+        if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+            text = text[1:-1]
+        value = text
+    return value
+
+
+def site_url(environ: dict[str, str], env_file: Path | None, production: bool,
+             local_url: str = LOCAL_URL) -> tuple[str, str]:
+    """The address to build for and where it came from, or SiteUrlError (see the docstring)."""
+    sys.path.insert(0, str(ROOT))
+    from macros.pdf import is_local
+
+    hint = (f"set SITE_URL=https://your.domain/ in {env_file}" if env_file else "set SITE_URL=https://your.domain/ in the "
+            "service's environment file (make build ENV_FILE=…)") + " or in the environment (SITE_URL=https://your.domain/ make build PRODUCTION=1)"
+    url, source = (environ.get("SITE_URL") or "").strip(), "the environment"
+    if not url and env_file is not None and env_file.exists():
+        try:
+            url, source = (env_file_value(env_file, "SITE_URL") or "").strip(), str(env_file)
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            raise SiteUrlError(f"build refused: cannot read SITE_URL from {env_file} ({reason}); run the build as a user "
+                               f"who can read it, or give SITE_URL in the environment") from None
+    if not url:
+        if production:
+            where = f"nor in {env_file}" if env_file and env_file.exists() else f"and {env_file or 'no environment file'} does not exist"
+            raise SiteUrlError(f"build refused: SITE_URL is not set (not in the environment, {where}); a production build "
+                               f"needs the public address: {hint}")
+        return local_url, LOCAL
+    if not url.endswith("/"):
+        url += "/"
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SiteUrlError(f"build refused: SITE_URL {url!r} (from {source}) is not an http(s):// address; {hint}")
+    if production and is_local(parts.hostname):
+        raise SiteUrlError(f"build refused: SITE_URL {url} (from {source}) only works on this machine; a production "
+                           f"build needs the public address: {hint}")
+    return url, source
 
 
 def publish(built: Path, target: Path) -> None:
@@ -32,8 +99,17 @@ def publish(built: Path, target: Path) -> None:
         os.replace(built, target)
 
 
-def build(target: Path, check: bool = True, extra: list[str] | None = None) -> int:
+def build(target: Path, check: bool = True, extra: list[str] | None = None, env_file: Path | None = None,
+          production: bool = False, local_url: str = LOCAL_URL) -> int:
     """Check, build into a temporary folder, and publish it as `target`. Returns an exit status."""
+    try:
+        url, source = site_url(dict(os.environ), env_file, production, local_url)
+    except SiteUrlError as error:
+        print(error, file=sys.stderr)
+        return 2
+    os.environ["SITE_URL"] = url  # for the check (its PDFs) and mkdocs (mkdocs.yml's !ENV)
+    said = f"SITE_URL from {source}" if source != LOCAL else "no SITE_URL given: for this machine only"
+    print(f"building for {url} ({said})", file=sys.stderr)
     if check:
         sys.path.insert(0, str(ROOT))
         from macros.check import main as check_main
@@ -65,8 +141,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="scripts/build.py", description="Check, build and publish the site atomically.")
     parser.add_argument("--site-dir", type=Path, default=ROOT / "site")
     parser.add_argument("--no-check", action="store_true", help="skip `make check` (it already ran)")
+    parser.add_argument("--env-file", default="", help="read SITE_URL from this file when the environment has none")
+    parser.add_argument("--production", action="store_true", help="refuse a missing or local SITE_URL")
+    parser.add_argument("--local-url", default=LOCAL_URL, help="the address without SITE_URL (not with --production)")
     args, extra = parser.parse_known_args(argv)
-    return build(args.site_dir, check=not args.no_check, extra=extra)
+    env_file = Path(args.env_file) if args.env_file else None
+    return build(args.site_dir, check=not args.no_check, extra=extra, env_file=env_file,
+                 production=args.production, local_url=args.local_url)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,15 @@ def site(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def rebranded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A copy of the project with another brand, built once by `make build PRODUCTION=1` with
+    SITE_URL from an environment file (tests/rebrand.py)."""
+    from tests.rebrand import build
+
+    return build(tmp_path_factory.mktemp("rebranded"))
+
+
+@pytest.fixture(scope="session")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SQLite file the served site's waitlist writes to."""
     return tmp_path_factory.mktemp("db") / "waitlist.sqlite3"

@@ -16,7 +16,6 @@ from macros.model import Worksheet
 from macros.pdf import (
     PDF_CSS,
     PRINT_CSS,
-    WORKBOOK,
     Pdf,
     PdfCache,
     PdfMaker,
@@ -153,7 +152,7 @@ def test_a_second_run_lays_out_nothing_and_a_serve_run_only_copies_the_cache(tmp
     assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (4, 0, 4)
     report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "second", cache, lay_out=False)
     assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (0, 4, 4)
-    for name in (f"{one.id}/{one.id}-a4.pdf", f"{one.id}/{one.id}-letter.pdf", f"{WORKBOOK}-a4.pdf"):
+    for name in (f"{one.id}/{one.id}-a4.pdf", f"{one.id}/{one.id}-letter.pdf", SITE.workbook_file("a4")):
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
 
 

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import pytest
 from bs4 import BeautifulSoup
 
-from macros.pdf import PAGE_SIZES, WORKBOOK
+from macros.pdf import PAGE_SIZES
 from tests.print.helpers import SIZES, WORKSHEETS, chrome_in, fonts_of, missing_words, normal, pdf_reader, pdf_text
 
 
@@ -52,8 +52,9 @@ def test_every_worksheet_page_links_its_pdfs_in_a4_and_letter(site: Path, worksh
 
 @pytest.mark.parametrize("size", list(PAGE_SIZES))
 def test_the_workbook_has_a_cover_contents_and_every_worksheet_on_its_own_pages(site: Path, size: str) -> None:
-    assert site / "worksheets" / f"{WORKBOOK}-{size}.pdf" in linked_pdfs(site, "worksheets/")
-    reader = check_pdf(site / "worksheets" / f"{WORKBOOK}-{size}.pdf", size, "Rebuilding Trust")
+    workbook = site / "worksheets" / f"rebuilding-trust-workbook-{size}.pdf"  # the brand's slug (mkdocs.yml)
+    assert workbook in linked_pdfs(site, "worksheets/")
+    reader = check_pdf(workbook, size, "Rebuilding Trust")
     pages = [normal(page.extract_text()) for page in reader.pages]
     assert "workbook" in pages[0].lower()
     contents = pages[1]

@@ -1,4 +1,4 @@
-/* Rebuilding Trust: the site's navigation by keyboard and screen reader.
+/* The site's navigation by keyboard and screen reader.
  *
  * - The menu and search buttons (partials/header.html) open Material's drawer and search,
  *   which Material opens with <label>s that a keyboard cannot reach.

@@ -1,4 +1,4 @@
-/* Rebuilding Trust: printing.
+/* Printing.
  *
  * - Every [data-rt-print] button prints the page (one delegated listener on document).
  * - A <textarea> prints only its visible box, so what the reader typed in a worksheet field or

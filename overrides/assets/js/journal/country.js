@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: which country's helpline the safety note shows. The
+/* The reader's journal: which country's helpline the safety note shows. The
  * reader chooses on the Safety page; main.html's head script sets html[data-rt-country] from
  * storage before the first paint, and this keeps it in step with the reader's choice and with
  * "Delete everything".

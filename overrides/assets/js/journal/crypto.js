@@ -1,4 +1,4 @@
-/* Rebuilding Trust: sealing text with a passphrase (Web Crypto only; no library, no network).
+/* Sealing text with a passphrase (Web Crypto only; no library, no network).
  *
  * A passphrase becomes an AES-GCM key through PBKDF2-SHA-256 with a random 16-byte salt and
  * ITERATIONS rounds; each sealing uses a fresh random 12-byte IV. An "envelope" is a plain

@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: small helpers every part uses. Building elements
+/* The reader's journal: small helpers every part uses. Building elements
  * (`el`), finding them (`all`) and two checks on values (`isObject`, `isBlank`). No storage,
  * no state.
  */

@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: the export file and its import (JOURNAL.md, "Export
+/* The reader's journal: the export file and its import (JOURNAL.md, "Export
  * file"). Checking a file (parseExport: the whole file is validated before anything changes),
  * reading one, merging the reader's own into storage (newer wins), building the export, and
  * handing a file to the browser's downloads. The journal page's buttons (journal-page.js) use
@@ -10,6 +10,8 @@ import { ROLE_NAMES, currentRole } from "./role.js";
 import { completed } from "./progress.js";
 import { isEnvelope, newKey, keyFor, open, seal } from "./crypto.js";
 
+/* The formats below are identifiers, not the course's name: files exported and vaults sealed
+   before a rebrand must still open after it (JOURNAL.md). The name is brand()'s. */
 export const FORMAT = "rebuilding-trust-journal";
 /* An export sealed with the reader's passphrase: {"format": ENCRYPTED, "version": 1,
    "exported": ISO date, kdf, cipher, data} (crypto.js); inside, the text of a plain export. */
@@ -126,14 +128,25 @@ export function mergeMine(data) {
 
 /* --- export ---------------------------------------------------------------------------- */
 
+/** The course's name and the slug its file names start with, as the build wrote them on the
+    journal page (mkdocs.yml's site_name; hooks/brand.py); elsewhere, the page's og:site_name. */
+export function brand() {
+  var holder = document.querySelector("[data-rt-brand]");
+  var meta = document.querySelector('meta[property="og:site_name"]');
+  var name = holder ? holder.getAttribute("data-rt-brand") : meta ? meta.getAttribute("content") : "";
+  var slug = holder && holder.getAttribute("data-rt-brand-slug") ||
+    name.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "course";
+  return { name: name, slug: slug };
+}
+
 /** The reader's own journal as an export file's data (never a partner's answers). */
 export function exportData() {
   return {
     format: FORMAT,
     version: store.VERSION,
     exported: new Date().toISOString(),
-    site: document.querySelector('meta[property="og:site_name"]')
-      ? document.querySelector('meta[property="og:site_name"]').getAttribute("content") : "Rebuilding Trust",
+    site: brand().name,
     role: currentRole(),
     answers: store.allAnswers(),
     completed: completed()

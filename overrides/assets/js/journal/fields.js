@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: the answer fields on a page (reflection prompts and
+/* The reader's journal: the answer fields on a page (reflection prompts and
  * worksheet fields, found by [data-rt-key]). An edit goes to store.schedule(); each field's
  * status line says whether its answer was saved; restoreFields() fills a page's fields from
  * storage (and from edits still waiting to be written).

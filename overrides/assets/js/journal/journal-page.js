@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: the journal page (docs/journal.md). Draws the answered
+/* The reader's journal: the journal page (docs/journal.md). Draws the answered
  * items of the page's outline (macros/journal.py) from storage, with a partner's answers beside
  * the reader's; its messages (say); and its buttons: export (JSON or Markdown), import (the
  * reader's own or a partner's) and removing a partner's answers. "Delete everything" is
@@ -9,7 +9,7 @@ import { el, isBlank } from "./dom.js";
 import { ROLE_NAMES, applyRole } from "./role.js";
 import { completed, applyProgress } from "./progress.js";
 import { partnerData, applyPartner } from "./partner.js";
-import { readFile, mergeMine, exportData, download, today, sealExport, openExport } from "./exchange.js";
+import { readFile, mergeMine, exportData, download, today, sealExport, openExport, brand } from "./exchange.js";
 
 let mode = "mine"; // what the file input imports: "mine" or "partner"
 let exportKind = null; // the export waiting for the passphrase (a journal with a lock)
@@ -230,7 +230,7 @@ export function setup(root) {
 export function markdown() {
   var plan = outline(document) || { chapters: [] };
   var mine = store.allAnswers();
-  var lines = ["# My journal — Rebuilding Trust", "",
+  var lines = ["# My journal — " + brand().name, "",
     "Exported on " + today() + " from this browser. It is private: keep it somewhere safe.", ""];
   var quote = function (text) {
     return String(text).split(/\r?\n/).map(function (line) { return line ? "> " + line : ">"; }).join("\n");
@@ -320,17 +320,20 @@ export async function exportWith(form, unlock) {
   exportKind = null;
 }
 
+/** The export's file name: `<brand slug>-journal-YYYY-MM-DD` and `ending` (JOURNAL.md). */
+export function fileName(ending) {
+  return brand().slug + "-journal-" + today() + ending;
+}
+
 async function save(kind, passphrase) {
-  var stamp = today();
   if (kind === "encrypted") {
-    download("rebuilding-trust-journal-" + stamp + ".encrypted.json", await sealExport(exportData(), passphrase),
-      "application/json");
+    download(fileName(".encrypted.json"), await sealExport(exportData(), passphrase), "application/json");
     return say("Your journal was saved, encrypted, as a file in your downloads. Only your passphrase opens it.");
   }
   if (kind === "json") {
-    download("rebuilding-trust-journal-" + stamp + ".json", JSON.stringify(exportData(), null, 2), "application/json");
+    download(fileName(".json"), JSON.stringify(exportData(), null, 2), "application/json");
   } else {
-    download("rebuilding-trust-journal-" + stamp + ".md", markdown(), "text/markdown");
+    download(fileName(".md"), markdown(), "text/markdown");
   }
   say("Your journal was saved as a file in your downloads. It is not encrypted: keep it private.");
 }

@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: the passphrase lock and discreet mode, as the reader
+/* The reader's journal: the passphrase lock and discreet mode, as the reader
  * meets them. The encryption itself, and the key, live in store.js (lockState, setLock, unlock,
  * lock, changePassphrase, removeLock); this module draws the state on the page and runs the forms:
  *

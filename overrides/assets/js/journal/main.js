@@ -1,4 +1,4 @@
-/* Rebuilding Trust: the reader's private journal, the entry module (mkdocs.yml loads it as an
+/* The reader's private journal, the entry module (mkdocs.yml loads it as an
  * ES module; publish/assets.py gives it and every module it imports a hashed name).
  *
  * Answers, role, progress and a partner's imported answers live in this browser's

@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: the one notice shown when storage is unavailable or
+/* The reader's journal: the one notice shown when storage is unavailable or
  * full ([data-rt-storage-notice], role="status", dismissable), on pages where something would
  * be saved. main.js calls show() when the storage state changes (store.onStateChange) and on
  * every page.

@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: a partner's imported answers (the `partner` key),
+/* The reader's journal: a partner's imported answers (the `partner` key),
  * shown read-only beside the reader's own on the chapter and worksheet pages. The journal page
  * shows them itself (journal-page.js).
  */

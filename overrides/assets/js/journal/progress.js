@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: progress. "Mark this chapter complete" at the end of
+/* The reader's journal: progress. "Mark this chapter complete" at the end of
  * each chapter, the ticks on the home page's chapter cards and in the navigation, and the
  * "n of m chapters complete" summary.
  */

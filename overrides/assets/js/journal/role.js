@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: who is reading. The role panel at the top of a page,
+/* The reader's journal: who is reading. The role panel at the top of a page,
  * the "Who is reading?" question before a page's first prompt, and the folding of the prompts
  * meant for the other partner.
  */

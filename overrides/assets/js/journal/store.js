@@ -1,4 +1,4 @@
-/* Rebuilding Trust, the reader's journal: storage. The ONLY module that touches localStorage
+/* The reader's journal: storage. The ONLY module that touches localStorage
  * and sessionStorage; every key is documented in JOURNAL.md. Nothing here makes a network
  * request, and nothing here touches the page: the storage notice listens (onStateChange).
  *
@@ -281,6 +281,8 @@ function fail(error) {
 /* --- 6. the passphrase lock (schema 2) -------------------------------------------------- */
 
 const VAULT = SCOPE + "rt:v2:vault"; // {"format": VAULT_FORMAT, "version": 2, kdf, cipher, data}
+// VAULT_FORMAT and CONTEXT are identifiers, not the course's name: a rebranded site must still
+// open the vaults its readers sealed before (JOURNAL.md).
 const VAULT_FORMAT = "rebuilding-trust-vault";
 const DISCREET = SCOPE + "rt:v2:discreet"; // "locked" | "always"; absent: off
 // Authenticated with every sealing, never stored: a vault opens only as this site's journal.
