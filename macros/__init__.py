@@ -52,6 +52,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
         lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()),
         "waitlist_form",
     )
+    env.macro(renderer.waitlist_action, "waitlist_action")
 
 
 def on_pre_page_macros(env) -> None:  # type: ignore[no-untyped-def]

@@ -444,7 +444,7 @@ def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:
 
 # The macros macros/__init__.py registers, and the ones mkdocs-macros itself provides.
 MACROS = ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards", "journal",
-          "safety_note", "helplines", "waitlist_form")
+          "safety_note", "helplines", "waitlist_form", "waitlist_action")
 BUILTINS = ("context", "pretty", "macros_info", "now", "fix_url", "range", "dict", "lipsum", "cycler",
             "joiner", "namespace", "super", "caller", "loop", "varargs", "kwargs")
 NO_MACROS = re.compile(r"^render_macros:\s*false\s*$", re.MULTILINE)

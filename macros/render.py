@@ -28,6 +28,9 @@ READER_ROLES = [
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_SIZES = (("a4", "A4"), ("letter", "US Letter"))
 WORDS_PER_MINUTE = 220
+# The waitlist pages' forms (docs/waitlist/): action -> the button's label.
+WAITLIST_ACTIONS = {"confirm": "Confirm my address", "unsubscribe": "Remove my address",
+                    "remove": "Remove my address"}
 MACRO_OR_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]+>")
 
 
@@ -110,6 +113,12 @@ class Renderer:
     def waitlist_form(self, form: dict, brand: dict, label: str, root: str = "") -> Markup:
         """The waitlist form, configured by `extra.waitlist` (action, method, field names)."""
         return self._render("waitlist_form.html", form=form, brand=brand, label=label, root=root)
+
+    def waitlist_action(self, kind: str) -> Markup:
+        """The form of a waitlist page of the bundled service: confirm, unsubscribe or remove."""
+        if kind not in WAITLIST_ACTIONS:
+            raise KeyError(f"no waitlist action {kind!r}; expected one of {', '.join(WAITLIST_ACTIONS)}")
+        return self._render("waitlist_action.html", kind=kind, label=WAITLIST_ACTIONS[kind])
 
     @staticmethod
     def _lookup(table: dict, key: str, kind: str, where: str):  # type: ignore[no-untyped-def]

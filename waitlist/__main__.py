@@ -1,4 +1,4 @@
-"""Command line: ``python -m waitlist serve`` and ``python -m waitlist export``."""
+"""Command line: ``python -m waitlist serve``, ``export``, ``stats``, ``delete`` and ``purge``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import sys
 from types import FrameType
 
+from waitlist import admin
 from waitlist.config import ConfigError, Settings, database_url_from_env
 
 HOST = "127.0.0.1"
@@ -19,9 +20,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help=f"serve SITE_DIR and the waitlist API on {HOST}:$PORT")
     commands.add_parser("export", help="print every sign-up as CSV (reads DATABASE_URL)")
+    admin.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "export":
         return export()
+    if args.command in ("delete", "purge", "stats"):
+        return admin.run(args)
     try:
         settings = Settings.from_env()
     except ConfigError as error:

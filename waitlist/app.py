@@ -1,4 +1,5 @@
-"""The ASGI application: static site, sign-up API, export, confirmation and the error page."""
+"""The ASGI application: static site, sign-up API, export and statistics, confirmation,
+unsubscribe and removal, and the waitlist pages the service fills in."""
 
 from __future__ import annotations
 
@@ -6,21 +7,23 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from urllib.parse import urlencode
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from waitlist import messages
 from waitlist.config import Settings
-from waitlist.errorpage import fill_error_page
+from waitlist.errorpage import fill_error_page, fill_token
 from waitlist.headers import SecurityHeaders, site_headers
-from waitlist.mailer import ConfirmationMailer, confirm_serializer, read_confirm_token
+from waitlist.mailer import CONFIRM_PAGE, UNSUBSCRIBE_PAGE, Mailer, OutgoingMail
+from waitlist.mailgate import MailGate, MailOutcome
 from waitlist.ratelimit import RateLimiter, client_address
 from waitlist.signup import (
     BAD_REQUEST,
@@ -32,12 +35,14 @@ from waitlist.signup import (
     Rejection,
     SignupForm,
     body_kind,
+    canonical_email,
     parse_body,
     typed_email,
     validate,
 )
 from waitlist.static import StaticSite, compress_for
-from waitlist.store import Store
+from waitlist.store import MailLimits, Store
+from waitlist.tokens import CONFIRM_MAX_AGE_SECONDS, LinkSubject, Tokens
 from waitlist.writer import GroupCommitWriter, StoreUnavailable
 
 log = logging.getLogger("waitlist")
@@ -45,8 +50,15 @@ log = logging.getLogger("waitlist")
 THANKS_PATH = "/waitlist/thanks/"
 ERROR_PATH = "/waitlist/error/"
 CONFIRMED_PATH = "/waitlist/confirmed/"
+REMOVE_PATH = "/waitlist/remove/"
+REMOVAL_SENT_PATH = "/waitlist/removal-sent/"
+REMOVED_PATH = "/waitlist/removed/"
 NO_STORE = {"Cache-Control": "no-store"}
 UNAVAILABLE = Rejection("unavailable", 503)
+MAIL_BUSY = Rejection("mail-busy", 503, retry_after=3600)
+# Unconfirmed sign-ups are deleted once their link has expired; the service looks daily.
+PURGE_UNCONFIRMED_AFTER = timedelta(seconds=CONFIRM_MAX_AGE_SECONDS)
+PURGE_INTERVAL_SECONDS = 24 * 3600
 
 
 class Service:
@@ -56,10 +68,11 @@ class Service:
         self.settings = settings
         self.site = StaticSite(settings.site_dir)
         self.limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
-        self.serializer = confirm_serializer(settings.secret) if settings.secret else None
+        self.tokens = Tokens(settings.secret) if settings.secret else None
         self.store: Store | None = None
         self.writer: GroupCommitWriter | None = None
-        self.mailer: ConfirmationMailer | None = None
+        self.mailer: Mailer | None = None
+        self.gate: MailGate | None = None
         # The one reply every accepted JSON sign-up gets, new or known: made once.
         message = messages.SUCCESS_CONFIRM if settings.smtp is not None else messages.SUCCESS
         self._success = _Prebuilt(200, {"ok": True, "message": message})
@@ -69,12 +82,15 @@ class Service:
         settings = self.settings
         self.store = Store.from_url(settings.database_url)
         await asyncio.to_thread(self.store.create_schema)
-        if settings.smtp is not None and self.serializer is not None:
-            self.mailer = ConfirmationMailer(
-                settings.smtp, settings.smtp_from, settings.site_url, self.serializer
-            )
+        purging: asyncio.Task[None] | None = None
+        if settings.smtp is not None and self.tokens is not None:
+            self.mailer = Mailer(settings.smtp, settings.smtp_from, settings.site_url, self.tokens)
             self.mailer.start()
-        self.writer = GroupCommitWriter(self.store, want_unconfirmed=self.mailer is not None)
+            limits = MailLimits(per_hour=settings.mail_per_hour)
+            self.gate = MailGate(self.store, self.mailer, self.tokens, limits)
+            # Only with double opt-in: without it no sign-up is ever confirmed.
+            purging = asyncio.create_task(purge_daily(self.store))
+        self.writer = GroupCommitWriter(self.store, self.gate)
         self.writer.start()
         if not settings.site_dir.is_dir():
             log.warning("SITE_DIR %s is not a directory: every page will be 404", settings.site_dir)
@@ -84,6 +100,10 @@ class Service:
         finally:
             # The server has stopped taking requests and finished the ones in flight:
             # commit whatever is still queued, then let go of the database.
+            if purging is not None:
+                purging.cancel()
+                with suppress(asyncio.CancelledError):
+                    await purging
             await self.writer.stop()
             if self.mailer is not None:
                 await asyncio.to_thread(self.mailer.stop)
@@ -107,24 +127,26 @@ class Service:
             return _json_rejection(UNSUPPORTED_TYPE)
         body = await _read_limited(receive, headers.content_length, MAX_BODY_BYTES)
         if body is None:
-            return _reject(kind, TOO_LARGE, None)
+            return self._reject(kind, TOO_LARGE, None, scope)
         parsed = parse_body(kind, body)
         form = parsed if isinstance(parsed, SignupForm) else None
         if retry_after is not None:
-            return _reject(kind, Rejection("rate-limited", 429, retry_after=retry_after), form)
+            return self._reject(
+                kind, Rejection("rate-limited", 429, retry_after=retry_after), form, scope
+            )
         if form is None:
-            return _reject(kind, BAD_REQUEST, None)
+            return self._reject(kind, BAD_REQUEST, None, scope)
         if form.honeypot.strip():
             return self._accepted(kind)  # a bot: looks like success, nothing kept
         signup = validate(form)
         if isinstance(signup, Rejection):
-            return _reject(kind, signup, form)
+            return self._reject(kind, signup, form, scope)
         try:
             saved = await self._writer().save(signup)
         except StoreUnavailable:
-            return _reject(kind, UNAVAILABLE, form)
-        if self.mailer is not None and saved.unconfirmed:
-            self.mailer.request(signup.email)
+            return self._reject(kind, UNAVAILABLE, form, scope)
+        if saved.mail == "busy":  # kept, but no mail could be sent: not "check your inbox"
+            return self._reject(kind, MAIL_BUSY, form, scope)
         return self._accepted(kind)
 
     def _count_attempt(self, scope: Scope, headers: _Headers) -> int | None:
@@ -134,6 +156,25 @@ class Service:
             scope.get("client"), headers.forwarded_for, self.settings.trust_proxy_hops
         )
         return self.limiter.hit(address)
+
+    def _reject(
+        self, kind: BodyKind, rejection: Rejection, form: SignupForm | None, scope: Scope
+    ) -> Response:
+        """JSON: the reason. A form: the error page itself, filled in, as the reply to the
+        POST: what was typed stays in the page and never goes into an address (addresses
+        end up in proxy logs and the browser's history)."""
+        if kind == "json":
+            return _json_rejection(rejection)
+        return self._page_response(
+            ERROR_PATH,
+            lambda page: fill_error_page(
+                page, messages.reason_message(rejection.reason), typed_email(form),
+                consent=form is not None and form.consent,
+            ),
+            status=rejection.status,
+            headers=_retry_after(rejection),
+            accept_encoding=_accept_encoding(scope),
+        )
 
     def _accepted(self, kind: BodyKind) -> ASGIApp:
         if kind == "form":
@@ -145,9 +186,10 @@ class Service:
             raise StoreUnavailable("not started")
         return self.writer
 
-    # -- GET /api/waitlist/export ------------------------------------------------------------
+    # -- GET /api/waitlist/export and /api/waitlist/stats (admin token) ----------------------
 
-    async def export(self, request: Request) -> Response:
+    def _admin_refusal(self, request: Request) -> Response | None:
+        """None if the request carries the admin token, else the reply that refuses it."""
         token = self.settings.admin_token
         if token is None:
             return JSONResponse({"error": "Not found.", "field": None}, 404, headers=NO_STORE)
@@ -160,45 +202,204 @@ class Service:
                 401,
                 headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="waitlist"'},
             )
-        store = self.store
-        if store is None:
+        if self.store is None:
             return _json_rejection(UNAVAILABLE)
-        csv_text = await asyncio.to_thread(store.export_csv)
+        return None
+
+    async def export(self, request: Request) -> Response:
+        refusal = self._admin_refusal(request)
+        if refusal is not None or self.store is None:
+            return refusal or _json_rejection(UNAVAILABLE)
+        csv_text = await asyncio.to_thread(self.store.export_csv)
         return Response(
             csv_text,
             media_type="text/csv; charset=utf-8",
             headers={**NO_STORE, "Content-Disposition": 'attachment; filename="waitlist.csv"'},
         )
 
-    # -- GET /api/waitlist/confirm?token=... -------------------------------------------------
+    async def stats(self, request: Request) -> Response:
+        refusal = self._admin_refusal(request)
+        if refusal is not None or self.store is None:
+            return refusal or _json_rejection(UNAVAILABLE)
+        stats = await asyncio.to_thread(self.store.stats)
+        return JSONResponse(stats.as_dict(), headers=NO_STORE)
+
+    # -- confirmation: GET shows a page, its button POSTs ------------------------------------
+
+    async def confirm_link(self, request: Request) -> Response:
+        """GET /api/waitlist/confirm?token=... (links mailed before version 1.1): the page with
+        the button. A GET changes nothing: mail scanners open every link."""
+        return _redirect(f"{CONFIRM_PAGE}?{urlencode({'token': request.query_params.get('token', '')})}")
+
+    async def confirm_page(self, request: Request) -> Response:
+        return self._token_page(request, CONFIRM_PAGE, "bad-link")
 
     async def confirm(self, request: Request) -> Response:
+        """POST /api/waitlist/confirm with the token: the address is confirmed."""
+        fields = await _small_form(request)
+        token = (fields or {}).get("token", "")
+        subject = self.tokens.read_confirm(token) if self.tokens else None
+        if subject is None or not await asyncio.to_thread(self._confirm, subject):
+            return _redirect(f"{ERROR_PATH}?{urlencode({'reason': 'bad-link'})}")
+        return _redirect(CONFIRMED_PATH)
+
+    def _confirm(self, subject: LinkSubject) -> bool:
+        assert self.store is not None and self.tokens is not None
+        if subject.row_id is None:  # a link of the old kind: the address itself
+            return subject.email is not None and self.store.confirm(subject.email)
+        email = self.store.email_of(subject.row_id)
+        if email is None or not self.tokens.matches(subject, email):
+            return False
+        return self.store.confirm(email, row_id=subject.row_id)
+
+    # -- unsubscribe: the link shows a page; its button, or a mail client, POSTs --------------
+
+    async def unsubscribe_link(self, request: Request) -> Response:
+        """GET on the List-Unsubscribe address: the page with the button, nothing removed."""
         token = request.query_params.get("token", "")
-        email = read_confirm_token(self.serializer, token) if self.serializer else None
-        found = False
-        if email is not None and self.store is not None:
-            found = await asyncio.to_thread(self.store.confirm, email)
-        if not found:
-            location = f"{ERROR_PATH}?{urlencode({'reason': 'bad-link'})}"
-            return RedirectResponse(location, status_code=303, headers=NO_STORE)
-        return RedirectResponse(CONFIRMED_PATH, status_code=303, headers=NO_STORE)
+        return _redirect(f"{UNSUBSCRIBE_PAGE}?{urlencode({'token': token})}")
+
+    async def unsubscribe_page(self, request: Request) -> Response:
+        return self._token_page(request, UNSUBSCRIBE_PAGE, "bad-unsubscribe-link")
+
+    async def unsubscribe(self, request: Request) -> Response:
+        """POST /api/waitlist/unsubscribe: from the page's button (token in the form), or
+        RFC 8058's one-click POST (token in the address, body ``List-Unsubscribe=One-Click``)."""
+        fields = await _small_form(request) or {}
+        # The page's button sends the token in the form; a mail client sends it in the address
+        # (its body, List-Unsubscribe=One-Click, may come urlencoded or as multipart).
+        one_click = "token" not in fields
+        token = request.query_params.get("token", "") if one_click else fields["token"]
+        subject = self.tokens.read_unsubscribe(token) if self.tokens else None
+        removed = subject is not None and await asyncio.to_thread(self._unsubscribe, subject)
+        if one_click:
+            if subject is None:
+                return PlainTextResponse("This unsubscribe link is not valid.", 400, headers=NO_STORE)
+            return PlainTextResponse("Unsubscribed: the address is not on the waitlist.",
+                                     headers=NO_STORE)
+        if subject is None:
+            return _redirect(f"{REMOVE_PATH}?{urlencode({'reason': 'bad-unsubscribe-link'})}")
+        if not removed:  # a second click, or a row we cannot find: say so, offer the form
+            return _redirect(f"{REMOVE_PATH}?{urlencode({'reason': 'already-removed'})}")
+        return _redirect(REMOVED_PATH)
+
+    def _unsubscribe(self, subject: LinkSubject) -> bool:
+        """Delete the row the token names; False if no row has both its id and address."""
+        assert self.store is not None and self.tokens is not None
+        if subject.row_id is None:
+            return False
+        email = self.store.email_of(subject.row_id)
+        if email is None or not self.tokens.matches(subject, email):
+            return False
+        return self.store.remove(email, "unsubscribed", row_id=subject.row_id) > 0
+
+    def _token_page(self, request: Request, path: str, bad_reason: str) -> Response:
+        token = request.query_params.get("token", "")
+        return self._page_response(
+            path,
+            lambda page: fill_token(
+                page, token, message=messages.reason_message(bad_reason) if not token else ""
+            ),
+            accept_encoding=_accept_encoding(request.scope),
+        )
+
+    # -- POST /api/waitlist/remove: anyone may ask for an address to be removed --------------
+
+    async def remove(self, request: Request) -> Response:
+        """With mail, a removal link goes to the address (so nobody removes someone else);
+        without, the address is removed at once. The reply never says whether it was on the
+        list."""
+        retry_after = self._count_attempt(request.scope, _Headers(request.scope))
+        fields = await _small_form(request)
+        typed = (fields or {}).get("email", "")[:MAX_ECHO_LENGTH]
+        if retry_after is not None:
+            rate_limited = Rejection("rate-limited", 429, retry_after=retry_after)
+            return self._remove_page(rate_limited, typed, request.scope)
+        email = canonical_email(typed) if fields is not None else None
+        if email is None or self.store is None:
+            reason = BAD_REQUEST if fields is None else Rejection("invalid-email", 422, "email")
+            return self._remove_page(reason if self.store else UNAVAILABLE, typed, request.scope)
+        if self.gate is None:
+            await asyncio.to_thread(self.store.remove, email, "removed")
+            return _redirect(REMOVED_PATH)
+        if await asyncio.to_thread(self._request_removal, email) == "busy":
+            return self._remove_page(MAIL_BUSY, typed, request.scope)
+        return _redirect(REMOVAL_SENT_PATH)
+
+    def _request_removal(self, email: str) -> MailOutcome:
+        """Count and queue a removal mail if ``email`` is on the list (executor thread)."""
+        assert self.store is not None and self.gate is not None
+        gate = self.gate
+        counted: OutgoingMail | None = None
+        try:
+            with self.store.engine.begin() as connection:
+                found = self.store.find(connection, email)
+                if found is None:
+                    return "busy" if gate.closed(connection) else "none"
+                mail = OutgoingMail("removal", *found)
+                outcome = gate.reserve(connection, mail)
+                if outcome == "queued":
+                    counted = mail
+        except BaseException:
+            if counted is not None:  # counted, but the commit failed
+                gate.release(counted)
+            raise
+        if counted is not None:
+            gate.send(counted)
+        return outcome
+
+    def _remove_page(self, rejection: Rejection, typed: str, scope: Scope) -> Response:
+        return self._page_response(
+            REMOVE_PATH,
+            lambda page: fill_error_page(page, messages.reason_message(rejection.reason), typed,
+                                         consent=False),
+            status=rejection.status,
+            headers=_retry_after(rejection),
+            accept_encoding=_accept_encoding(scope),
+        )
+
+    async def remove_page(self, request: Request) -> Response:
+        reason = request.query_params.get("reason", "")
+        message = messages.reason_message(reason) if reason else ""
+        return self._page_response(
+            REMOVE_PATH, lambda page: fill_error_page(page, message, "", consent=False),
+            accept_encoding=_accept_encoding(request.scope),
+        )
 
     # -- GET /waitlist/error/ ----------------------------------------------------------------
 
     async def error_page(self, request: Request) -> Response:
-        page = self.site.read_page(ERROR_PATH)
+        """The reason's message (a bad link); what a person typed never comes in an address."""
+        message = messages.reason_message(request.query_params.get("reason", ""))
+        return self._page_response(
+            ERROR_PATH, lambda page: fill_error_page(page, message, "", consent=False),
+            accept_encoding=_accept_encoding(request.scope),
+        )
+
+    def _page_response(
+        self, path: str, fill: Callable[[str], str], status: int = 200,
+        headers: dict[str, str] | None = None, accept_encoding: str = "",
+    ) -> Response:
+        """A page of the built site, filled in, never cached (it may hold what was typed)."""
+        page = self.site.read_page(path)
         if page is None:
             return Response("Not found", 404, media_type="text/plain; charset=utf-8")
-        query = request.query_params
-        filled = fill_error_page(
-            page.decode("utf-8", errors="replace"),
-            message=messages.reason_message(query.get("reason", "")),
-            email=query.get("email", "")[:MAX_ECHO_LENGTH],
-            consent=query.get("consent", "") == "on",
-        )
-        body, encoding = compress_for(filled.encode("utf-8"), request.headers.get("accept-encoding", ""))
-        # The page holds what the person typed: keep it out of every cache.
-        return Response(body, media_type="text/html; charset=utf-8", headers={**NO_STORE, **encoding})
+        filled = fill(page.decode("utf-8", errors="replace"))
+        body, encoding = compress_for(filled.encode("utf-8"), accept_encoding)
+        return Response(body, status, media_type="text/html; charset=utf-8",
+                        headers={**NO_STORE, **encoding, **(headers or {})})
+
+
+async def purge_daily(store: Store, interval: float = PURGE_INTERVAL_SECONDS) -> None:
+    """Delete expired unconfirmed sign-ups now, then every ``interval`` seconds."""
+    while True:
+        try:
+            purged = await asyncio.to_thread(store.purge_unconfirmed, PURGE_UNCONFIRMED_AFTER)
+            if purged:
+                log.info("purged %d unconfirmed sign-ups whose link had expired", purged)
+        except Exception:
+            log.exception("could not purge expired unconfirmed sign-ups")
+        await asyncio.sleep(interval)
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -208,7 +409,15 @@ def create_app(settings: Settings) -> ASGIApp:
         routes=[
             Route("/api/waitlist", _Endpoint(service.signup), methods=["POST"]),
             Route("/api/waitlist/export", service.export, methods=["GET"]),
-            Route("/api/waitlist/confirm", service.confirm, methods=["GET"]),
+            Route("/api/waitlist/stats", service.stats, methods=["GET"]),
+            Route("/api/waitlist/confirm", service.confirm_link, methods=["GET"]),
+            Route("/api/waitlist/confirm", service.confirm, methods=["POST"]),
+            Route("/api/waitlist/unsubscribe", service.unsubscribe_link, methods=["GET"]),
+            Route("/api/waitlist/unsubscribe", service.unsubscribe, methods=["POST"]),
+            Route("/api/waitlist/remove", service.remove, methods=["POST"]),
+            Route(CONFIRM_PAGE, service.confirm_page, methods=["GET"]),
+            Route(UNSUBSCRIBE_PAGE, service.unsubscribe_page, methods=["GET"]),
+            Route(REMOVE_PATH, service.remove_page, methods=["GET"]),
             Route(ERROR_PATH, service.error_page, methods=["GET"]),
         ],
         lifespan=service.lifespan,
@@ -289,20 +498,39 @@ class _Endpoint:
         await self.app(scope, receive, send)
 
 
-def _reject(kind: BodyKind, rejection: Rejection, form: SignupForm | None) -> Response:
-    if kind == "json":
-        return _json_rejection(rejection)
-    query = {
-        "reason": rejection.reason,
-        "email": typed_email(form),
-        "consent": "on" if form is not None and form.consent else "",
-    }
-    return RedirectResponse(f"{ERROR_PATH}?{urlencode(query)}", status_code=303, headers=NO_STORE)
+def _redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers=NO_STORE)
+
+
+def _accept_encoding(scope: Scope) -> str:
+    return ", ".join(
+        value.decode("latin-1") for name, value in scope["headers"] if name == b"accept-encoding"
+    )
+
+
+def _retry_after(rejection: Rejection) -> dict[str, str]:
+    return {"Retry-After": str(rejection.retry_after)} if rejection.retry_after is not None else {}
+
+
+async def _small_form(request: Request) -> dict[str, str] | None:
+    """The fields of a small urlencoded body (each name once), or None if it is too large
+    or malformed."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    try:
+        pairs = parse_qsl(b"".join(chunks).decode("utf-8"), keep_blank_values=True,
+                          max_num_fields=20)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return dict(pairs)
 
 
 def _json_rejection(rejection: Rejection) -> JSONResponse:
-    headers = dict(NO_STORE)
-    if rejection.retry_after is not None:
-        headers["Retry-After"] = str(rejection.retry_after)
+    headers = {**NO_STORE, **_retry_after(rejection)}
     body = {"error": messages.reason_message(rejection.reason), "field": rejection.field}
     return JSONResponse(body, status_code=rejection.status, headers=headers)

@@ -14,6 +14,7 @@ DEFAULT_RATE_LIMIT = 10
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
+DEFAULT_MAIL_PER_HOUR = 200
 MIN_SECRET_LENGTH = 16
 
 SmtpSecurity = Literal["plain", "starttls", "tls"]
@@ -61,6 +62,7 @@ class Settings:
     smtp: SmtpSettings | None
     smtp_from: str
     secret: str | None
+    mail_per_hour: int = DEFAULT_MAIL_PER_HOUR
     # Transport limits (waitlist/transport.py): seconds for a request's headers and for its
     # body to arrive, and the most connections open at once (None: derived from the fd limit).
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
@@ -100,6 +102,7 @@ class Settings:
             smtp=smtp,
             smtp_from=env.get("SMTP_FROM", "").strip() or _default_sender(site_url),
             secret=secret,
+            mail_per_hour=_parse_int(env, "WAITLIST_MAIL_PER_HOUR", DEFAULT_MAIL_PER_HOUR, problems),
             header_timeout=_parse_seconds(
                 env, "WAITLIST_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT, problems
             ),

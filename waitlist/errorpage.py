@@ -1,12 +1,13 @@
-"""Filling the built ``/waitlist/error/`` page on the server, so it works without JavaScript.
+"""Filling the built waitlist pages on the server, so they work without JavaScript.
 
-The page (written by the site) has three marked elements::
+The pages (written by the site) have marked elements::
 
     <p id="rt-waitlist-message" ...></p>       the explanation goes inside
     <input id="rt-waitlist-email" ...>         gets value="what was typed"
     <input id="rt-waitlist-consent" ...>       gets checked when consent was given
+    <input id="rt-waitlist-token" ...>         the confirm and unsubscribe pages: the link's token
 
-Everything inserted is HTML-escaped; only those three tags change.
+Everything inserted is HTML-escaped; only those tags change.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from html import escape
 MESSAGE_ID = "rt-waitlist-message"
 EMAIL_ID = "rt-waitlist-email"
 CONSENT_ID = "rt-waitlist-consent"
+TOKEN_ID = "rt-waitlist-token"
+MAX_TOKEN_LENGTH = 512
 
 # A start tag whose attribute values may hold ">" inside quotes.
 _START_TAG = r"<{name}(?=[\s/>])(?:[^>\"']|\"[^\"]*\"|'[^']*')*>"
@@ -34,6 +37,14 @@ def fill_error_page(page: str, message: str, email: str, consent: bool) -> str:
     return _change_tag(
         page, "input", CONSENT_ID, lambda attrs: _with(attrs, "checked", "" if consent else None)
     )
+
+
+def fill_token(page: str, token: str, message: str = "") -> str:
+    """Put the link's token into the page's form (for its button to POST), and a message."""
+    if message:
+        page = _change_tag(page, "p", MESSAGE_ID, lambda attrs: attrs, after=escape(message))
+    value = escape(token[:MAX_TOKEN_LENGTH], quote=True)
+    return _change_tag(page, "input", TOKEN_ID, lambda attrs: _with(attrs, "value", value))
 
 
 Attributes = list[tuple[str, str | None]]  # (name, raw value text with its quotes, or None)

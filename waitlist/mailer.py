@@ -1,8 +1,13 @@
-"""Double opt-in: signed confirmation links, and a background thread that mails them.
+"""Mail: confirmation and removal emails, sent one at a time from a thread of their own.
 
-A confirmation email is sent after the sign-up is committed, from a thread of its own, so
-a slow or broken mail server never delays or fails a sign-up; a failed send is retried a few
-times and then logged (the person can sign up again to get a new link).
+A mail is sent after the transaction that counted it is committed, from this thread, so a
+slow or broken mail server never delays or fails a sign-up; a failed send is retried a few
+times and then logged (the person can sign up again to get a new link). The queue is bounded:
+a slot is taken before a mail is counted (waitlist/mailgate.py) and given back once the mail
+leaves the queue, so a mail that was counted always has its place.
+
+Every mail carries a one-click unsubscribe link and the ``List-Unsubscribe`` and
+``List-Unsubscribe-Post`` headers (RFC 8058).
 """
 
 from __future__ import annotations
@@ -13,50 +18,50 @@ import smtplib
 import ssl
 import threading
 import time
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-
 from waitlist.config import SmtpSettings
+from waitlist.tokens import Tokens
 
 log = logging.getLogger("waitlist.mailer")
 
-CONFIRM_SALT = "waitlist-confirm"
-CONFIRM_MAX_AGE_SECONDS = 7 * 24 * 3600
-CONFIRM_PATH = "/api/waitlist/confirm"
-RESEND_COOLDOWN_SECONDS = 15 * 60
+CONFIRM_PAGE = "/waitlist/confirm/"
+UNSUBSCRIBE_PAGE = "/waitlist/unsubscribe/"
+UNSUBSCRIBE_API = "/api/waitlist/unsubscribe"
 SEND_ATTEMPTS = 3
 SMTP_TIMEOUT_SECONDS = 15
 MAX_QUEUED_MAILS = 10_000
 
-
-def confirm_serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=CONFIRM_SALT)
+MailKind = Literal["confirm", "removal"]
 
 
-def read_confirm_token(serializer: URLSafeTimedSerializer, token: str) -> str | None:
-    """The email address a confirmation token was made for, or None if bad or expired."""
-    try:
-        email = serializer.loads(token, max_age=CONFIRM_MAX_AGE_SECONDS)
-    except BadSignature:  # SignatureExpired is a BadSignature too
-        return None
-    return email if isinstance(email, str) else None
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One mail to send: what for, and to which sign-up."""
+
+    kind: MailKind
+    row_id: int
+    email: str
 
 
-class ConfirmationMailer:
-    """Queues confirmation emails and sends them one at a time on its own thread."""
+class Mailer:
+    """Queues mails (each with a slot taken beforehand) and sends them on its own thread."""
 
     def __init__(
-        self, smtp: SmtpSettings, sender: str, site_url: str, serializer: URLSafeTimedSerializer
+        self, smtp: SmtpSettings, sender: str, site_url: str, tokens: Tokens,
+        max_queued: int | None = None,
     ) -> None:
         self._smtp = smtp
         self._sender = sender
         self._site_url = site_url.rstrip("/")
-        self._serializer = serializer
-        self._queue: queue.Queue[str | None] = queue.Queue(maxsize=MAX_QUEUED_MAILS)
-        self._last_sent: dict[str, float] = {}
+        self._tokens = tokens
+        self._queue: queue.SimpleQueue[OutgoingMail | None] = queue.SimpleQueue()
+        self._max_queued = MAX_QUEUED_MAILS if max_queued is None else max_queued
+        self._held = 0  # slots taken: mails counted or queued, not yet taken off the queue
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="waitlist-mailer", daemon=True)
 
@@ -65,75 +70,90 @@ class ConfirmationMailer:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Send what is queued for up to ``timeout`` seconds, then give up on the rest."""
-        try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            return
+        self._queue.put(None)
         self._thread.join(timeout)
 
-    def request(self, email: str) -> None:
-        """Queue a confirmation for ``email`` unless one went out to it a moment ago.
-
-        The cooldown stops anyone from using repeated sign-ups to flood an inbox.
-        """
-        now = time.monotonic()
+    def take_slot(self) -> bool:
+        """Reserve a place in the queue; False when it is full."""
         with self._lock:
-            last = self._last_sent.get(email)
-            if last is not None and now - last < RESEND_COOLDOWN_SECONDS:
-                return
-            if len(self._last_sent) >= MAX_QUEUED_MAILS:
-                self._last_sent = {
-                    key: sent
-                    for key, sent in self._last_sent.items()
-                    if now - sent < RESEND_COOLDOWN_SECONDS
-                }
-            self._last_sent[email] = now
-        try:
-            self._queue.put_nowait(email)
-        except queue.Full:
-            log.warning("confirmation queue full; one confirmation email dropped")
+            if self._held >= self._max_queued:
+                return False
+            self._held += 1
+            return True
 
-    def confirm_link(self, email: str) -> str:
-        token = self._serializer.dumps(email)
-        return f"{self._site_url}{CONFIRM_PATH}?{urlencode({'token': token})}"
+    def give_slot(self) -> None:
+        with self._lock:
+            self._held -= 1
 
-    def build_message(self, email: str) -> EmailMessage:
+    def full(self) -> bool:
+        with self._lock:
+            return self._held >= self._max_queued
+
+    def enqueue(self, mail: OutgoingMail) -> None:
+        """Queue ``mail``, whose slot the caller has taken."""
+        self._queue.put(mail)
+
+    def link(self, path: str, token: str) -> str:
+        return f"{self._site_url}{path}?{urlencode({'token': token})}"
+
+    def build_message(self, mail: OutgoingMail) -> EmailMessage:
         site = urlsplit(self._site_url).netloc
+        unsubscribe = self._tokens.unsubscribe_token(mail.row_id, mail.email)
         message = EmailMessage()
-        message["Subject"] = "Please confirm your place on the waitlist"
         message["From"] = self._sender
-        message["To"] = email
+        message["To"] = mail.email
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = make_msgid(domain=urlsplit(self._site_url).hostname or None)
-        message.set_content(
-            "Hello,\n\n"
-            f"Someone (we hope you) asked to join the waitlist at {site}.\n"
-            "To confirm that this is your address, open this link within 7 days:\n\n"
-            f"{self.confirm_link(email)}\n\n"
-            "If this was not you, ignore this email: without confirmation we will not\n"
-            "write to you again.\n"
-        )
+        # RFC 8058: a mail client's "unsubscribe" button POSTs List-Unsubscribe=One-Click to
+        # this address; opening it (a GET) changes nothing.
+        message["List-Unsubscribe"] = f"<{self.link(UNSUBSCRIBE_API, unsubscribe)}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        unsubscribe_page = self.link(UNSUBSCRIBE_PAGE, unsubscribe)
+        if mail.kind == "confirm":
+            confirm = self._tokens.confirm_token(mail.row_id, mail.email)
+            message["Subject"] = "Please confirm your place on the waitlist"
+            message.set_content(
+                "Hello,\n\n"
+                f"Someone (we hope you) asked to join the waitlist at {site}.\n"
+                "To confirm that this is your address, open this link within 7 days\n"
+                "and press the button on the page:\n\n"
+                f"{self.link(CONFIRM_PAGE, confirm)}\n\n"
+                "If this was not you, ignore this email: without confirmation we will not\n"
+                "write to you again, and we delete the address after 7 days.\n\n"
+                "To remove your address from the list now:\n"
+                f"{unsubscribe_page}\n"
+            )
+        else:
+            message["Subject"] = "Remove your address from the waitlist?"
+            message.set_content(
+                "Hello,\n\n"
+                f"Someone (we hope you) asked us to remove this address from the waitlist at {site}.\n"
+                "To remove it, open this link and press the button on the page:\n\n"
+                f"{unsubscribe_page}\n\n"
+                "If this was not you, ignore this email: nothing changes.\n"
+            )
         return message
 
     def _run(self) -> None:
         while True:
-            email = self._queue.get()
-            if email is None:
+            mail = self._queue.get()
+            if mail is None:
                 return
-            self._send_with_retries(email)
+            self.give_slot()
+            self._send_with_retries(mail)
 
-    def _send_with_retries(self, email: str) -> None:
+    def _send_with_retries(self, mail: OutgoingMail) -> None:
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                self._send(self.build_message(email))
+                self._send(self.build_message(mail))
                 return
             except (OSError, smtplib.SMTPException) as error:
                 # The class name only: an SMTP error's text can hold the recipient's address.
                 reason = type(error).__name__
-                log.warning("confirmation email attempt %d failed: %s", attempt, reason)
+                log.warning("%s email attempt %d failed: %s", mail.kind, attempt, reason)
                 if attempt < SEND_ATTEMPTS:
                     time.sleep(2**attempt)
-        log.error("confirmation email not sent after %d attempts", SEND_ATTEMPTS)
+        log.error("%s email not sent after %d attempts", mail.kind, SEND_ATTEMPTS)
 
     def _send(self, message: EmailMessage) -> None:
         smtp = self._smtp

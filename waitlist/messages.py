@@ -24,8 +24,21 @@ REASONS: dict[str, str] = {
         "That confirmation link is not valid or has expired. "
         "Please sign up again and we will send you a new one."
     ),
+    "bad-unsubscribe-link": (
+        "That link is not valid. To have your address removed, enter it below and we will "
+        "send you a new link."
+    ),
+    "already-removed": (
+        "That address is not on the waitlist any more. To be sure, enter it below: if we still "
+        "have it, we will send it a new link."
+    ),
     "unsupported-type": "Please send the sign-up as a form or as JSON.",
     "unavailable": "We could not save your sign-up just now. Please try again in a minute.",
+    # Nothing was sent, so "check your inbox" would be untrue.
+    "mail-busy": (
+        "We could not send you an email just now: too many are going out. "
+        "Please try again in an hour."
+    ),
 }
 UNKNOWN_REASON = "Something went wrong with your sign-up. Please try again."
 

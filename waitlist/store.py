@@ -1,8 +1,14 @@
-"""The sign-ups table and every query on it, in SQLAlchemy Core.
+"""The tables and every query on them, in SQLAlchemy Core.
 
 The same code runs on SQLite (``sqlite:///path``) and PostgreSQL
 (``postgresql+psycopg://...``); the only dialect-specific part is the
-``INSERT ... ON CONFLICT DO NOTHING`` construct, which both dialects offer.
+``INSERT ... ON CONFLICT`` construct, which both dialects offer.
+
+Three tables: the sign-ups; the mail bookkeeping (per inbox, keyed by an HMAC of the
+normalised mailbox, and one row for the global hourly count), which holds no address; and a
+tally of removals per day (counts only), for the statistics. ``create_schema`` creates the
+tables that are missing and touches no existing one, so an older database is upgraded in
+place at start.
 """
 
 from __future__ import annotations
@@ -10,12 +16,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     DateTime,
@@ -25,10 +32,15 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    and_,
+    case,
     create_engine,
+    delete,
     event,
+    func,
     inspect,
     make_url,
+    or_,
     select,
     update,
 )
@@ -71,14 +83,89 @@ signups = Table(
     Column("confirmed_at", UTCDateTime(), nullable=True),
 )
 
+# One row per inbox that was sent a mail lately (``mailbox``: tokens.Tokens.mailbox_key), and
+# the row GLOBAL_KEY for all mails. Times are whole seconds since the epoch.
+mail_log = Table(
+    "waitlist_mail_log",
+    metadata,
+    Column("mailbox", String(64), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),
+    Column("sent", Integer, nullable=False),
+    Column("last_sent", BigInteger, nullable=False),
+)
+GLOBAL_KEY = "*"
+
+# Removals per UTC day: counts, never addresses.
+tally = Table(
+    "waitlist_tally",
+    metadata,
+    Column("day", String(10), primary_key=True),
+    Column("event", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+RemovalEvent = Literal["unsubscribed", "removed", "purged"]
+REMOVAL_EVENTS: tuple[RemovalEvent, ...] = ("unsubscribed", "removed", "purged")
+MailVerdict = Literal["granted", "recent", "capped"]
+
+
+@dataclass(frozen=True)
+class MailLimits:
+    """How many confirmation and removal mails may go out."""
+
+    cooldown_seconds: int = 15 * 60  # per inbox: one mail, then this long before the next
+    per_inbox_per_day: int = 5
+    per_hour: int = 200  # all mails together; 0: no cap
+
 
 @dataclass(frozen=True)
 class BatchResult:
-    """What one group commit did: addresses that are new, and known ones not yet confirmed
-    (both left empty when the caller did not ask, to spare the queries)."""
+    """What one group commit did: addresses that are new, and every address of the batch
+    that awaits confirmation (new ones included) with its row id; both left empty when the
+    caller did not ask, to spare the queries."""
 
     inserted: frozenset[str]
-    unconfirmed_existing: frozenset[str]
+    unconfirmed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class DayStats:
+    signups: int = 0
+    confirmed: int = 0
+    unsubscribed: int = 0
+    removed: int = 0
+    purged: int = 0
+
+
+@dataclass
+class SourceStats:
+    signups: int = 0
+    confirmed: int = 0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Counts for the owner: sign-ups (of the rows still kept) per day and per source page,
+    and removals per day. Nothing about any one person."""
+
+    days: dict[str, DayStats]
+    sources: dict[str, SourceStats]
+
+    def as_dict(self) -> dict[str, Any]:
+        signups = sum(day.signups for day in self.days.values())
+        confirmed = sum(day.confirmed for day in self.days.values())
+        removals = {event: sum(getattr(day, event) for day in self.days.values())
+                    for event in REMOVAL_EVENTS}
+        return {
+            "totals": {"signups": signups, "confirmed": confirmed,
+                       "unconfirmed": signups - confirmed, **removals},
+            "days": [{"day": day, "signups": row.signups, "confirmed": row.confirmed,
+                      "unconfirmed": row.signups - row.confirmed, "unsubscribed": row.unsubscribed,
+                      "removed": row.removed, "purged": row.purged}
+                     for day, row in sorted(self.days.items())],
+            "sources": [{"source": source, "signups": row.signups, "confirmed": row.confirmed,
+                         "unconfirmed": row.signups - row.confirmed}
+                        for source, row in sorted(self.sources.items())],
+        }
 
 
 def utc_now() -> datetime:
@@ -115,20 +202,23 @@ class Store:
         self.engine = engine
         dialect = engine.dialect.name
         if dialect == "sqlite":
-            self._insert = sqlite.insert(signups)
+            insert: Any = sqlite.insert
         elif dialect == "postgresql":
-            self._insert = postgresql.insert(signups)
+            insert = postgresql.insert
         else:
             raise ValueError(f"DATABASE_URL: expected sqlite or postgresql, got {dialect}")
+        self._dialect_insert = insert
         # INSERT ... ON CONFLICT DO NOTHING: a known address is skipped, never an error.
-        self._insert_new = self._insert.on_conflict_do_nothing(index_elements=[signups.c.email])
-        self._insert_new_returning = self._insert_new.returning(signups.c.email)
+        self._insert_new = insert(signups).on_conflict_do_nothing(index_elements=[signups.c.email])
+        self._insert_new_returning = self._insert_new.returning(signups.c.id, signups.c.email)
 
     @classmethod
     def from_url(cls, database_url: str) -> Store:
         return cls(make_engine(database_url))
 
     def create_schema(self) -> None:
+        """Create the tables that do not exist yet (an older database gains the new ones; no
+        existing table or row is changed)."""
         metadata.create_all(self.engine)
 
     def dispose(self) -> None:
@@ -138,10 +228,16 @@ class Store:
         """A connection for the writer thread to keep (one checkout, not one per batch)."""
         return self.engine.connect()
 
+    # -- sign-ups (the writer thread, inside its transaction) ---------------------------------
+
     def insert_batch(
         self, connection: Connection, batch: Sequence[Signup], want_unconfirmed: bool
     ) -> BatchResult:
-        """Insert every new address of ``batch`` in ONE transaction and commit it once."""
+        """Insert every new address of ``batch``; the caller holds the transaction.
+
+        A known address that is still unconfirmed has its consent renewed: the person agreed
+        again, and gets a new link, so the purge of unconfirmed rows counts from now.
+        """
         now = utc_now()
         rows: dict[str, dict[str, object]] = {}
         for signup in batch:  # one row per address, first one wins
@@ -149,31 +245,173 @@ class Store:
                 "email": signup.email, "consent_at": now, "source": signup.source,
                 "created_at": now,
             })
-        pending: frozenset[str] = frozenset()
-        with connection.begin():
-            if not want_unconfirmed:  # nobody needs to know which rows are new
-                connection.execute(self._insert_new, list(rows.values()))
-                return BatchResult(inserted=frozenset(), unconfirmed_existing=frozenset())
-            result = connection.execute(self._insert_new_returning, list(rows.values()))
-            inserted = frozenset(result.scalars().all())
-            existing = [email for email in rows if email not in inserted]
-            if existing:
-                query = select(signups.c.email).where(
-                    signups.c.email.in_(existing), signups.c.confirmed_at.is_(None)
+        if not want_unconfirmed:  # nobody needs to know which rows are new
+            connection.execute(self._insert_new, list(rows.values()))
+            return BatchResult(inserted=frozenset())
+        result = connection.execute(self._insert_new_returning, list(rows.values()))
+        unconfirmed = {email: row_id for row_id, email in result}
+        inserted = frozenset(unconfirmed)
+        existing = [email for email in rows if email not in inserted]
+        if existing:
+            query = select(signups.c.id, signups.c.email).where(
+                signups.c.email.in_(existing), signups.c.confirmed_at.is_(None)
+            )
+            pending = {email: row_id for row_id, email in connection.execute(query)}
+            if pending:
+                connection.execute(
+                    update(signups).where(signups.c.id.in_(list(pending.values())))
+                    .values(consent_at=now)
                 )
-                pending = frozenset(connection.execute(query).scalars().all())
-        return BatchResult(inserted=inserted, unconfirmed_existing=pending)
+            unconfirmed.update(pending)
+        return BatchResult(inserted=inserted, unconfirmed=unconfirmed)
 
-    def confirm(self, email: str) -> bool:
-        """Mark ``email`` confirmed (first confirmation wins); False if it is not on the list."""
+    # -- mail bookkeeping (inside the caller's transaction) -----------------------------------
+
+    def reserve_mail(
+        self, connection: Connection, mailbox: str, now: int, limits: MailLimits
+    ) -> MailVerdict:
+        """Count one mail to ``mailbox`` if both limits allow it, atomically.
+
+        Each count is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE``: the row is updated
+        only while its limit allows, and RETURNING says whether it was. The global count goes
+        first; if the inbox then refuses, the global count is given back in the same
+        transaction, so a refused mail leaves no trace.
+        """
+        if limits.per_hour > 0:
+            allowed = or_(mail_log.c.window_start <= now - 3600, mail_log.c.sent < limits.per_hour)
+            if not self._count(connection, GLOBAL_KEY, now, 3600, allowed):
+                return "capped"
+        allowed = and_(
+            mail_log.c.last_sent <= now - limits.cooldown_seconds,
+            or_(mail_log.c.window_start <= now - 86400,
+                mail_log.c.sent < limits.per_inbox_per_day),
+        )
+        if self._count(connection, mailbox, now, 86400, allowed):
+            return "granted"
+        if limits.per_hour > 0:
+            connection.execute(
+                update(mail_log).where(mail_log.c.mailbox == GLOBAL_KEY, mail_log.c.sent > 0)
+                .values(sent=mail_log.c.sent - 1)
+            )
+        return "recent"
+
+    def mail_capped(self, connection: Connection, now: int, limits: MailLimits) -> bool:
+        """Is the global hourly cap reached right now? (Reads only.)"""
+        if limits.per_hour <= 0:
+            return False
+        row = connection.execute(
+            select(mail_log.c.window_start, mail_log.c.sent).where(mail_log.c.mailbox == GLOBAL_KEY)
+        ).first()
+        return row is not None and row.window_start > now - 3600 and row.sent >= limits.per_hour
+
+    def _count(
+        self, connection: Connection, key: str, now: int, window: int, allowed: Any
+    ) -> bool:
+        expired = mail_log.c.window_start <= now - window
+        statement = (
+            self._dialect_insert(mail_log)
+            .values(mailbox=key, window_start=now, sent=1, last_sent=now)
+            .on_conflict_do_update(
+                index_elements=[mail_log.c.mailbox],
+                set_={
+                    "sent": case((expired, 1), else_=mail_log.c.sent + 1),
+                    "window_start": case((expired, now), else_=mail_log.c.window_start),
+                    "last_sent": now,
+                },
+                where=allowed,
+            )
+            .returning(mail_log.c.mailbox)
+        )
+        return connection.execute(statement).first() is not None
+
+    # -- confirmation, unsubscribe, removal -----------------------------------------------------
+
+    def email_of(self, row_id: int) -> str | None:
+        """The address of sign-up ``row_id``, if it is still there."""
+        with self.engine.connect() as connection:
+            return connection.execute(
+                select(signups.c.email).where(signups.c.id == row_id)
+            ).scalar_one_or_none()
+
+    def find(self, connection: Connection, email: str) -> tuple[int, str] | None:
+        """(id, address) of the sign-up for ``email`` (in its canonical form: one index look-up)."""
+        row = connection.execute(
+            select(signups.c.id, signups.c.email).where(signups.c.email == email)
+        ).first()
+        return (row.id, row.email) if row is not None else None
+
+    def confirm(self, email: str, row_id: int | None = None) -> bool:
+        """Mark the sign-up confirmed (first confirmation wins); False if it is not there.
+
+        With ``row_id`` the row must have both that id and that address.
+        """
+        where = [signups.c.email == email]
+        if row_id is not None:
+            where.append(signups.c.id == row_id)
         with self.engine.begin() as connection:
             connection.execute(
-                update(signups)
-                .where(signups.c.email == email, signups.c.confirmed_at.is_(None))
+                update(signups).where(*where, signups.c.confirmed_at.is_(None))
                 .values(confirmed_at=utc_now())
             )
-            found = connection.execute(select(signups.c.id).where(signups.c.email == email))
-            return found.first() is not None
+            return connection.execute(select(signups.c.id).where(*where)).first() is not None
+
+    def remove(self, email: str, event: RemovalEvent, row_id: int | None = None) -> int:
+        """Delete the sign-up of ``email`` (any case; with ``row_id``, only that row) and count
+        the removal; the number of rows deleted (0 or 1)."""
+        where = [func.lower(signups.c.email) == email.lower()]
+        if row_id is not None:
+            where.append(signups.c.id == row_id)
+        with self.engine.begin() as connection:
+            deleted = connection.execute(delete(signups).where(*where)).rowcount
+            self._tally(connection, event, deleted)
+        return deleted
+
+    def purge_unconfirmed(self, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete unconfirmed sign-ups whose consent is older than ``older_than``, and mail
+        bookkeeping past every window; the number of sign-ups deleted."""
+        now = now or utc_now()
+        cutoff = now - older_than
+        with self.engine.begin() as connection:
+            deleted = connection.execute(
+                delete(signups).where(signups.c.confirmed_at.is_(None), signups.c.consent_at < cutoff)
+            ).rowcount
+            self._tally(connection, "purged", deleted, now)
+            connection.execute(
+                delete(mail_log).where(mail_log.c.last_sent < int(now.timestamp()) - 86400)
+            )
+        return deleted
+
+    def _tally(
+        self, connection: Connection, event: RemovalEvent, count: int, now: datetime | None = None
+    ) -> None:
+        if count <= 0:
+            return
+        day = (now or utc_now()).date().isoformat()
+        statement = self._dialect_insert(tally).values(day=day, event=event, count=count)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=[tally.c.day, tally.c.event],
+            set_={"count": tally.c.count + statement.excluded.count},
+        ))
+
+    # -- the owner's view -------------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        days: dict[str, DayStats] = {}
+        sources: dict[str, SourceStats] = {}
+        query = select(signups.c.created_at, signups.c.source, signups.c.confirmed_at.is_not(None))
+        with self.engine.connect() as connection:
+            for created_at, source, confirmed in connection.execute(query):
+                day = days.setdefault(created_at.date().isoformat(), DayStats())
+                by_source = sources.setdefault(source or "", SourceStats())
+                day.signups += 1
+                by_source.signups += 1
+                day.confirmed += bool(confirmed)
+                by_source.confirmed += bool(confirmed)
+            for day_name, event, count in connection.execute(select(tally)):
+                if event in REMOVAL_EVENTS:
+                    day = days.setdefault(day_name, DayStats())
+                    setattr(day, event, getattr(day, event) + count)
+        return Stats(days=days, sources=sources)
 
     def export_rows(self) -> list[tuple[Any, ...]]:
         query = select(*(signups.c[name] for name in EXPORT_COLUMNS)).order_by(

@@ -6,6 +6,10 @@ resolves the futures (on the event loop, in one call), so a reply always follows
 While one batch commits, the next one gathers: under load the batches grow by themselves and
 the cost of a durable commit is shared, with no timer adding latency when the load is light.
 All database work happens on this thread, never on the event loop.
+
+With double opt-in on, the same transaction counts the confirmation mails (mailgate.py): a
+sign-up and the mail it is owed are committed together, and the mails are queued only once
+the commit has succeeded.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from waitlist.mailer import OutgoingMail
+from waitlist.mailgate import MailGate, MailOutcome
 from waitlist.signup import Signup
 from waitlist.store import BatchResult, Store
 
@@ -32,10 +38,12 @@ class StoreUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Saved:
-    """The outcome of one sign-up: is it new, and does it still await confirmation."""
+    """The outcome of one sign-up: is it new, does it still await confirmation, and what
+    became of its confirmation mail."""
 
     new: bool
     unconfirmed: bool
+    mail: MailOutcome = "none"
 
 
 _Pending = tuple[Signup, "asyncio.Future[Saved]"]
@@ -45,9 +53,9 @@ _STOP = None
 class GroupCommitWriter:
     """Owns the only thread that writes sign-ups; start() and stop() from the event loop."""
 
-    def __init__(self, store: Store, want_unconfirmed: bool = False) -> None:
+    def __init__(self, store: Store, gate: MailGate | None = None) -> None:
         self._store = store
-        self._want_unconfirmed = want_unconfirmed
+        self._gate = gate
         # SimpleQueue: a put is cheap and wakes the writer only when it is waiting.
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="waitlist-writer", daemon=True)
@@ -95,17 +103,57 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         assert self._loop is not None
+        granted: list[OutgoingMail] = []
         try:
             if self._connection is None:
                 self._connection = self._store.connect()
+            connection = self._connection
             signups = [signup for signup, _ in batch]
-            result = self._store.insert_batch(self._connection, signups, self._want_unconfirmed)
+            with connection.begin():
+                result = self._store.insert_batch(connection, signups, self._gate is not None)
+                mails = self._count_mails(connection, signups, result, granted)
         except Exception:
             log.exception("could not commit a batch of %d sign-ups", len(batch))
+            if self._gate is not None:
+                for mail in granted:
+                    self._gate.release(mail)
             self._disconnect()  # start afresh with the next batch
             self._loop.call_soon_threadsafe(_fail, batch)
             return
-        self._loop.call_soon_threadsafe(_resolve, batch, result)
+        if self._gate is not None:
+            for mail in granted:
+                self._gate.send(mail)
+        self._loop.call_soon_threadsafe(_resolve, batch, result, mails)
+
+    def _count_mails(
+        self, connection: Connection, signups: list[Signup], result: BatchResult,
+        granted: list[OutgoingMail],
+    ) -> dict[str, MailOutcome]:
+        """The mail outcome of each address of the batch; counted mails go to ``granted``.
+
+        A confirmed address needs no mail, but gets "busy" whenever a mail would be refused
+        to anyone: the reply must not tell who is confirmed.
+        """
+        gate = self._gate
+        outcomes: dict[str, MailOutcome] = {}
+        if gate is None:
+            return outcomes
+        closed: bool | None = None
+        for signup in signups:
+            email = signup.email
+            if email in outcomes:
+                continue
+            row_id = result.unconfirmed.get(email)
+            if row_id is not None:
+                mail = OutgoingMail("confirm", row_id, email)
+                outcomes[email] = gate.reserve(connection, mail)
+                if outcomes[email] == "queued":
+                    granted.append(mail)
+            else:
+                if closed is None:
+                    closed = gate.closed(connection)
+                outcomes[email] = "busy" if closed else "none"
+        return outcomes
 
     def _disconnect(self) -> None:
         if self._connection is not None:
@@ -116,13 +164,14 @@ class GroupCommitWriter:
                 log.exception("could not close the writer's database connection")
 
 
-def _resolve(batch: list[_Pending], result: BatchResult) -> None:
+def _resolve(batch: list[_Pending], result: BatchResult, mails: dict[str, MailOutcome]) -> None:
     claimed: set[str] = set()  # a repeated address in one batch is new only for the first
     for signup, future in batch:
         email = signup.email
         new = email in result.inserted and email not in claimed
         claimed.add(email)
-        saved = Saved(new=new, unconfirmed=new or email in result.unconfirmed_existing)
+        saved = Saved(new=new, unconfirmed=email in result.unconfirmed,
+                      mail=mails.get(email, "none"))
         if not future.done():  # a client that hung up has a cancelled future
             future.set_result(saved)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import gzip
+import html
 import os
 import re
 import resource
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import brotli
 import httpx
@@ -96,6 +97,19 @@ WAITLIST_FORM = """<form class="rt-waitlist" id="rt-waitlist-form" action="/api/
 <button class="md-button md-button--primary" type="submit">Join the waitlist</button>
 </form>"""
 
+def action_form(kind: str) -> str:
+    """The form of a waitlist page (macros/templates/waitlist_action.html)."""
+    if kind == "remove":
+        field = ('<label for="rt-waitlist-email">Your email address</label>\n'
+                 '<input id="rt-waitlist-email" type="email" name="email" required>')
+    else:
+        field = '<input type="hidden" id="rt-waitlist-token" name="token" value="">'
+    return (f'<form class="rt-waitlist" id="rt-waitlist-action" action="/api/waitlist/{kind}"'
+            f' method="post">\n<p id="rt-waitlist-message" class="rt-waitlist__message"'
+            f' role="status" tabindex="-1"></p>\n{field}\n'
+            f'<button type="submit">Go</button>\n</form>')
+
+
 HEADERS_FILE = f"""# Written by the site build: headers for static hosts and the bundled service.
 /*
   Content-Security-Policy: {SITE_CSP}
@@ -121,6 +135,17 @@ def make_site(root: Path, with_headers: bool = True) -> Path:
             "Your sign-up needs another look",
             f"<h1 id=\"almost-there\">Almost there</h1>\n{WAITLIST_FORM}", 2
         ),
+        "waitlist/confirm/index.html": _page(
+            "Confirm your email address", f"<h1>Confirm</h1>\n{action_form('confirm')}", 2
+        ),
+        "waitlist/unsubscribe/index.html": _page(
+            "Leave the waitlist", f"<h1>Leave</h1>\n{action_form('unsubscribe')}", 2
+        ),
+        "waitlist/remove/index.html": _page(
+            "Remove your address", f"<h1>Remove</h1>\n{action_form('remove')}", 2
+        ),
+        "waitlist/removal-sent/index.html": _page("Check your inbox", "<h1>Check your inbox</h1>", 2),
+        "waitlist/removed/index.html": _page("Removed", "<h1>Your address is removed</h1>", 2),
         "search/search_index.json": '{"config":{"lang":["en"]},"docs":[]}',
         "sitemap.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<urlset></urlset>\n',
     }
@@ -333,12 +358,34 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 
-def confirm_link(message: EmailMessage) -> str:
+def mail_link(message: EmailMessage, path: str) -> str:
+    """The link to SITE_URL + ``path`` in a mail's text."""
     body = message.get_body(("plain",))
     assert body is not None
-    match = re.search(rf"{re.escape(SITE_URL)}/api/waitlist/confirm\?token=\S+", body.get_content())
+    match = re.search(rf"{re.escape(SITE_URL + path)}\?token=\S+", body.get_content())
     assert match, body.get_content()
     return match.group(0)
+
+
+def confirm_link(message: EmailMessage) -> str:
+    return mail_link(message, "/waitlist/confirm/")
+
+
+def unsubscribe_link(message: EmailMessage) -> str:
+    return mail_link(message, "/waitlist/unsubscribe/")
+
+
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def confirm(client: httpx.Client, link: str) -> httpx.Response:
+    """What a person does: open the link (a page), press its button (a POST of the token)."""
+    page = client.get(local(link))
+    assert page.status_code == 200
+    token = re.search(r'<input[^>]*id="rt-waitlist-token"[^>]*value="([^"]*)"', page.text)
+    assert token, page.text
+    return client.post("/api/waitlist/confirm", data={"token": html.unescape(token.group(1))})
 
 
 def local(link: str) -> str:

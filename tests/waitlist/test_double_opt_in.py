@@ -1,4 +1,5 @@
-"""Double opt-in against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+"""Double opt-in against a real SMTP server (aiosmtpd on 127.0.0.1): the link opens a page
+whose button POSTs the token; a GET never confirms anything."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from tests.waitlist.conftest import (
     SMTP_USER,
     Inbox,
     Service,
+    confirm,
     confirm_link,
     free_port,
     local,
     signup_json,
+    token_of,
 )
 from waitlist import messages
-from waitlist.mailer import CONFIRM_MAX_AGE_SECONDS, CONFIRM_SALT
+from waitlist.tokens import CONFIRM_MAX_AGE_SECONDS, CONFIRM_SALT, Tokens
 
 
 @pytest.fixture
@@ -62,11 +65,47 @@ def test_confirmation_mail_arrives_and_its_link_confirms(
         assert message.get_content_type() == "text/plain"
         assert box.logins == [(SMTP_USER, SMTP_PASSWORD)]
         assert exported(mail_service)["reader@example.org"]["confirmed_at"] == ""
-        confirmed = client.get(local(confirm_link(message)))
+        confirmed = confirm(client, confirm_link(message))
         assert confirmed.status_code == 303
         assert confirmed.headers["location"] == "/waitlist/confirmed/"
     stamp = exported(mail_service)["reader@example.org"]["confirmed_at"]
     assert stamp.endswith("Z")
+
+
+def test_opening_the_link_confirms_nothing(mail_service: Service, inbox: tuple[Inbox, int]) -> None:
+    """Mail scanners (Safe Links, Proofpoint) open every link: a GET, of the page or of the
+    old API address, changes nothing; only the page's button (a POST) confirms."""
+    box, _ = inbox
+    with mail_service.client() as client:
+        signup_json(client, "scanned@example.org")
+        [message] = box.wait_for(1)
+        link = confirm_link(message)
+        token = token_of(link)
+        assert "scanned" not in link  # the token names a row, not the address
+        page = client.get(local(link))
+        assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+        assert f'id="rt-waitlist-token" name="token" value="{token}"' in page.text
+        assert 'action="/api/waitlist/confirm" method="post"' in page.text
+        old_style = client.get("/api/waitlist/confirm", params={"token": token})
+        assert old_style.status_code == 303
+        assert old_style.headers["location"] == f"/waitlist/confirm/?token={token}"
+        client.get(old_style.headers["location"])
+        assert exported(mail_service)["scanned@example.org"]["confirmed_at"] == ""
+        posted = client.post("/api/waitlist/confirm", data={"token": token})
+        assert posted.headers["location"] == "/waitlist/confirmed/"
+    assert exported(mail_service)["scanned@example.org"]["confirmed_at"].endswith("Z")
+
+
+def test_a_link_mailed_before_the_upgrade_still_confirms(mail_service: Service) -> None:
+    """Links of version 1.0 carried the address itself; they stay good for their 7 days."""
+    with mail_service.client() as client:
+        signup_json(client, "early@example.org")
+        legacy = URLSafeTimedSerializer(SECRET, salt=CONFIRM_SALT).dumps("early@example.org")
+        page = client.get("/api/waitlist/confirm", params={"token": legacy})
+        assert exported(mail_service)["early@example.org"]["confirmed_at"] == ""
+        posted = client.post("/api/waitlist/confirm", data={"token": legacy})
+        assert page.status_code == 303 and posted.headers["location"] == "/waitlist/confirmed/"
+    assert exported(mail_service)["early@example.org"]["confirmed_at"].endswith("Z")
 
 
 def test_a_repeated_signup_does_not_flood_the_inbox(
@@ -82,15 +121,21 @@ def test_a_repeated_signup_does_not_flood_the_inbox(
     assert len(box.messages) == 1
 
 
-def _refused(service: Service, path: str) -> None:
+def _refused(service: Service, token: str | None) -> None:
     with service.client() as client:
-        response = client.get(path)
+        response = client.post("/api/waitlist/confirm",
+                               data={} if token is None else {"token": token})
         assert response.status_code == 303
         location = urlsplit(response.headers["location"])
         assert location.path == "/waitlist/error/"
         assert parse_qs(location.query) == {"reason": ["bad-link"]}
         page = client.get(response.headers["location"])
         assert messages.REASONS["bad-link"] in page.text
+
+
+class EightDaysAgo(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - CONFIRM_MAX_AGE_SECONDS - 24 * 3600
 
 
 def test_tampered_and_expired_links_are_refused(
@@ -100,23 +145,25 @@ def test_tampered_and_expired_links_are_refused(
     with mail_service.client() as client:
         signup_json(client, "careful@example.org")
     [message] = box.wait_for(1)
-    token = parse_qs(urlsplit(confirm_link(message)).query)["token"][0]
+    token = token_of(confirm_link(message))
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    _refused(mail_service, f"/api/waitlist/confirm?token={tampered}")
-    _refused(mail_service, "/api/waitlist/confirm")
-
-    class EightDaysAgo(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - CONFIRM_MAX_AGE_SECONDS - 24 * 3600
-
-    old = URLSafeTimedSerializer(SECRET, salt=CONFIRM_SALT, signer=EightDaysAgo)
-    expired = old.dumps("careful@example.org")
-    _refused(mail_service, f"/api/waitlist/confirm?token={expired}")
+    _refused(mail_service, tampered)
+    _refused(mail_service, None)
+    _refused(mail_service, "")
+    [row_id, digest] = URLSafeTimedSerializer(SECRET, salt=CONFIRM_SALT).loads(token)
+    expired = URLSafeTimedSerializer(SECRET, salt=CONFIRM_SALT, signer=EightDaysAgo)
+    _refused(mail_service, expired.dumps([row_id, digest]))
+    _refused(mail_service, expired.dumps("careful@example.org"))
     forged = URLSafeTimedSerializer("another-secret-entirely-123456", salt=CONFIRM_SALT)
-    _refused(mail_service, f"/api/waitlist/confirm?token={forged.dumps('careful@example.org')}")
+    _refused(mail_service, forged.dumps([row_id, digest]))
+    # Signed, but for another row, or a digest that is not this address's.
+    genuine = URLSafeTimedSerializer(SECRET, salt=CONFIRM_SALT)
+    _refused(mail_service, genuine.dumps([row_id + 1, digest]))
+    _refused(mail_service, genuine.dumps([row_id, Tokens(SECRET).address_digest("x@example.org")]))
+    # An unsubscribe token is no confirmation token.
+    _refused(mail_service, Tokens(SECRET).unsubscribe_token(row_id, "careful@example.org"))
     # A valid token for an address that never signed up confirms nothing.
-    unknown = URLSafeTimedSerializer(SECRET, salt=CONFIRM_SALT).dumps("stranger@example.org")
-    _refused(mail_service, f"/api/waitlist/confirm?token={unknown}")
+    _refused(mail_service, genuine.dumps("stranger@example.org"))
     assert exported(mail_service)["careful@example.org"]["confirmed_at"] == ""
 
 
