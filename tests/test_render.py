@@ -78,6 +78,19 @@ def test_waitlist_messages_from_the_configuration_are_curled(course: Course) -> 
     assert doc.select_one("button").get_text() == "Join Wendo’s list"
 
 
+def test_the_check_inbox_message_falls_back_to_the_success_message(course: Course) -> None:
+    """`check_inbox` (shown when the bundled service mailed a confirmation link) is optional."""
+    form = {"action": "/api/waitlist", "method": "post", "json": True, "netlify": False, "email_field": "email",
+            "consent_field": "consent", "honeypot_field": "website", "source": "landing",
+            "messages": {"success": "On the list.", "invalid_email": "x", "consent_missing": "x",
+                         "rate_limited": "x", "unreachable": "x"}}
+    without = soup(Renderer(course).waitlist_form(form, {"app_name": "Wendo"}, "Join")).select_one("form")
+    assert without["data-rt-msg-check-inbox"] == "On the list."
+    form["messages"] = {**form["messages"], "check_inbox": "Check your inbox: we've mailed a link."}
+    with_it = soup(Renderer(course).waitlist_form(form, {"app_name": "Wendo"}, "Join")).select_one("form")
+    assert with_it["data-rt-msg-check-inbox"] == "Check your inbox: we’ve mailed a link."
+
+
 def test_reflection_box_is_labelled_by_its_question_and_marked_with_its_role(course: Course) -> None:
     doc = soup(Renderer(course).reflection("consistency-small"))
     box = doc.select_one("div.rt-reflection")

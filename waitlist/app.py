@@ -48,6 +48,7 @@ from waitlist.writer import GroupCommitWriter, StoreUnavailable
 log = logging.getLogger("waitlist")
 
 THANKS_PATH = "/waitlist/thanks/"
+CHECK_INBOX_PATH = "/waitlist/check-inbox/"
 ERROR_PATH = "/waitlist/error/"
 CONFIRMED_PATH = "/waitlist/confirmed/"
 REMOVE_PATH = "/waitlist/remove/"
@@ -73,9 +74,14 @@ class Service:
         self.writer: GroupCommitWriter | None = None
         self.mailer: Mailer | None = None
         self.gate: MailGate | None = None
-        # The one reply every accepted JSON sign-up gets, new or known: made once.
-        message = messages.SUCCESS_CONFIRM if settings.smtp is not None else messages.SUCCESS
-        self._success = _Prebuilt(200, {"ok": True, "message": message})
+        # The one reply every accepted JSON sign-up gets, new or known: made once. With double
+        # opt-in it says a link was mailed ("confirm": the form shows its check_inbox message).
+        if settings.smtp is not None:
+            reply = {"ok": True, "message": messages.SUCCESS_CONFIRM, "confirm": True}
+        else:
+            reply = {"ok": True, "message": messages.SUCCESS}
+        self._success = _Prebuilt(200, reply)
+        self._thanks_path = CHECK_INBOX_PATH if settings.smtp is not None else THANKS_PATH
 
     @asynccontextmanager
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
@@ -178,7 +184,7 @@ class Service:
 
     def _accepted(self, kind: BodyKind) -> ASGIApp:
         if kind == "form":
-            return RedirectResponse(THANKS_PATH, status_code=303, headers=NO_STORE)
+            return RedirectResponse(self._thanks_path, status_code=303, headers=NO_STORE)
         return self._success
 
     def _writer(self) -> GroupCommitWriter:

@@ -27,6 +27,20 @@ def test_signing_up_with_javascript_shows_success_in_place(page, served: str, da
     assert stored(database, email) == 1
 
 
+def test_with_double_opt_in_the_form_says_to_check_the_inbox(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    """The served site has no mail server: the reply of one that has is played to the page."""
+    page.goto(served)
+    page.route("**/api/waitlist", lambda route: route.fulfill(
+        status=200, content_type="application/json",
+        body='{"ok": true, "message": "Thank you.", "confirm": true}'))
+    page.fill("#rt-waitlist-email", "inbox@example.com")
+    page.check("#rt-waitlist-consent")
+    page.click("#rt-waitlist-form button[type=submit]")
+    message = page.locator("#rt-waitlist-message.rt-waitlist__message--success")
+    message.wait_for()
+    assert "check your inbox" in message.inner_text()
+
+
 def test_errors_are_tied_to_their_field_and_focused(page, served: str, database: Path) -> None:  # type: ignore[no-untyped-def]
     page.goto(served)
     page.fill("#rt-waitlist-email", "not-an-email")

@@ -146,6 +146,7 @@ def make_site(root: Path, with_headers: bool = True) -> Path:
         ),
         "waitlist/removal-sent/index.html": _page("Check your inbox", "<h1>Check your inbox</h1>", 2),
         "waitlist/removed/index.html": _page("Removed", "<h1>Your address is removed</h1>", 2),
+        "waitlist/check-inbox/index.html": _page("Check your inbox", "<h1>Check your inbox</h1>", 2),
         "search/search_index.json": '{"config":{"lang":["en"]},"docs":[]}',
         "sitemap.xml": '<?xml version="1.0" encoding="UTF-8"?>\n<urlset></urlset>\n',
     }

@@ -58,7 +58,7 @@ def test_confirmation_mail_arrives_and_its_link_confirms(
     with mail_service.client() as client:
         reply = signup_json(client, "Reader@Example.org")
         assert reply.status_code == 200
-        assert reply.json()["message"] == messages.SUCCESS_CONFIRM
+        assert reply.json() == {"ok": True, "message": messages.SUCCESS_CONFIRM, "confirm": True}
         [message] = box.wait_for(1)
         assert message["To"] == "reader@example.org"
         assert message["From"] == "Rebuilding Trust <waitlist@course.example.org>"
@@ -70,6 +70,17 @@ def test_confirmation_mail_arrives_and_its_link_confirms(
         assert confirmed.headers["location"] == "/waitlist/confirmed/"
     stamp = exported(mail_service)["reader@example.org"]["confirmed_at"]
     assert stamp.endswith("Z")
+
+
+def test_a_form_sign_up_is_told_to_check_the_inbox(
+    mail_service: Service, inbox: tuple[Inbox, int]
+) -> None:
+    box, _ = inbox
+    with mail_service.client() as client:
+        posted = client.post("/api/waitlist", data={"email": "nojs@example.org", "consent": "on"})
+        assert posted.status_code == 303
+        assert posted.headers["location"] == "/waitlist/check-inbox/"
+    assert [str(message["To"]) for message in box.wait_for(1)] == ["nojs@example.org"]
 
 
 def test_opening_the_link_confirms_nothing(mail_service: Service, inbox: tuple[Inbox, int]) -> None:

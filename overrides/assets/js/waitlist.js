@@ -65,7 +65,8 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (reply) {
         if (response.ok) {
-          show(form, form.getAttribute("data-rt-msg-success"), "success");
+          // reply.confirm: the bundled service mailed a link to confirm (double opt-in).
+          show(form, form.getAttribute(reply.confirm ? "data-rt-msg-check-inbox" : "data-rt-msg-success"), "success");
           form.reset();
         } else if (response.status === 429) {
           show(form, form.getAttribute("data-rt-msg-rate-limited"), "error");
