@@ -94,6 +94,7 @@ class Service:
             self.mailer.start()
             limits = MailLimits(per_hour=settings.mail_per_hour)
             self.gate = MailGate(self.store, self.mailer, self.tokens, limits)
+            self.mailer.on_failure = self.gate.forget
             # Only with double opt-in: without it no sign-up is ever confirmed.
             purging = asyncio.create_task(purge_daily(self.store))
         self.writer = GroupCommitWriter(self.store, self.gate)

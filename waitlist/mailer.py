@@ -18,6 +18,7 @@ import smtplib
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -64,6 +65,8 @@ class Mailer:
         self._held = 0  # slots taken: mails counted or queued, not yet taken off the queue
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="waitlist-mailer", daemon=True)
+        # Called (on this thread) with a mail given up on after every attempt failed.
+        self.on_failure: Callable[[OutgoingMail], None] | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -154,6 +157,11 @@ class Mailer:
                 if attempt < SEND_ATTEMPTS:
                     time.sleep(2**attempt)
         log.error("%s email not sent after %d attempts", mail.kind, SEND_ATTEMPTS)
+        if self.on_failure is not None:
+            try:
+                self.on_failure(mail)
+            except Exception:
+                log.exception("could not uncount a %s email that was not sent", mail.kind)
 
     def _send(self, message: EmailMessage) -> None:
         smtp = self._smtp

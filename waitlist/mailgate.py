@@ -65,6 +65,11 @@ class MailGate:
     def send(self, mail: OutgoingMail) -> None:
         self._mailer.enqueue(mail)
 
+    def forget(self, mail: OutgoingMail) -> None:
+        """``mail`` was counted but never sent (the mail server kept failing): its inbox may
+        have the next one at once. Runs on the mailer thread."""
+        self._store.forget_mail(self._tokens.mailbox_key(mail.email))
+
     def release(self, _mail: OutgoingMail) -> None:
         """The transaction that counted ``mail`` was rolled back: free its slot."""
         self._mailer.give_slot()

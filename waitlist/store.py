@@ -295,6 +295,15 @@ class Store:
             )
         return "recent"
 
+    def forget_mail(self, mailbox: str) -> None:
+        """A counted mail to ``mailbox`` could not be sent: the inbox got nothing, so its
+        cooldown and its count go (the hourly count stays: the attempt was made)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(mail_log).where(mail_log.c.mailbox == mailbox, mail_log.c.sent > 0)
+                .values(sent=mail_log.c.sent - 1, last_sent=0)
+            )
+
     def mail_capped(self, connection: Connection, now: int, limits: MailLimits) -> bool:
         """Is the global hourly cap reached right now? (Reads only.)"""
         if limits.per_hour <= 0:

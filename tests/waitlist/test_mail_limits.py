@@ -261,3 +261,30 @@ def test_a_restarted_service_keeps_its_limits_on_sigterm(
     with second.client() as client:
         assert signup_json(client, "crash+again@example.org").status_code == 200
     assert len(settle(box, 1)) == 1
+
+
+def test_a_mail_the_server_never_took_leaves_no_cooldown(
+    start: Callable[..., Service], inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """Every attempt failed (the mail server was down): the inbox got nothing, so signing up
+    again once the server is back sends the link at once."""
+    box, port = inbox
+    db = tmp_path / "down.sqlite3"
+    broken = start(db_path=db, **mail_settings(free_port()))  # nothing listens there
+    with broken.client() as client:
+        assert signup_json(client, "retry@example.org").status_code == 200
+    key = Tokens(SECRET).mailbox_key("retry@example.org")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with sqlite3.connect(db) as connection:
+            row = connection.execute("SELECT sent, last_sent FROM waitlist_mail_log WHERE mailbox = ?",
+                                     (key,)).fetchone()
+        if row == (0, 0):
+            break
+        time.sleep(0.2)
+    assert "not sent after 3 attempts" in broken.log() and row == (0, 0)
+    assert broken.stop() == 0
+    mended = start(db_path=db, **mail_settings(port))
+    with mended.client() as client:
+        assert signup_json(client, "retry@example.org").status_code == 200
+    assert settle(box, 1) == ["retry@example.org"]
