@@ -95,9 +95,11 @@ def connection_cap(configured: int | None, fd_limit: int) -> int:
 
 def listen_backlog(fd_limit: int) -> int:
     """The listening socket's queue, which is also how many connections asyncio accepts in a
-    row before any of them runs: half the reserve, so that a burst at the cap does not run
-    out of descriptors (uvicorn's default is 2048)."""
-    return min(2048, reserved_fds(fd_limit) // 2)
+    row, once per turn of the event loop. A connection that has to make room at the cap
+    closes another one two or three turns later, and only then is its descriptor free: so
+    up to four such batches are open beyond the cap at once. An eighth of the reserve each
+    keeps them within it (uvicorn's default is 2048)."""
+    return max(8, min(2048, reserved_fds(fd_limit) // 8))
 
 
 def _plain_reply(status: int, reason: str, extra: str = "") -> bytes:
