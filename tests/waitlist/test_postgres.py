@@ -96,7 +96,7 @@ def test_signups_duplicates_confirmation_and_export_on_postgresql(
         assert {reply.status_code for reply in replies} == {200}
         assert len({reply.content for reply in replies}) == 1
         form = client.post("/api/waitlist", data={"email": "form@example.com", "consent": "on"})
-        assert form.headers["location"] == "/waitlist/thanks/"
+        assert form.headers["location"] == "/waitlist/check-inbox/"  # double opt-in is on
         bad = client.post("/api/waitlist", json={"email": "nope", "consent": True})
         assert bad.status_code == 422
 
