@@ -1,0 +1,132 @@
+"""The waitlist form with a hosted provider (DEPLOY.md's Formspree settings), in Chromium: the
+site is built with them, served by the bundled service (its headers: CSP, `Referrer-Policy:
+same-origin`), and the provider's address is intercepted. The post carries the redirect back
+to our thank-you page and the site's origin, and nothing else leaves the site. The privacy
+note names the provider; the default build's names none (hooks/waitlist.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+from urllib.request import urlopen
+
+import pytest
+
+from tests.conftest import free_port
+from tests.rebrand import ROOT, copy_project, replace_line
+
+ACTION = "https://formspree.io/f/xtestform"
+# DEPLOY.md's "Formspree" block, as an owner changes extra.waitlist in mkdocs.yml.
+FORMSPREE = {
+    "    action: /api/waitlist\n": f"    action: {ACTION}\n",
+    "    json: true\n": "    json: false\n",
+    "    honeypot_field: website\n": "    honeypot_field: _gotcha\n",
+}
+
+
+@pytest.fixture(scope="module")
+def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The project built with Formspree's settings and served by the bundled service."""
+    tmp = tmp_path_factory.mktemp("formspree")
+    project = copy_project(tmp / "project")
+    config = project / "mkdocs.yml"
+    text = config.read_text(encoding="utf-8")
+    for old, new in FORMSPREE.items():
+        text = replace_line(text, old, new)
+    config.write_text(text, encoding="utf-8")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "SITE_URL": base, "RT_PDF": "0", "NO_MKDOCS_2_WARNING": "1"}
+    site = project / "site"
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                            cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    serve_env = {k: v for k, v in env.items() if not k.startswith(("WAITLIST_", "SMTP_", "DATABASE_URL"))}
+    serve_env.update(PORT=str(port), SITE_DIR=str(site), DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}")
+    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=serve_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urlopen(base, timeout=2).read()
+            break
+        except OSError:
+            assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
+            time.sleep(0.1)
+    yield base, site
+    service.terminate()
+    service.wait(timeout=30)
+
+
+def test_the_post_goes_to_formspree_with_the_way_back_and_the_sites_origin(browser, formspree_site: tuple[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    base, _ = formspree_site
+    origin = base.rstrip("/")
+    context = browser.new_context()
+    page = context.new_page()
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(f"{r.method} {r.url}") if not r.url.startswith(base) else None)
+    posted: list[dict] = []
+
+    def formspree(route) -> None:  # type: ignore[no-untyped-def]
+        request = route.request
+        posted.append({"headers": request.all_headers(), "form": parse_qs(request.post_data or "")})
+        # What Formspree does with `_next`: send the visitor there.
+        route.fulfill(status=303, headers={"Location": posted[-1]["form"]["_next"][0]})
+
+    page.route("https://formspree.io/**", formspree)
+    page.goto(base)
+    page.fill("#rt-waitlist-email", "reader@example.com")
+    page.check("#rt-waitlist-consent")
+    with page.expect_navigation(url=base + "waitlist/thanks/"):
+        page.click("#rt-waitlist-form button[type=submit]")
+    assert "on the list" in page.inner_text("article")
+    assert len(posted) == 1
+    form, headers = posted[0]["form"], posted[0]["headers"]
+    assert form == {"email": ["reader@example.com"], "consent": ["on"], "source": ["landing"],
+                    "_next": [base + "waitlist/thanks/"]}
+    # strict-origin-when-cross-origin: the site's origin, never the page's path (the service
+    # itself sends Referrer-Policy: same-origin, which would post Origin: null and no Referer).
+    assert headers["origin"] == origin
+    assert headers["referer"] == base
+    assert elsewhere == [f"POST {ACTION}"]
+    context.close()
+
+
+def test_only_the_landing_page_sets_the_referrer_policy(formspree_site: tuple[str, Path]) -> None:
+    _, site = formspree_site
+    meta = '<meta name="referrer" content="strict-origin-when-cross-origin">'
+    assert meta in (site / "index.html").read_text(encoding="utf-8")
+    assert meta not in (site / "privacy" / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_privacy_note_names_formspree(formspree_site: tuple[str, Path]) -> None:
+    _, site = formspree_site
+    note = re.sub(r"\s+", " ", (site / "privacy" / "index.html").read_text(encoding="utf-8"))
+    assert "to Formspree, the service that keeps the list for us" in note
+    assert "Apart from the waitlist form, which sends what you type in it to Formspree" in note
+    assert "This site loads nothing from other websites" not in note
+    assert "we store your email address" not in note  # the bundled service's paragraph
+
+
+def test_the_default_build_names_no_provider_and_keeps_the_sites_referrer_policy(site: Path) -> None:
+    landing = (site / "index.html").read_text(encoding="utf-8")
+    note = re.sub(r"\s+", " ", (site / "privacy" / "index.html").read_text(encoding="utf-8"))
+    assert 'name="referrer"' not in landing and 'name="_next"' not in landing
+    assert "Formspree" not in note and "the service that keeps the list" not in note
+    assert "This site loads nothing from other websites" in note
+    assert "we store your email address" in note
+
+
+def test_formspree_form_action_is_allowed_by_the_policy(formspree_site: tuple[str, Path]) -> None:
+    base, _ = formspree_site
+    with urlopen(base) as response:
+        csp = response.headers["Content-Security-Policy"]
+    form_action = next(d.strip() for d in csp.split(";") if d.strip().startswith("form-action"))
+    assert form_action == "form-action 'self' https://formspree.io"
+    assert urlsplit(ACTION).netloc in csp
