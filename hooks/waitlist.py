@@ -16,6 +16,9 @@ A form whose `action` is on another site posts to a hosted provider. Then:
   the provider has taken the sign-up (Formspree's `_next`); `thanks_url` is that page's full
   address, from `site_url`. Buttondown has no such field: its redirect is a setting of the
   account (DEPLOY.md).
+- `double_opt_in` (set in mkdocs.yml, default false): the provider mails a confirmation link
+  itself (Buttondown with double opt-in on), so the thank-you page tells the visitor to check
+  their inbox. The bundled service needs no flag: it says so itself when `SMTP_URL` is set.
 
 The values are written back into `config.extra.waitlist` (the same dictionary the macros read).
 """
@@ -42,7 +45,7 @@ class WaitlistError(ValueError):
 
 
 def provider_settings(block: Mapping[str, Any], site_url: str) -> dict[str, Any]:
-    """`provider`, `redirect_field` and `thanks_url` for the form in `block` (extra.waitlist)."""
+    """`double_opt_in`, `provider`, `provider_origin`, `redirect_field` and `thanks_url` for the form in `block` (extra.waitlist)."""
     host = (urlsplit(str(block.get("action", ""))).hostname or "").lower()
     known_name, redirect = PROVIDERS.get(host, (None, None))
     name = block.get("provider") or known_name or ("Netlify" if block.get("netlify") else None)
@@ -53,7 +56,15 @@ def provider_settings(block: Mapping[str, Any], site_url: str) -> dict[str, Any]
             f"{', '.join(sorted(PROVIDERS))} as the action's host"
         )
     parts = urlsplit(str(block.get("action", "")))
+    double_opt_in = block.get("double_opt_in", False)
+    if not isinstance(double_opt_in, bool) or (double_opt_in and not name):
+        raise WaitlistError(
+            f"mkdocs.yml: extra.waitlist.double_opt_in: found {double_opt_in!r}; give true when a hosted "
+            f"provider mails a confirmation link itself, else false (the bundled service tells the visitor "
+            f"to check their inbox by itself when SMTP_URL is set)"
+        )
     return {
+        "double_opt_in": double_opt_in,
         "provider": name,
         "provider_origin": f"{parts.scheme}://{parts.netloc}" if host else None,
         "redirect_field": block.get("redirect_field", redirect),

@@ -30,25 +30,46 @@ FORMSPREE = {
 }
 
 
-@pytest.fixture(scope="module")
-def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The project built with Formspree's settings and served by the bundled service."""
-    tmp = tmp_path_factory.mktemp("formspree")
+# DEPLOY.md's "Buttondown" block, with its double opt-in turned on.
+BUTTONDOWN = {
+    "    action: /api/waitlist\n": "    action: https://buttondown.com/api/emails/embed-subscribe/someone\n",
+    "    json: true\n": "    json: false\n    double_opt_in: true\n",
+}
+
+
+def build(tmp: Path, settings: dict[str, str], base: str) -> Path:
+    """The project, with these lines of mkdocs.yml changed, built with `mkdocs build --strict`."""
     project = copy_project(tmp / "project")
     config = project / "mkdocs.yml"
     text = config.read_text(encoding="utf-8")
-    for old, new in FORMSPREE.items():
+    for old, new in settings.items():
         text = replace_line(text, old, new)
     config.write_text(text, encoding="utf-8")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
     env = {**os.environ, "SITE_URL": base, "RT_PDF": "0", "NO_MKDOCS_2_WARNING": "1"}
     site = project / "site"
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
                             cwd=project, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-4000:]
-    serve_env = {k: v for k, v in env.items() if not k.startswith(("WAITLIST_", "SMTP_", "DATABASE_URL"))}
-    serve_env.update(PORT=str(port), SITE_DIR=str(site), DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}")
+    return site
+
+
+def text_of(site: Path, page: str) -> str:
+    """The page's article, on one line."""
+    html = (site / page / "index.html").read_text(encoding="utf-8")
+    article = re.search(r"<article.*?</article>", html, re.S)
+    assert article, page
+    return re.sub(r"\s+", " ", article.group(0))
+
+
+@pytest.fixture(scope="module")
+def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The project built with Formspree's settings and served by the bundled service."""
+    tmp = tmp_path_factory.mktemp("formspree")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    site = build(tmp, FORMSPREE, base)
+    serve_env = {k: v for k, v in os.environ.items() if not k.startswith(("WAITLIST_", "SMTP_", "DATABASE_URL", "SITE_"))}
+    serve_env.update(PORT=str(port), SITE_DIR=str(site), SITE_URL=base, DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}")
     service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=serve_env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
@@ -85,7 +106,9 @@ def test_the_post_goes_to_formspree_with_the_way_back_and_the_sites_origin(brows
     page.check("#rt-waitlist-consent")
     with page.expect_navigation(url=base + "waitlist/thanks/"):
         page.click("#rt-waitlist-form button[type=submit]")
-    assert "on the list" in page.inner_text("article")
+    thanks = page.inner_text("article")
+    assert "on the list" in thanks and "reply to any email we send" in thanks
+    assert page.locator("article a[href*='remove']").count() == 0  # no removal page without the service
     assert len(posted) == 1
     form, headers = posted[0]["form"], posted[0]["headers"]
     assert form == {"email": ["reader@example.com"], "consent": ["on"], "source": ["landing"],
@@ -107,7 +130,7 @@ def test_only_the_landing_page_sets_the_referrer_policy(formspree_site: tuple[st
 
 def test_the_privacy_note_names_formspree(formspree_site: tuple[str, Path]) -> None:
     _, site = formspree_site
-    note = re.sub(r"\s+", " ", (site / "privacy" / "index.html").read_text(encoding="utf-8"))
+    note = text_of(site, "privacy")
     assert "to Formspree, the service that keeps the list for us" in note
     assert "Apart from the waitlist form, which sends what you type in it to Formspree" in note
     assert "This site loads nothing from other websites" not in note
@@ -130,3 +153,17 @@ def test_formspree_form_action_is_allowed_by_the_policy(formspree_site: tuple[st
     form_action = next(d.strip() for d in csp.split(";") if d.strip().startswith("form-action"))
     assert form_action == "form-action 'self' https://formspree.io"
     assert urlsplit(ACTION).netloc in csp
+
+
+def test_with_a_providers_double_opt_in_the_thanks_page_says_to_check_the_inbox(tmp_path_factory: pytest.TempPathFactory) -> None:
+    site = build(tmp_path_factory.mktemp("buttondown"), BUTTONDOWN, "https://course.example.org/")
+    thanks = text_of(site, "waitlist/thanks")
+    assert "Please check your inbox: Buttondown has sent you an email with a link to confirm your address." in thanks
+    assert "You're on the list" not in thanks and "You’re on the list" not in thanks
+    assert "to Buttondown, the service that keeps the list for us" in text_of(site, "privacy")
+    assert 'name="_next"' not in (site / "index.html").read_text(encoding="utf-8")  # a Buttondown setting
+
+
+def test_the_default_thanks_page_links_to_the_removal_page(site: Path) -> None:
+    thanks = (site / "waitlist" / "thanks" / "index.html").read_text(encoding="utf-8")
+    assert "on the list" in thanks and 'href="../remove/"' in thanks and "check your inbox" not in thanks
