@@ -1,31 +1,39 @@
-"""Command line: ``python -m waitlist serve``, ``export``, ``stats``, ``delete`` and ``purge``."""
+"""Command line: ``python -m waitlist serve``, ``export``, ``stats``, ``delete``, ``purge``,
+``backup`` and ``restore``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from types import FrameType
 
-from waitlist import admin
-from waitlist.config import ConfigError, Settings, database_url_from_env
+from waitlist import admin, backup
+from waitlist.config import ConfigError, Settings
 
 HOST = "127.0.0.1"
 GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Every file any command creates (the SQLite database, its -wal and -shm, backups) is the
+    # owner's alone, whatever umask cron or a shell gave us.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m waitlist", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help=f"serve SITE_DIR and the waitlist API on {HOST}:$PORT")
     commands.add_parser("export", help="print every sign-up as CSV (reads DATABASE_URL)")
     admin.add_commands(commands)
+    backup.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "export":
         return export()
     if args.command in ("delete", "purge", "stats"):
         return admin.run(args)
+    if args.command in ("backup", "restore"):
+        return backup.run(args)
     try:
         settings = Settings.from_env()
     except ConfigError as error:
@@ -82,9 +90,11 @@ def _stopped_by_request(_signal: int, _frame: FrameType | None) -> None:
 
 
 def export() -> int:
-    from waitlist.store import Store
-
-    store = Store.from_url(database_url_from_env())
+    try:  # a missing database or table is an error, not an empty list
+        store = backup.open_from_env()
+    except backup.BackupError as error:
+        print(f"waitlist: {error}", file=sys.stderr)
+        return 1
     try:
         csv_text = store.export_csv()
     finally:

@@ -1,6 +1,8 @@
 """The owner's commands: ``delete EMAIL``, ``purge --unconfirmed-older-than 7d`` and
-``stats [--json]``. Each reads DATABASE_URL alone and creates the tables that are missing, as
-the service does at start."""
+``stats [--json]``. Each reads DATABASE_URL alone and fails (status 1) when the database or
+its sign-ups table is missing: run from cron in the wrong directory, a command must not create
+an empty database and succeed. ``delete`` and ``purge`` create the newer tables an older
+database lacks, as the service does at start; ``stats`` creates nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sys
 from datetime import timedelta
 from typing import Any, TextIO
 
-from waitlist.config import database_url_from_env
+from waitlist.backup import BackupError, open_from_env
 from waitlist.signup import canonical_email
 from waitlist.store import Store
 
@@ -35,14 +37,18 @@ def add_commands(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    store = Store.from_url(database_url_from_env())
     try:
+        store = open_from_env()
+    except BackupError as error:
+        print(f"waitlist: {error}", file=sys.stderr)
+        return 1
+    try:
+        if args.command == "stats":
+            return stats(store, args.json, out)
         store.create_schema()
         if args.command == "delete":
             return delete(store, args.email, out)
-        if args.command == "purge":
-            return purge(store, args.unconfirmed_older_than, out)
-        return stats(store, args.json, out)
+        return purge(store, args.unconfirmed_older_than, out)
     finally:
         store.dispose()
 

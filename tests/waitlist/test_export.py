@@ -73,9 +73,16 @@ def test_export_is_disabled_without_a_token(start: Callable[..., Service]) -> No
 
 
 def test_cli_export_of_an_empty_database_prints_the_header(tmp_path: object) -> None:
+    """No sign-ups yet (the service has made its tables): the header alone. A missing database
+    or table is an error instead: tests/waitlist/test_backup.py."""
     from tests.waitlist.conftest import service_env
+    from waitlist.store import Store
 
-    env = service_env(DATABASE_URL=f"sqlite:///{tmp_path}/new.sqlite3")
+    url = f"sqlite:///{tmp_path}/new.sqlite3"
+    store = Store.from_url(url)
+    store.create_schema()
+    store.dispose()
+    env = service_env(DATABASE_URL=url)
     printed = subprocess.run(
         [sys.executable, "-m", "waitlist", "export"], env=env, cwd=str(tmp_path),
         capture_output=True, check=True, timeout=30,
