@@ -68,7 +68,7 @@ class Service:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.site = StaticSite(settings.site_dir)
-        self.limiter = RateLimiter(settings.rate_limit) if settings.rate_limit > 0 else None
+        self.limiter: RateLimiter | None = None
         self.tokens = Tokens(settings.secret) if settings.secret else None
         self.store: Store | None = None
         self.writer: GroupCommitWriter | None = None
@@ -88,6 +88,8 @@ class Service:
         settings = self.settings
         self.store = Store.from_url(settings.database_url)
         await asyncio.to_thread(self.store.create_schema)
+        if settings.rate_limit > 0:
+            self.limiter = RateLimiter(self.store, settings.rate_limit, rate_limit_key(settings))
         purging: asyncio.Task[None] | None = None
         if settings.smtp is not None and self.tokens is not None:
             self.mailer = Mailer(settings.smtp, settings.smtp_from, settings.site_url, self.tokens)
@@ -127,7 +129,7 @@ class Service:
 
     async def _sign_up(self, scope: Scope, receive: Receive, headers: _Headers) -> ASGIApp:
         kind = body_kind(headers.content_type)
-        retry_after = self._count_attempt(scope, headers)
+        retry_after = await self._count_attempt(scope, headers)
         if retry_after is not None and kind != "form":
             return _json_rejection(Rejection("rate-limited", 429, retry_after=retry_after))
         if kind is None:
@@ -156,13 +158,17 @@ class Service:
             return self._reject(kind, MAIL_BUSY, form, scope)
         return self._accepted(kind)
 
-    def _count_attempt(self, scope: Scope, headers: _Headers) -> int | None:
+    async def _count_attempt(self, scope: Scope, headers: _Headers) -> int | None:
         if self.limiter is None:
             return None
         address = client_address(
             scope.get("client"), headers.forwarded_for, self.settings.trust_proxy_hops
         )
-        return self.limiter.hit(address)
+        try:
+            return await self.limiter.hit(address)
+        except Exception:  # the database is away: the sign-up itself will get its 503
+            log.exception("could not count a sign-up attempt")
+            return None
 
     def _reject(
         self, kind: BodyKind, rejection: Rejection, form: SignupForm | None, scope: Scope
@@ -316,7 +322,7 @@ class Service:
         """With mail, a removal link goes to the address (so nobody removes someone else);
         without, the address is removed at once. The reply never says whether it was on the
         list."""
-        retry_after = self._count_attempt(request.scope, _Headers(request.scope))
+        retry_after = await self._count_attempt(request.scope, _Headers(request.scope))
         fields = await _small_form(request)
         typed = (fields or {}).get("email", "")[:MAX_ECHO_LENGTH]
         if retry_after is not None:
@@ -395,6 +401,14 @@ class Service:
         body, encoding = compress_for(filled.encode("utf-8"), accept_encoding)
         return Response(body, status, media_type="text/html; charset=utf-8",
                         headers={**NO_STORE, **encoding, **(headers or {})})
+
+
+def rate_limit_key(settings: Settings) -> bytes | None:
+    """The HMAC key for client addresses in the rate-limit table: derived from WAITLIST_SECRET
+    (the same on every instance) when there is one."""
+    if settings.secret is None:
+        return None
+    return hmac.new(settings.secret.encode("utf-8"), b"rate-limit", "sha256").digest()
 
 
 async def purge_daily(store: Store, interval: float = PURGE_INTERVAL_SECONDS) -> None:

@@ -1,49 +1,66 @@
-"""A per-address limit of N attempts a minute (GCRA: one timestamp kept per address)."""
+"""A per-address limit of N sign-up attempts a minute, shared by every instance through the
+database (GCRA: one row per recently seen client, keyed by an HMAC of its address)."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import math
 import time
 from collections.abc import Callable
 
+from waitlist.store import Store
+
 WINDOW_SECONDS = 60.0
-MAX_TRACKED_ADDRESSES = 100_000
+PRUNE_EVERY_SECONDS = 60.0
+# Without WAITLIST_SECRET the key is fixed: the stored keys are then only as hard to reverse as
+# there are IPv4 addresses to try. With it, they cannot be reversed without the secret.
+DEFAULT_KEY = b"rebuilding-trust waitlist rate limit"
 
 
 class RateLimiter:
     """Allows ``limit`` attempts per address per minute, as a burst or spread out.
 
     The generic cell rate algorithm keeps, per address, the time at which its allowance is
-    theoretically back to full ("tat"); an attempt is refused while that time is more than a
-    window minus one interval away. Memory is one float per recently seen address.
+    theoretically back to full; an attempt is refused while that time is more than a window
+    minus one interval away. The time lives in the database (store.rate_limit), so instances
+    that share it share the limit, and a restart or a deploy forgets nothing. The address is
+    stored only as an HMAC. Each attempt is one statement, run off the event loop.
     """
 
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, store: Store, limit: int, key: bytes | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1; use no RateLimiter to turn it off")
-        self._interval = WINDOW_SECONDS / limit
-        self._tolerance = WINDOW_SECONDS - self._interval
+        self._store = store
+        self._interval_ms = round(WINDOW_SECONDS * 1000 / limit)
+        self._tolerance_ms = round(WINDOW_SECONDS * 1000) - self._interval_ms
+        self._key = key or DEFAULT_KEY
         self._clock = clock
-        self._tat: dict[str, float] = {}
+        self._next_prune = 0.0
 
-    def hit(self, address: str) -> int | None:
+    async def hit(self, address: str) -> int | None:
         """Count an attempt; None if allowed, else the seconds to wait before the next one."""
-        now = self._clock()
-        tat = max(self._tat.get(address, now), now)
-        wait = tat - self._tolerance - now
-        if wait > 0:
-            return max(1, math.ceil(wait))
-        if len(self._tat) >= MAX_TRACKED_ADDRESSES and address not in self._tat:
-            self._forget_idle(now)
-        self._tat[address] = tat + self._interval
-        return None
+        return await asyncio.to_thread(self.hit_now, address)
 
-    def _forget_idle(self, now: float) -> None:
-        idle = [address for address, tat in self._tat.items() if tat <= now]
-        for address in idle:
-            del self._tat[address]
-        if len(self._tat) >= MAX_TRACKED_ADDRESSES:  # a flood of addresses: start afresh
-            self._tat.clear()
+    def hit_now(self, address: str) -> int | None:
+        """``hit``, blocking: for a thread, never the event loop."""
+        now = self._clock()
+        now_ms = int(now * 1000)
+        if now >= self._next_prune:  # each instance prunes now and then; DELETE is idempotent
+            self._next_prune = now + PRUNE_EVERY_SECONDS
+            self._store.prune_rate_limit(now_ms)
+        wait_ms = self._store.rate_hit(
+            self.client_key(address), now_ms, self._interval_ms, self._tolerance_ms
+        )
+        return None if wait_ms is None else max(1, math.ceil(wait_ms / 1000))
+
+    def client_key(self, address: str) -> str:
+        """What the database keeps instead of the address."""
+        return hmac.new(self._key, address.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def client_address(

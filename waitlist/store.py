@@ -4,9 +4,11 @@ The same code runs on SQLite (``sqlite:///path``) and PostgreSQL
 (``postgresql+psycopg://...``); the only dialect-specific part is the
 ``INSERT ... ON CONFLICT`` construct, which both dialects offer.
 
-Three tables: the sign-ups; the mail bookkeeping (per inbox, keyed by an HMAC of the
-normalised mailbox, and one row for the global hourly count), which holds no address; and a
-tally of removals per day (counts only), for the statistics. ``create_schema`` creates the
+Four tables: the sign-ups; the mail bookkeeping (per inbox, keyed by an HMAC of the
+normalised mailbox, and one row for the global hourly count), which holds no address; the
+sign-up rate limit (per client, keyed by an HMAC of its IP address, never the address); and a
+tally of removals per day (counts only), for the statistics. Every instance that shares the
+database shares all four. ``create_schema`` creates the
 tables that are missing and touches no existing one, so an older database is upgraded in
 place at start.
 """
@@ -50,6 +52,7 @@ from waitlist.signup import MAX_EMAIL_LENGTH, MAX_SOURCE_LENGTH, Signup
 
 EXPORT_COLUMNS = ("email", "consent_at", "source", "created_at", "confirmed_at")
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SCHEMA_LOCK_KEY = 0x7761_6974_6C69_7374  # "waitlist": pg_advisory_xact_lock's key for create_schema
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -94,6 +97,16 @@ mail_log = Table(
     Column("last_sent", BigInteger, nullable=False),
 )
 GLOBAL_KEY = "*"
+
+# The sign-up rate limit (ratelimit.py): per client, keyed by an HMAC of its IP address, the
+# time (milliseconds since the epoch) at which its allowance is whole again. A row whose time
+# has passed means the same as no row, and is pruned.
+rate_limit = Table(
+    "waitlist_rate_limit",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("full_at", BigInteger, nullable=False),
+)
 
 # Removals per UTC day: counts, never addresses.
 tally = Table(
@@ -218,8 +231,15 @@ class Store:
 
     def create_schema(self) -> None:
         """Create the tables that do not exist yet (an older database gains the new ones; no
-        existing table or row is changed)."""
-        metadata.create_all(self.engine)
+        existing table or row is changed).
+
+        On PostgreSQL, instances starting at once take turns (a transaction-level advisory
+        lock): otherwise two could both find a table missing and one would fail to create it.
+        """
+        with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+            metadata.create_all(connection)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -333,6 +353,42 @@ class Store:
         )
         return connection.execute(statement).first() is not None
 
+    # -- the sign-up rate limit ------------------------------------------------------------------
+
+    def rate_hit(self, client: str, now_ms: int, interval_ms: int, tolerance_ms: int) -> int | None:
+        """Count an attempt by ``client`` (GCRA, see ratelimit.py); None if allowed, else the
+        milliseconds to wait.
+
+        One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING``: the row moves on by one
+        interval only while the allowance is not spent, atomically on either database, so
+        instances sharing the database share one limit. A refusal changes nothing and reads
+        the row to say how long to wait.
+        """
+        current = case((rate_limit.c.full_at > now_ms, rate_limit.c.full_at), else_=now_ms)
+        statement = (
+            self._dialect_insert(rate_limit)
+            .values(client=client, full_at=now_ms + interval_ms)
+            .on_conflict_do_update(
+                index_elements=[rate_limit.c.client],
+                set_={"full_at": current + interval_ms},
+                where=rate_limit.c.full_at - tolerance_ms <= now_ms,
+            )
+            .returning(rate_limit.c.full_at)
+        )
+        with self.engine.begin() as connection:
+            if connection.execute(statement).first() is not None:
+                return None
+            full_at = connection.execute(
+                select(rate_limit.c.full_at).where(rate_limit.c.client == client)
+            ).scalar_one_or_none()
+        return max(1, (full_at or now_ms) - tolerance_ms - now_ms)
+
+    def prune_rate_limit(self, now_ms: int) -> int:
+        """Delete the clients whose allowance is whole again (as good as no row); how many.
+        Idempotent: instances may run it at the same time."""
+        with self.engine.begin() as connection:
+            return connection.execute(delete(rate_limit).where(rate_limit.c.full_at <= now_ms)).rowcount
+
     # -- confirmation, unsubscribe, removal -----------------------------------------------------
 
     def email_of(self, row_id: int) -> str | None:
@@ -376,8 +432,13 @@ class Store:
         return deleted
 
     def purge_unconfirmed(self, older_than: timedelta, now: datetime | None = None) -> int:
-        """Delete unconfirmed sign-ups whose consent is older than ``older_than``, and mail
-        bookkeeping past every window; the number of sign-ups deleted."""
+        """Delete unconfirmed sign-ups whose consent is older than ``older_than``, and mail and
+        rate-limit bookkeeping past every window; the number of sign-ups deleted.
+
+        Safe on several instances at once: each DELETE is idempotent, and the tally adds the
+        rows this transaction deleted (its rowcount), so a row that two purges race for is
+        counted by the one that deleted it, once.
+        """
         now = now or utc_now()
         cutoff = now - older_than
         with self.engine.begin() as connection:
@@ -387,6 +448,9 @@ class Store:
             self._tally(connection, "purged", deleted, now)
             connection.execute(
                 delete(mail_log).where(mail_log.c.last_sent < int(now.timestamp()) - 86400)
+            )
+            connection.execute(
+                delete(rate_limit).where(rate_limit.c.full_at <= int(now.timestamp() * 1000))
             )
         return deleted
 

@@ -12,6 +12,7 @@ from waitlist.headers import read_netlify_headers
 from waitlist.ratelimit import RateLimiter, client_address
 from waitlist.signup import canonical_email, parse_form
 from waitlist.static import accepted_encodings, cache_control_for
+from waitlist.store import Store, rate_limit
 
 
 @pytest.mark.parametrize(
@@ -60,15 +61,45 @@ def test_cache_control_for(name: str, cache: str) -> None:
     assert cache_control_for(name) == cache
 
 
-def test_rate_limiter_allows_the_limit_then_refuses_then_recovers() -> None:
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'limits.sqlite3'}")
+    store.create_schema()
+    return store
+
+
+def test_rate_limiter_allows_the_limit_then_refuses_then_recovers(store: Store) -> None:
     now = [1000.0]
-    limiter = RateLimiter(3, clock=lambda: now[0])
-    assert [limiter.hit("a") for _ in range(3)] == [None, None, None]
-    assert limiter.hit("a") == 20  # next slot: one interval (60 s / 3) away
-    assert limiter.hit("b") is None  # other addresses are not affected
+    limiter = RateLimiter(store, 3, clock=lambda: now[0])
+    assert [limiter.hit_now("a") for _ in range(3)] == [None, None, None]
+    assert limiter.hit_now("a") == 20  # next slot: one interval (60 s / 3) away
+    assert limiter.hit_now("b") is None  # other addresses are not affected
     now[0] += 20
-    assert limiter.hit("a") is None
-    assert limiter.hit("a") == 20
+    assert limiter.hit_now("a") is None
+    assert limiter.hit_now("a") == 20
+
+
+def test_rate_limiters_on_one_database_share_the_limit(store: Store) -> None:
+    """Two instances, one allowance: and a new limiter (a restart) remembers it."""
+    now = [1000.0]
+    first, second = (RateLimiter(store, 2, clock=lambda: now[0]) for _ in range(2))
+    assert [first.hit_now("a"), second.hit_now("a")] == [None, None]
+    assert second.hit_now("a") == 30 and first.hit_now("a") == 30
+    assert RateLimiter(store, 2, clock=lambda: now[0]).hit_now("a") == 30
+
+
+def test_rate_limiter_keeps_a_keyed_hash_and_prunes_idle_clients(store: Store) -> None:
+    now = [1000.0]
+    limiter = RateLimiter(store, 2, key=b"k" * 32, clock=lambda: now[0])
+    limiter.hit_now("203.0.113.9")
+    with store.engine.connect() as connection:
+        [(client, full_at)] = connection.execute(rate_limit.select()).all()
+    assert client == limiter.client_key("203.0.113.9") != RateLimiter(store, 2).client_key("203.0.113.9")
+    assert "203.0.113" not in client and full_at == 1_030_000
+    now[0] += 61  # the allowance is whole again: the next attempt prunes the row
+    limiter.hit_now("198.51.100.1")
+    with store.engine.connect() as connection:
+        assert connection.execute(rate_limit.select().where(rate_limit.c.client == client)).all() == []
 
 
 @pytest.mark.parametrize(
