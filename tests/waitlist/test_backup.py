@@ -4,6 +4,7 @@ reading commands that fail loudly on a missing database, and files only the owne
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -248,3 +249,42 @@ def test_files_are_created_0600(tmp_path: Path) -> None:
             sidecar = Path(f"{database}{suffix}")
             assert sidecar.exists() and stat.S_IMODE(sidecar.stat().st_mode) == 0o600, sidecar
     store.dispose()
+
+
+def cron_command(backup_dir: Path, helper: Path) -> str:
+    """DEPLOY.md's cron line, as cron runs it (``\\%`` is ``%``), with the paths of this test."""
+    deploy = (Path(__file__).resolve().parents[2] / "DEPLOY.md").read_text(encoding="utf-8")
+    [line] = [line for line in deploy.splitlines() if line.startswith("17 3 * * * root ")]
+    command = line.removeprefix("17 3 * * * root ").replace("\\%", "%")
+    return (command.replace("/usr/local/sbin/waitlist", str(helper))
+            .replace("/var/backups/rebuilding-trust", str(backup_dir)))
+
+
+@pytest.mark.parametrize("database_exists", [True, False])
+def test_the_documented_cron_line_fails_loudly(tmp_path: Path, database_exists: bool) -> None:
+    """Success: silent (no mail), a 0600 file, old backups pruned. Failure: a non-zero status,
+    the reason on stderr (cron mails it), and the old backups kept."""
+    database = tmp_path / "var" / "waitlist.sqlite3"
+    if database_exists:
+        database.parent.mkdir()
+        fill(sqlite_url(database))
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    old = backups / "waitlist-2000-01-01.jsonl"
+    old.write_text("old")
+    os.utime(old, (0, 0))
+    helper = tmp_path / "waitlist-helper"
+    helper.write_text(f'#!/bin/sh\nexec {sys.executable} -m waitlist "$@"\n')
+    helper.chmod(0o700)
+    result = subprocess.run(["/bin/sh", "-c", cron_command(backups, helper)], cwd=tmp_path,
+                            env=service_env(), capture_output=True, text=True, timeout=60)
+    made = sorted(path.name for path in backups.iterdir())
+    if database_exists:
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+        [name] = made
+        assert name == f"waitlist-{datetime.now(UTC):%Y-%m-%d}.jsonl"
+        assert stat.S_IMODE((backups / name).stat().st_mode) == 0o600
+    else:
+        assert result.returncode == 1 and result.stdout == ""
+        assert "var/waitlist.sqlite3 does not exist" in result.stderr
+        assert made == [old.name]
