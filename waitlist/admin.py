@@ -13,6 +13,8 @@ import sys
 from datetime import timedelta
 from typing import Any, TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from waitlist.backup import BackupError, open_from_env
 from waitlist.signup import canonical_email
 from waitlist.store import Store
@@ -49,6 +51,10 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         if args.command == "delete":
             return delete(store, args.email, out)
         return purge(store, args.unconfirmed_older_than, out)
+    except SQLAlchemyError as error:  # e.g. stats on a 1.0 database the service has not upgraded
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"waitlist: {args.command} failed: {reason}", file=sys.stderr)
+        return 1
     finally:
         store.dispose()
 

@@ -288,3 +288,27 @@ def test_the_documented_cron_line_fails_loudly(tmp_path: Path, database_exists: 
         assert result.returncode == 1 and result.stdout == ""
         assert "var/waitlist.sqlite3 does not exist" in result.stderr
         assert made == [old.name]
+
+
+def test_a_version_1_database_backs_up_and_restores_into_this_version(tmp_path: Path) -> None:
+    """Before an upgrade (DEPLOY.md): a 1.0 database, the sign-ups table alone, backs up; the
+    restore gives the same rows in a database with every table. stats on it fails in one line."""
+    from tests.waitlist.test_upgrade import V1_ROWS, V1_SQLITE, create_v1
+
+    old, new = sqlite_url(tmp_path / "v1.sqlite3"), sqlite_url(tmp_path / "new.sqlite3")
+    create_v1(old, V1_SQLITE)
+    # stats before the service has upgraded it: one line, status 1, still no new table.
+    stats_v1 = cli("stats", cwd=tmp_path, database_url=old)
+    assert stats_v1.returncode == 1
+    assert stats_v1.stderr == "waitlist: stats failed: no such table: waitlist_tally\n"
+    made = cli("backup", "v1.jsonl", cwd=tmp_path, database_url=old)
+    assert made.returncode == 0, made.stderr
+    assert list(json.loads((tmp_path / "v1.jsonl").read_text().splitlines()[0])["tables"]) == [
+        "waitlist_signups"]
+    assert cli("restore", "v1.jsonl", cwd=tmp_path, database_url=new).returncode == 0
+    rows = contents(new)["waitlist_signups"]
+    assert [(row["email"], row["created_at"]) for row in rows] == [
+        (email, datetime.fromisoformat(created).replace(tzinfo=UTC))
+        for email, _consent, _source, created, _confirmed in V1_ROWS]
+    stats = cli("stats", "--json", cwd=tmp_path, database_url=new)
+    assert json.loads(stats.stdout)["totals"]["confirmed"] == 2
