@@ -26,7 +26,8 @@ class RateLimiter:
     theoretically back to full; an attempt is refused while that time is more than a window
     minus one interval away. The time lives in the database (store.rate_limit), so instances
     that share it share the limit, and a restart or a deploy forgets nothing. The address is
-    stored only as an HMAC. Each attempt is one statement, run off the event loop.
+    stored only as an HMAC. Each attempt is one statement, run off the event loop; attempts that
+    arrive together share a transaction.
     """
 
     def __init__(
@@ -41,22 +42,52 @@ class RateLimiter:
         self._key = key or DEFAULT_KEY
         self._clock = clock
         self._next_prune = 0.0
+        self._pending: list[tuple[str, asyncio.Future[int | None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
 
     async def hit(self, address: str) -> int | None:
-        """Count an attempt; None if allowed, else the seconds to wait before the next one."""
-        return await asyncio.to_thread(self.hit_now, address)
+        """Count an attempt; None if allowed, else the seconds to wait before the next one.
 
-    def hit_now(self, address: str) -> int | None:
-        """``hit``, blocking: for a thread, never the event loop."""
+        Attempts that arrive while a transaction is out wait for the next one, and go in it
+        together (group commit, as writer.py does for sign-ups): under load, one commit counts
+        many attempts, and on SQLite the writer's lock is taken once per batch, not per attempt.
+        """
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._pending.append((address, future))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    waits = await asyncio.to_thread(self.hit_now, *(a for a, _ in batch))
+                except Exception as error:  # every attempt of the batch gets the error
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for (_, future), wait in zip(batch, waits, strict=True):
+                    if not future.done():  # a client that hung up has a cancelled future
+                        future.set_result(wait)
+        finally:
+            self._flushing = None
+
+    def hit_now(self, *addresses: str) -> list[int | None]:
+        """Count one attempt by each address, in one transaction, blocking: for a thread,
+        never the event loop. For each, None if allowed, else the seconds to wait."""
         now = self._clock()
         now_ms = int(now * 1000)
         if now >= self._next_prune:  # each instance prunes now and then; DELETE is idempotent
             self._next_prune = now + PRUNE_EVERY_SECONDS
             self._store.prune_rate_limit(now_ms)
-        wait_ms = self._store.rate_hit(
-            self.client_key(address), now_ms, self._interval_ms, self._tolerance_ms
+        waits = self._store.rate_hits(
+            [self.client_key(address) for address in addresses], now_ms, self._interval_ms,
+            self._tolerance_ms,
         )
-        return None if wait_ms is None else max(1, math.ceil(wait_ms / 1000))
+        return [None if wait is None else max(1, math.ceil(wait / 1000)) for wait in waits]
 
     def client_key(self, address: str) -> str:
         """What the database keeps instead of the address."""

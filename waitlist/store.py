@@ -355,33 +355,39 @@ class Store:
 
     # -- the sign-up rate limit ------------------------------------------------------------------
 
-    def rate_hit(self, client: str, now_ms: int, interval_ms: int, tolerance_ms: int) -> int | None:
-        """Count an attempt by ``client`` (GCRA, see ratelimit.py); None if allowed, else the
-        milliseconds to wait.
+    def rate_hits(
+        self, clients: Sequence[str], now_ms: int, interval_ms: int, tolerance_ms: int
+    ) -> list[int | None]:
+        """Count one attempt by each of ``clients`` (GCRA, see ratelimit.py), in order, in one
+        transaction; for each, None if allowed, else the milliseconds to wait.
 
-        One ``INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING``: the row moves on by one
-        interval only while the allowance is not spent, atomically on either database, so
-        instances sharing the database share one limit. A refusal changes nothing and reads
-        the row to say how long to wait.
+        Each attempt is one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE ... RETURNING``: the
+        row moves on by one interval only while the allowance is not spent, atomically on
+        either database, so instances sharing the database share one limit. A refusal changes
+        nothing and reads the row to say how long to wait.
         """
         current = case((rate_limit.c.full_at > now_ms, rate_limit.c.full_at), else_=now_ms)
-        statement = (
-            self._dialect_insert(rate_limit)
-            .values(client=client, full_at=now_ms + interval_ms)
-            .on_conflict_do_update(
-                index_elements=[rate_limit.c.client],
-                set_={"full_at": current + interval_ms},
-                where=rate_limit.c.full_at - tolerance_ms <= now_ms,
-            )
-            .returning(rate_limit.c.full_at)
-        )
+        waits: list[int | None] = []
         with self.engine.begin() as connection:
-            if connection.execute(statement).first() is not None:
-                return None
-            full_at = connection.execute(
-                select(rate_limit.c.full_at).where(rate_limit.c.client == client)
-            ).scalar_one_or_none()
-        return max(1, (full_at or now_ms) - tolerance_ms - now_ms)
+            for client in clients:
+                statement = (
+                    self._dialect_insert(rate_limit)
+                    .values(client=client, full_at=now_ms + interval_ms)
+                    .on_conflict_do_update(
+                        index_elements=[rate_limit.c.client],
+                        set_={"full_at": current + interval_ms},
+                        where=rate_limit.c.full_at - tolerance_ms <= now_ms,
+                    )
+                    .returning(rate_limit.c.full_at)
+                )
+                if connection.execute(statement).first() is not None:
+                    waits.append(None)
+                    continue
+                full_at = connection.execute(
+                    select(rate_limit.c.full_at).where(rate_limit.c.client == client)
+                ).scalar_one_or_none()
+                waits.append(max(1, (full_at or now_ms) - tolerance_ms - now_ms))
+        return waits
 
     def prune_rate_limit(self, now_ms: int) -> int:
         """Delete the clients whose allowance is whole again (as good as no row); how many.

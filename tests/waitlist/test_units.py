@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -71,21 +72,33 @@ def store(tmp_path: Path) -> Store:
 def test_rate_limiter_allows_the_limit_then_refuses_then_recovers(store: Store) -> None:
     now = [1000.0]
     limiter = RateLimiter(store, 3, clock=lambda: now[0])
-    assert [limiter.hit_now("a") for _ in range(3)] == [None, None, None]
-    assert limiter.hit_now("a") == 20  # next slot: one interval (60 s / 3) away
-    assert limiter.hit_now("b") is None  # other addresses are not affected
+    assert [limiter.hit_now("a")[0] for _ in range(3)] == [None, None, None]
+    assert limiter.hit_now("a")[0] == 20  # next slot: one interval (60 s / 3) away
+    assert limiter.hit_now("b")[0] is None  # other addresses are not affected
     now[0] += 20
-    assert limiter.hit_now("a") is None
-    assert limiter.hit_now("a") == 20
+    assert limiter.hit_now("a")[0] is None
+    assert limiter.hit_now("a")[0] == 20
 
 
 def test_rate_limiters_on_one_database_share_the_limit(store: Store) -> None:
     """Two instances, one allowance: and a new limiter (a restart) remembers it."""
     now = [1000.0]
     first, second = (RateLimiter(store, 2, clock=lambda: now[0]) for _ in range(2))
-    assert [first.hit_now("a"), second.hit_now("a")] == [None, None]
-    assert second.hit_now("a") == 30 and first.hit_now("a") == 30
-    assert RateLimiter(store, 2, clock=lambda: now[0]).hit_now("a") == 30
+    assert [first.hit_now("a")[0], second.hit_now("a")[0]] == [None, None]
+    assert second.hit_now("a")[0] == 30 and first.hit_now("a")[0] == 30
+    assert RateLimiter(store, 2, clock=lambda: now[0]).hit_now("a") == [30]
+
+
+def test_rate_limiter_counts_attempts_that_arrive_together_in_one_batch(store: Store) -> None:
+    """Attempts awaited at once share transactions, each counted in turn: three of five pass."""
+    now = [1000.0]
+    limiter = RateLimiter(store, 3, clock=lambda: now[0])
+    assert limiter.hit_now("a", "b", "a", "a", "a") == [None, None, None, None, 20]
+
+    async def burst() -> list[int | None]:
+        return await asyncio.gather(*(limiter.hit("c") for _ in range(5)))
+
+    assert sorted(asyncio.run(burst()), key=str) == [20, 20, None, None, None]
 
 
 def test_rate_limiter_keeps_a_keyed_hash_and_prunes_idle_clients(store: Store) -> None:
