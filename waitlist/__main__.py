@@ -58,7 +58,7 @@ def serve(settings: Settings) -> int:
     limits = transport.limits_for(settings)
     config = uvicorn.Config(
         app,
-        host=HOST,
+        host=settings.host,
         port=settings.port,
         lifespan="on",
         # Deadlines for slow clients and a cap on connections below the fd limit.

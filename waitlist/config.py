@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/waitlist.sqlite3"
+DEFAULT_HOST = "127.0.0.1"
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_BODY_TIMEOUT = 30.0
@@ -68,6 +70,8 @@ class Settings:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT
     body_timeout: float = DEFAULT_BODY_TIMEOUT
     max_connections: int | None = None
+    # The address to listen on: this machine only, unless a container publishes the port.
+    host: str = DEFAULT_HOST
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +112,7 @@ class Settings:
             ),
             body_timeout=_parse_seconds(env, "WAITLIST_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT, problems),
             max_connections=_parse_optional_int(env, "WAITLIST_MAX_CONNECTIONS", problems),
+            host=_parse_host(env.get("WAITLIST_HOST", ""), problems),
         )
         if problems:
             raise ConfigError(problems)
@@ -160,6 +165,17 @@ def _parse_optional_int(env: Mapping[str, str], name: str, problems: list[str]) 
     if not env.get(name, "").strip():
         return None
     return _parse_int(env, name, 0, problems, minimum=1) or None
+
+
+def _parse_host(raw: str, problems: list[str]) -> str:
+    """An IP address to listen on (a container's 0.0.0.0 or ::); names are not resolved."""
+    host = raw.strip() or DEFAULT_HOST
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        problems.append(f"WAITLIST_HOST: expected an IP address such as 127.0.0.1 or 0.0.0.0, got {raw!r}")
+        return DEFAULT_HOST
+    return host
 
 
 def _parse_trust_proxy(raw: str, problems: list[str]) -> int:
