@@ -13,8 +13,15 @@ never ends; a byte on each every second, and each one the service closes opened 
 the next round, as slowloris does). Rounds alternate; the ratio of the two rates is the
 figure (target: at least 0.8).
 
+Then the database-backed rate limit: sign-ups on SQLite with WAITLIST_RATE_LIMIT high enough
+never to refuse (each connection its own client address, through WAITLIST_TRUST_PROXY), next to
+the same cells with the limit off. And more than one server: a PostgreSQL cluster started from
+Debian's package (as tests/waitlist/test_postgres.py does), one instance, then two instances on
+it driven at once (the same number of clients, split between them), sign-ups/s and p99 with the
+rate limit on, as behind a load balancer.
+
     .venv/bin/python bench/waitlist_load.py [--seconds 1.5] [--rounds 3] [--concurrency 1 20 100]
-                                            [--slow 300]
+                                            [--slow 300] [--no-rate-limit] [--no-postgres]
 
 Figures, not a pass/fail timer; exits non-zero only if an acknowledged sign-up is missing or
 requests failed.
@@ -35,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +61,12 @@ def _request(mode: str, prefix: str, connection: int, n: int) -> bytes:
     if mode == "static":
         return f"GET {STATIC_PATH} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
     body = f'{{"email":"{prefix}-{connection}-{n}@example.com","consent":true}}'.encode()
+    # Each connection is a client of its own (the service trusts this header only when the
+    # bench starts it with WAITLIST_TRUST_PROXY).
+    forwarded = f"10.{sum(prefix.encode()) % 250}.{connection // 250}.{connection % 250}"
     head = (
         "POST /api/waitlist HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"X-Forwarded-For: {forwarded}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode()
     return head + body
 
@@ -106,6 +117,7 @@ async def _client(port: int, mode: str, prefix: str, concurrency: int, seconds: 
         "requests": len(latencies), "elapsed": elapsed, "errors": errors[:5],
         "error_count": len(errors), "p50": pick(0.50) if latencies else 0.0,
         "p99": pick(0.99) if latencies else 0.0, "acknowledged": acknowledged,
+        "latencies": latencies,
     }
 
 
@@ -186,6 +198,7 @@ class Run:
     p99_ms: float
     errors: int
     acknowledged: list[str]
+    latencies: list[float] | None = None
 
 
 def _free_port() -> int:
@@ -195,20 +208,24 @@ def _free_port() -> int:
 
 
 def _start_service(
-    workdir: Path, fd_limit: int | None = None
+    workdir: Path, fd_limit: int | None = None, database_url: str | None = None,
+    rate_limit: int = 0,
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
     site = workdir / "site"
-    site.mkdir(exist_ok=True)
+    site.mkdir(parents=True, exist_ok=True)
     (site / "bench.html").write_text(STATIC_PAGE)
     (site / "index.html").write_text(STATIC_PAGE)
     port = _free_port()
     db_path = workdir / f"waitlist-{port}.sqlite3"
     env = {
         **os.environ, "PYTHONPATH": str(REPO), "PORT": str(port), "SITE_DIR": str(site),
-        "DATABASE_URL": f"sqlite:///{db_path}", "WAITLIST_RATE_LIMIT": "0",
+        "DATABASE_URL": database_url or f"sqlite:///{db_path}",
+        "WAITLIST_RATE_LIMIT": str(rate_limit),
     }
     for name in ("SMTP_URL", "WAITLIST_TRUST_PROXY", "WAITLIST_ADMIN_TOKEN"):
         env.pop(name, None)
+    if rate_limit:
+        env["WAITLIST_TRUST_PROXY"] = "1"  # each connection its own client address
     log_path = workdir / f"service-{port}.log"
     log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the service
     process = subprocess.Popen(
@@ -235,13 +252,42 @@ def _drive(port: int, mode: str, concurrency: int, seconds: float, prefix: str) 
         "--clients", str(concurrency), "--seconds", str(seconds), "--prefix", prefix,
     ]
     output = subprocess.run(command, check=True, capture_output=True, timeout=seconds + 60)
-    result = json.loads(output.stdout)
+    return _run_of(mode, concurrency, json.loads(output.stdout))
+
+
+def _run_of(mode: str, concurrency: int, result: dict) -> Run:
     if result["error_count"]:
         print(f"  {mode} x{concurrency}: {result['error_count']} errors, e.g. {result['errors']}")
     return Run(
         mode, concurrency, result["requests"] / result["elapsed"], result["p50"] * 1000,
-        result["p99"] * 1000, result["error_count"], result["acknowledged"],
+        result["p99"] * 1000, result["error_count"], result["acknowledged"], result["latencies"],
     )
+
+
+def _drive_spread(ports: list[int], concurrency: int, seconds: float, prefix: str) -> Run:
+    """Sign-ups at ``concurrency`` clients split evenly over ``ports`` (one client process per
+    port, all at once), as a load balancer spreads them: the summed rate, the joint p50/p99."""
+    share = max(1, concurrency // len(ports))
+    clients = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--client", "--port", str(port), "--mode", "signup",
+             "--clients", str(share), "--seconds", str(seconds), "--prefix", f"{prefix}p{n}"],
+            stdout=subprocess.PIPE,
+        )
+        for n, port in enumerate(ports)
+    ]
+    results = [json.loads(client.communicate(timeout=seconds + 60)[0]) for client in clients]
+    latencies = sorted(value for result in results for value in result["latencies"])
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]  # noqa: E731
+    joined = {
+        "requests": len(latencies), "elapsed": max(result["elapsed"] for result in results),
+        "errors": [error for result in results for error in result["errors"]][:5],
+        "error_count": sum(result["error_count"] for result in results),
+        "p50": pick(0.50) if latencies else 0.0, "p99": pick(0.99) if latencies else 0.0,
+        "acknowledged": [email for result in results for email in result["acknowledged"]],
+        "latencies": latencies,
+    }
+    return _run_of("signup", concurrency, joined)
 
 
 def _disturbed(port: int, slow: int, seconds: float) -> tuple[Run, dict]:
@@ -287,6 +333,119 @@ def _slow_clients(
     return _median_run(calm), _median_run(disturbed), lines, code, closed
 
 
+# A limit no sign-up of the bench reaches: every attempt is counted, none is refused.
+BENCH_RATE_LIMIT = 1_000_000
+MULTI_CONCURRENCY = (20, 100)
+
+
+def _rate_limit_cost(workdir: Path, args: argparse.Namespace) -> list[tuple[Run, Run]]:
+    """(limit off, limit on) sign-up cells on SQLite, one fresh database each, rounds
+    alternating between the two services."""
+    off, off_port, _ = _start_service(workdir / "off", rate_limit=0)
+    on, on_port, _ = _start_service(workdir / "on", rate_limit=BENCH_RATE_LIMIT)
+    try:
+        for port in (off_port, on_port):
+            _drive(port, "signup", 20, 0.5, "warm")
+        pairs = []
+        for concurrency in args.concurrency:
+            cells: tuple[list[Run], list[Run]] = ([], [])
+            for round_ in range(args.rounds):
+                for cell, port in zip(cells, (off_port, on_port), strict=True):
+                    cell.append(_drive(port, "signup", concurrency, args.seconds,
+                                       f"rl{concurrency}r{round_}"))
+            pairs.append((_median_run(cells[0]), _median_run(cells[1])))
+    finally:
+        for process in (off, on):
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    return pairs
+
+
+def _start_postgres() -> tuple[str, Callable[[], None]]:
+    """A throwaway cluster from Debian's postgresql package (as root: run as ``postgres``);
+    its URL and the function that stops it. fsync stays on: commits are as durable as SQLite's."""
+    import glob
+    import shutil
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = found[-1] if found else shutil.which("initdb")
+    if initdb is None:
+        raise SystemExit("initdb not found: install Debian's postgresql package, or --no-postgres")
+    bindir = Path(initdb).parent
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    # Its own folder: the bench's temporary folder is root's alone, closed to ``postgres``.
+    cluster = Path(tempfile.mkdtemp(prefix="waitlist-bench-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(cluster, "postgres")
+    data, port = cluster / "data", _free_port()
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_owner, str(bindir / command[0]), *command[1:]], check=True,
+                       capture_output=True, timeout=120)
+
+    run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    options = f"-p {port} -k {cluster} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(cluster / "log"), "-w", "start")
+
+    def stop() -> None:
+        run("pg_ctl", "-D", str(data), "-m", "fast", "stop")
+        shutil.rmtree(cluster, ignore_errors=True)
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+
+
+def _fresh_postgres_database(url: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _postgres_emails(url: str) -> list[str]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        emails = [row[0] for row in connection.execute(text("SELECT email FROM waitlist_signups"))]
+    engine.dispose()
+    return emails
+
+
+def _multi_instance(workdir: Path, args: argparse.Namespace) -> tuple[list[tuple[Run, Run]], int, int]:
+    """(one instance, two instances) sign-up cells on one PostgreSQL with the rate limit on;
+    rounds alternate between one and two; then (acknowledged missing, stored twice)."""
+    url, stop_postgres = _start_postgres()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        database = _fresh_postgres_database(url, "bench")
+        ports = []
+        for n in range(2):
+            process, port, _ = _start_service(workdir / f"pg{n}", database_url=database,
+                                              rate_limit=BENCH_RATE_LIMIT)
+            processes.append(process)
+            ports.append(port)
+            _drive(port, "signup", 20, 0.5, f"warm{n}")
+        pairs = []
+        for concurrency in MULTI_CONCURRENCY:
+            cells: tuple[list[Run], list[Run]] = ([], [])
+            for round_ in range(args.rounds):
+                prefix = f"pg{concurrency}r{round_}"
+                cells[0].append(_drive_spread(ports[:1], concurrency, args.seconds, prefix + "a"))
+                cells[1].append(_drive_spread(ports, concurrency, args.seconds, prefix + "b"))
+            pairs.append((_median_run(cells[0]), _median_run(cells[1])))
+        stored = _postgres_emails(database)
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        stop_postgres()
+    acknowledged = {email for pair in pairs for run in pair for email in run.acknowledged}
+    return pairs, len(acknowledged - set(stored)), len(stored) - len(set(stored))
+
+
 def _verify(db_path: Path, acknowledged: list[str]) -> tuple[int, int]:
     """(acknowledged sign-ups missing from the database, rows stored more than once)."""
     with sqlite3.connect(db_path) as connection:
@@ -327,6 +486,8 @@ def driver_main(args: argparse.Namespace) -> int:
         acknowledged = [email for _, signup in runs for email in signup.acknowledged]
         missing, duplicated = _verify(db_path, acknowledged)
         slow = _slow_clients(Path(tmp), args) if args.slow else None
+        limited = _rate_limit_cost(Path(tmp), args) if args.rate_limit else None
+        multi = _multi_instance(Path(tmp), args) if args.postgres else None
     _print_table(runs, args)
     print(f"\nacknowledged sign-ups: {len(acknowledged)}; missing from the database: {missing};"
           f" stored twice: {duplicated}; service exit status after SIGTERM: {code}")
@@ -335,7 +496,35 @@ def driver_main(args: argparse.Namespace) -> int:
         _print_slow(*slow, args)
         errors += slow[0].errors + slow[1].errors
         code = code or slow[3]
+    if limited is not None:
+        _print_pairs(limited, "rate limit on SQLite: sign-ups with WAITLIST_RATE_LIMIT=0 and with "
+                     f"{BENCH_RATE_LIMIT} (counted in the database, never reached)",
+                     ("limit off", "limit on"), args)
+        errors += sum(run.errors for pair in limited for run in pair)
+    if multi is not None:
+        pairs, multi_missing, multi_duplicated = multi
+        _print_pairs(pairs, "more than one server: one PostgreSQL, rate limit on, clients split "
+                     "evenly between the instances", ("one instance", "two instances"), args)
+        print(f"\nPostgreSQL: acknowledged sign-ups missing: {multi_missing}; stored twice: "
+              f"{multi_duplicated}")
+        errors += sum(run.errors for pair in pairs for run in pair)
+        missing += multi_missing
+        duplicated += multi_duplicated
     return 1 if missing or duplicated or errors or code != 0 else 0
+
+
+def _print_pairs(pairs: list[tuple[Run, Run]], title: str, labels: tuple[str, str],
+                 args: argparse.Namespace) -> None:
+    print(f"\n{title}; median of {args.rounds} rounds of {args.seconds:g} s, alternating\n")
+    left, right = labels
+    header = (f"{'clients':>7} | {left + ' sign-ups/s':>24} {'p99 ms':>7} | "
+              f"{right + ' sign-ups/s':>24} {'p99 ms':>7} | {'ratio':>5}")
+    print(header)
+    print("-" * len(header))
+    for first, second in pairs:
+        ratio = second.rate / first.rate if first.rate else 0.0
+        print(f"{first.concurrency:>7} | {first.rate:>24.0f} {first.p99_ms:>7.2f} | "
+              f"{second.rate:>24.0f} {second.p99_ms:>7.2f} | {ratio:>5.2f}")
 
 
 def _print_table(runs: list[tuple[Run, Run]], args: argparse.Namespace) -> None:
@@ -377,6 +566,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 20, 100])
     parser.add_argument("--slow", type=int, default=300,
                         help="slow connections held open for the last measure (0: skip it)")
+    parser.add_argument("--no-rate-limit", dest="rate_limit", action="store_false",
+                        help="skip the cost of the database-backed rate limit on SQLite")
+    parser.add_argument("--no-postgres", dest="postgres", action="store_false",
+                        help="skip one vs two instances on PostgreSQL")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=["static", "signup", "hold"], help=argparse.SUPPRESS)
