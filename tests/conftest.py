@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.request import urlopen
 
@@ -62,26 +63,39 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("db") / "waitlist.sqlite3"
 
 
+@contextmanager
+def serving(site: Path, port: int, database: Path, quiet: bool = False) -> Iterator[str]:
+    """`site` as `make serve` serves it: the waitlist service on 127.0.0.1:`port` with its
+    headers (CSP, compression), a real SQLite file at `database`, no mail, no admin token and
+    no rate limit (whatever this shell's environment says). Yields the base URL; stops it after."""
+    url = f"http://127.0.0.1:{port}/"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WAITLIST_", "SMTP_", "DATABASE_URL", "SITE_"))}
+    env.update(PORT=str(port), SITE_DIR=str(site), SITE_URL=url, DATABASE_URL=f"sqlite:///{database}",
+               WAITLIST_RATE_LIMIT="0")
+    output = subprocess.DEVNULL if quiet else None
+    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env,
+                               stdout=output, stderr=output)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
+                time.sleep(0.1)
+        yield url
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def served(site: Path, site_port: int, base_url: str, database: Path) -> Iterator[str]:
-    """The built site as `make serve` serves it: the waitlist service on 127.0.0.1 with its
-    headers (CSP, compression) and a real SQLite file. Yields the base URL."""
-    env = {**os.environ, "PORT": str(site_port), "SITE_DIR": str(site), "SITE_URL": base_url,
-           "DATABASE_URL": f"sqlite:///{database}", "WAITLIST_RATE_LIMIT": "0"}
-    for name in ("WAITLIST_ADMIN_TOKEN", "SMTP_URL", "WAITLIST_TRUST_PROXY"):
-        env.pop(name, None)
-    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(base_url, timeout=2).read()
-            break
-        except OSError:
-            assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
-            time.sleep(0.1)
-    yield base_url
-    service.terminate()
-    service.wait(timeout=30)
+    """The built site as `make serve` serves it (`serving`). Yields the base URL."""
+    with serving(site, site_port, database) as url:
+        assert url == base_url
+        yield url
 
 
 def chromium_path() -> str:

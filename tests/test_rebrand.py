@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.request import urlopen
 
 import brotli
 import pytest
@@ -39,7 +35,7 @@ from pypdf import PdfReader
 from macros.data import load_course
 from publish import social
 from tests import rebrand
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, serving
 
 SEP = r"(?:\s|&nbsp;|&#160;|\\u00a0|%20)+"
 OLD = re.compile(rf"Rebuilding{SEP}Trust|REBUILDING{SEP}TRUST|(?i:rebuilding[-_.]?trust)")
@@ -203,24 +199,8 @@ def test_the_preview_images_are_drawn_with_the_new_brand(rebranded: rebrand.Rebr
 @pytest.fixture(scope="module")
 def rebranded_served(rebranded: rebrand.Rebranded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The rebranded site served as `make serve` serves it (tests/conftest.py's `served`)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "PORT": str(port), "SITE_DIR": str(rebranded.site), "SITE_URL": url,
-           "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('db') / 'waitlist.sqlite3'}"}
-    for name in ("WAITLIST_ADMIN_TOKEN", "SMTP_URL", "WAITLIST_TRUST_PROXY"):
-        env.pop(name, None)
-    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
-            time.sleep(0.1)
-    yield url
-    service.terminate()
-    service.wait(timeout=30)
+    with serving(rebranded.site, free_port(), tmp_path_factory.mktemp("db") / "waitlist.sqlite3") as url:
+        yield url
 
 
 def test_the_journals_exports_carry_the_new_brand(browser, rebranded_served: str) -> None:  # type: ignore[no-untyped-def]

@@ -13,19 +13,16 @@ import gzip
 import os
 import re
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.request import urlopen
 
 import brotli
 import pytest
 
 from publish import offline
-from tests.conftest import ROOT, chromium_path, free_port
+from tests.conftest import ROOT, chromium_path, free_port, serving
 
 RECORD_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -102,25 +99,8 @@ def own_site(site: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     its own worker): the tests may change its files as a new deploy would."""
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "PORT": str(port), "SITE_DIR": str(copy), "SITE_URL": url,
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'waitlist.sqlite3'}", "WAITLIST_RATE_LIMIT": "0"}
-    for name in ("WAITLIST_ADMIN_TOKEN", "SMTP_URL", "WAITLIST_TRUST_PROXY"):
-        env.pop(name, None)
-    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(url, timeout=2).read()
-            break
-        except OSError:
-            assert service.poll() is None and time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.1)
-    yield copy, url
-    service.terminate()
-    service.wait(timeout=30)
+    with serving(copy, free_port(), tmp_path / "waitlist.sqlite3", quiet=True) as url:
+        yield copy, url
 
 
 # --- offline ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -18,8 +17,8 @@ from urllib.request import urlopen
 
 import pytest
 
-from tests.conftest import free_port
-from tests.rebrand import ROOT, copy_project, replace_line
+from tests.conftest import free_port, serving
+from tests.rebrand import copy_project, replace_line
 
 ACTION = "https://formspree.io/f/xtestform"
 # DEPLOY.md's "Formspree" block, as an owner changes extra.waitlist in mkdocs.yml.
@@ -66,23 +65,9 @@ def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     """The project built with Formspree's settings and served by the bundled service."""
     tmp = tmp_path_factory.mktemp("formspree")
     port = free_port()
-    base = f"http://127.0.0.1:{port}/"
-    site = build(tmp, FORMSPREE, base)
-    serve_env = {k: v for k, v in os.environ.items() if not k.startswith(("WAITLIST_", "SMTP_", "DATABASE_URL", "SITE_"))}
-    serve_env.update(PORT=str(port), SITE_DIR=str(site), SITE_URL=base, DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}")
-    service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=serve_env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(base, timeout=2).read()
-            break
-        except OSError:
-            assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
-            time.sleep(0.1)
-    yield base, site
-    service.terminate()
-    service.wait(timeout=30)
+    site = build(tmp, FORMSPREE, f"http://127.0.0.1:{port}/")
+    with serving(site, port, tmp / "db.sqlite3", quiet=True) as base:
+        yield base, site
 
 
 def test_the_post_goes_to_formspree_with_the_way_back_and_the_sites_origin(browser, formspree_site: tuple[str, Path]) -> None:  # type: ignore[no-untyped-def]
