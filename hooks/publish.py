@@ -1,10 +1,14 @@
 """MkDocs hook: one fingerprinted stylesheet and hashed names for our scripts and modules; valid markup
 for Material's toggles on every page; after the build, link-preview images, robots.txt, the
 content security policy (`_headers`), the offline worker with the web app manifest and its
-icons (publish/offline.py), and precompressed copies. Logic lives in the publish/ package."""
+icons (publish/offline.py), and precompressed copies (cached by content: publish/compress.py).
+Under `mkdocs serve` (`make dev`) only what an editor sees: no preview images, CSP file or
+compressed copies. Logic lives in the publish/ package."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,15 +22,28 @@ from publish import assets, compress, csp, markup, offline, search, social  # no
 _assets: assets.Assets | None = None
 _command = "build"  # or "serve", "gh-deploy": from on_startup when run by the mkdocs command
 _colours: dict[str, str] = {}
+log = logging.getLogger("mkdocs.hooks.publish")
+
+DEV_NOTICE = ("make dev: skipping compression, PDFs, preview images and the CSP file (not needed to preview pages; "
+              "the worksheet PDFs already in .cache/pdf/ are copied, the others are missing); "
+              "run make build for the full site")
 
 
 def on_startup(command: str, dirty: bool) -> None:
-    """`mkdocs serve` (an editor's preview) gets no offline worker: it would show stale pages."""
+    """`mkdocs serve` (an editor's preview) gets no offline worker: it would show stale pages; nor
+    anything an editor does not see (`full_site`), so the page reloads soon after each save."""
     global _command
     _command = command
+    if not full_site():
+        log.info(DEV_NOTICE)
 
 
 def offline_worker() -> bool:
+    return _command != "serve"
+
+
+def full_site() -> bool:
+    """Preview images, the CSP file and compressed copies: not under `mkdocs serve`."""
     return _command != "serve"
 
 
@@ -101,11 +118,13 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     cards = {"home": (config.extra["landing"]["promise"], "A free course")}
     for number, chapter in enumerate(course.chapters, 1):
         cards[chapter.id] = (chapter.title, f"Chapter {number}")
-    social.write_cards(site / "assets" / "social", cards, brand["name"])
+    if full_site():
+        social.write_cards(site / "assets" / "social", cards, brand["name"])
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
     search.write_plain_quotes(site)
     try:  # only the inline scripts our templates and Material's ship (publish/csp.py)
-        csp.write(site, template_dirs(config), config.extra["waitlist"]["action"])
+        if full_site():
+            csp.write(site, template_dirs(config), config.extra["waitlist"]["action"])
     except csp.CspError as error:
         raise PluginError(f"Content security policy: {error}") from None
     # After everything that changes a file, before the compressed copies (publish/offline.py).
@@ -118,4 +137,16 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
                       site_url=config.site_url, serve=not offline_worker())
     except (offline.OfflineError, FileNotFoundError) as error:
         raise PluginError(f"Offline: {error}") from None
-    compress.compress_site(site)
+    if full_site():
+        write_compressed(site, project)
+
+
+def write_compressed(site: Path, project: Path) -> None:
+    """Compressed copies, from `.cache/compress/` (or `$RT_COMPRESS_CACHE`) for unchanged files."""
+    cache = Path(os.environ.get("RT_COMPRESS_CACHE") or project / ".cache" / "compress")
+    try:
+        report = compress.compress_site(site, cache)
+    except compress.CompressError as error:
+        raise PluginError(f"Compression: {error}") from None
+    compress.CompressCache(cache).prune()
+    log.info(f"Compressed copies: {report.compressed} made, {report.from_cache} from the cache")

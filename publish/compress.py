@@ -1,29 +1,187 @@
 """Precompressed copies of the site's text files (`file.br`, `file.gz`), made once at build
-so the server sends them without compressing on every request."""
+so the server sends them without compressing on every request.
+
+- Each copy is cached under `.cache/compress/` (or `$RT_COMPRESS_CACHE`) by the sha256 of the
+  file's bytes, the encoding and its level, so a rebuild only compresses files that changed. A
+  cached copy is checked by decompressing it (a few milliseconds, against seconds to compress at
+  brotli's highest level): a damaged entry is compressed again, never shipped.
+- Files that changed are compressed in parallel, one process per core (the brotli binding holds
+  the GIL, so threads would not help).
+- Source maps (`.map`) are shipped but not compressed: only the browser's developer tools fetch
+  them, and only when open; compressing Material's 1 MB map took a second of every build.
+- The copies beside a file are removed before it is compressed: if compressing fails, the file is
+  served plain (waitlist/static.py sends the plain file when no `.br`/`.gz` exists) and the build
+  fails naming it, so no copy of older bytes is ever shipped beside newer ones.
+"""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
 
-COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt", ".map"}
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 MIN_BYTES = 1024
+BROTLI_QUALITY = 11
+GZIP_LEVEL = 9
 
 
-def compress_site(site: Path) -> tuple[int, int]:
-    """Write .br and .gz beside every compressible file; returns (files, bytes saved by br)."""
-    count = saved = 0
-    for path in sorted(site.rglob("*")):
-        if not path.is_file() or path.suffix not in COMPRESSIBLE:
-            continue
+class CompressError(Exception):
+    pass
+
+
+def _brotli(raw: bytes) -> bytes:
+    return brotli.compress(raw, quality=BROTLI_QUALITY)
+
+
+def _gzip(raw: bytes) -> bytes:
+    return gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+@dataclass(frozen=True)
+class Encoding:
+    suffix: str  # of the copy beside the file
+    key: str  # the encoding and its level: part of the cache key
+    compress: Callable[[bytes], bytes]
+    decompress: Callable[[bytes], bytes]
+
+
+ENCODINGS = (
+    Encoding(".br", f"br-{BROTLI_QUALITY}", _brotli, brotli.decompress),
+    Encoding(".gz", f"gz-{GZIP_LEVEL}", _gzip, gzip.decompress),
+)
+
+
+def cache_key(raw: bytes, encoding: Encoding) -> str:
+    return hashlib.sha256(encoding.key.encode() + b"\0" + raw).hexdigest()
+
+
+class CompressCache:
+    """Compressed bytes in a folder, keyed by `cache_key`; None: no cache."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def get(self, key: str) -> bytes | None:
+        path = self.folder / key if self.folder else None
+        if path is None or not path.is_file():
+            return None
+        path.touch()  # recently used: kept by prune()
+        return path.read_bytes()
+
+    def put(self, key: str, data: bytes) -> None:
+        """Store atomically (file, then rename): a crash never leaves a truncated entry, and
+        builds may share the cache at the same time."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomically(self.folder / key, data)
+
+    def prune(self, days: float = 14, keep: int = 2000) -> None:
+        """Forget entries no build has used for `days`, and all but the `keep` most recently used
+        (ten builds' worth): builds for other addresses (tests, previews) share the cache."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        entries = sorted((p for p in self.folder.iterdir() if not p.name.startswith(".")),
+                         key=lambda p: p.stat().st_mtime, reverse=True)
+        cutoff = time.time() - days * 86400
+        for index, entry in enumerate(entries):
+            if index >= keep or entry.stat().st_mtime < cutoff:
+                entry.unlink(missing_ok=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def _compress_job(job: tuple[int, bytes]) -> bytes:
+    """In a worker process: one file's bytes in one encoding (by its index in ENCODINGS)."""
+    index, raw = job
+    return ENCODINGS[index].compress(raw)
+
+
+@dataclass
+class CompressReport:
+    files: int = 0
+    saved: int = 0  # bytes saved by brotli
+    compressed: int = 0  # copies made this build
+    from_cache: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def compressible(site: Path) -> list[Path]:
+    return [path for path in sorted(site.rglob("*"))
+            if path.suffix in COMPRESSIBLE and path.is_file() and path.stat().st_size >= MIN_BYTES]
+
+
+def _cached(cache: CompressCache, raw: bytes, encoding: Encoding) -> bytes | None:
+    data = cache.get(cache_key(raw, encoding))
+    try:
+        return data if data is not None and encoding.decompress(data) == raw else None
+    except Exception:  # a damaged entry: compressed again
+        return None
+
+
+def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None = None) -> CompressReport:
+    """Write .br and .gz beside every compressible file, from the cache when it holds them.
+    CompressError names every file that could not be compressed (none of its copies is left)."""
+    cache = CompressCache(cache_dir)
+    report = CompressReport()
+    todo: list[tuple[Path, bytes, int]] = []  # (file, its bytes, index in ENCODINGS)
+    for path in compressible(site):
         raw = path.read_bytes()
-        if len(raw) < MIN_BYTES:
+        report.files += 1
+        for index, encoding in enumerate(ENCODINGS):
+            copy = path.with_name(path.name + encoding.suffix)
+            copy.unlink(missing_ok=True)  # never a copy of other bytes, whatever happens next
+            data = _cached(cache, raw, encoding)
+            if data is None:
+                todo.append((path, raw, index))
+                continue
+            _write_atomically(copy, data)
+            report.from_cache += 1
+            report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
+    failed: set[Path] = set()
+    for (path, raw, index), data in zip(todo, _compress_all([(i, raw) for _, raw, i in todo], workers), strict=True):
+        encoding = ENCODINGS[index]
+        if isinstance(data, BaseException):
+            report.failed.append(f"{path.relative_to(site).as_posix()}{encoding.suffix}: {data!r}")
+            failed.add(path)
             continue
-        br = brotli.compress(raw, quality=11)
-        path.with_name(path.name + ".br").write_bytes(br)
-        path.with_name(path.name + ".gz").write_bytes(gzip.compress(raw, compresslevel=9, mtime=0))
-        count += 1
-        saved += len(raw) - len(br)
-    return count, saved
+        cache.put(cache_key(raw, encoding), data)
+        _write_atomically(path.with_name(path.name + encoding.suffix), data)
+        report.compressed += 1
+        report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
+    for path in failed:  # served plain rather than half compressed
+        for encoding in ENCODINGS:
+            path.with_name(path.name + encoding.suffix).unlink(missing_ok=True)
+    if report.failed:
+        raise CompressError("could not compress:\n" + "\n".join(report.failed))
+    return report
+
+
+def _compress_all(jobs: list[tuple[int, bytes]], workers: int | None) -> list[bytes | BaseException]:
+    """Each job's compressed bytes or the exception it raised, in order; in parallel when there is
+    more than one job and more than one core."""
+    workers = workers or os.cpu_count() or 1
+    if len(jobs) < 2 or workers < 2:
+        return [_try(_compress_job, job) for job in jobs]
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        futures = [pool.submit(_compress_job, job) for job in jobs]
+        return [future.exception() or future.result() for future in futures]
+
+
+def _try(function: Callable[[tuple[int, bytes]], bytes], job: tuple[int, bytes]) -> bytes | BaseException:
+    try:
+        return function(job)
+    except Exception as error:
+        return error
