@@ -362,17 +362,37 @@ def test_nothing_typed_in_a_locked_journal_is_ever_in_a_request(page, served: st
     assert all(url.startswith((served, "blob:", "data:")) for url, _ in seen), [u for u, _ in seen]
 
 
-def test_the_unlock_bar_works_by_keyboard_and_escape_closes_it(page, served: str, site: Path) -> None:  # type: ignore[no-untyped-def]
+def tab_to(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Press Tab from where focus is until `selector` has it (past the navigation at most)."""
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_lock_works_by_keyboard_alone_and_escape_closes_its_forms(browser, served: str, site: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": 740})
+    page = context.new_page()
     chapter, prompt = seed_journal(page, served, site, "QWX-keys-1212")
-    set_lock(page, served)
+
+    # Setting the lock on the Journal page, by keyboard.
+    open_page(page, served, "journal/")
+    tab_to(page, '[data-rt-lock-open="set"]')
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "rt-lock-set-new"
+    page.keyboard.type(PASSPHRASE)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSPHRASE)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.documentElement.classList.contains('rt-lock-open')")
+    assert page.evaluate("document.activeElement.hasAttribute('data-rt-lock-now')")
+
+    # Unlocking a chapter, by keyboard; Escape closes the form and gives focus back.
     open_page(page, served, f"{chapter}/")
     opener = page.locator("[data-rt-unlock-open]")
-    for _ in range(80):  # from the top of the page (past the navigation), the bar is reached by Tab
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.hasAttribute('data-rt-unlock-open')"):
-            break
-    else:
-        raise AssertionError("Tab never reached 'Unlock your journal'")
+    tab_to(page, "[data-rt-unlock-open]")
     page.keyboard.press("Enter")
     assert opener.get_attribute("aria-expanded") == "true"
     assert page.evaluate("document.activeElement.id") == "rt-unlock-passphrase"
@@ -386,3 +406,5 @@ def test_the_unlock_bar_works_by_keyboard_and_escape_closes_it(page, served: str
     assert prompt_box(page, prompt).input_value() == "QWX-keys-1212"
     assert page.evaluate("document.activeElement.tagName") == "H1"  # not lost on a hidden button
     assert "unlocked" in page.locator("[data-rt-announce]").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing scrolls sideways
+    context.close()

@@ -14,6 +14,7 @@
  */
 import * as store from "./store.js";
 import { all } from "./dom.js";
+import { say as journalSay } from "./journal-page.js";
 
 const MIN_LENGTH = 8;
 const ACTIVITY = ["keydown", "pointerdown", "input", "scroll", "focusin"];
@@ -80,31 +81,20 @@ function applyDiscreet(state) {
 export function chooseDiscreet(mode) {
   store.setDiscreet(mode);
   applyLock();
-  var status = document.querySelector("[data-rt-journal-status]");
-  if (status) {
-    status.textContent = mode === "always" ? "This tab now shows a neutral name and icon on every page of the course."
-      : mode === "locked" ? "This tab will show a neutral name and icon whenever your journal is locked."
-      : "This tab shows the course’s name again.";
-  }
+  journalSay(mode === "always" ? "This tab now shows a neutral name and icon on every page of the course."
+    : mode === "locked" ? "This tab will show a neutral name and icon whenever your journal is locked."
+    : "This tab shows the course’s name again.");
 }
 
 /* --- forms ------------------------------------------------------------------------------- */
 
-function alertIn(form) {
-  if (form.matches("[data-rt-unlock-form]")) return document.querySelector("[data-rt-unlock-alert]");
-  return document.querySelector("[data-rt-journal-alert]");
-}
-
+/* The unlock bar has its own alert and announces success in the page's live region; the
+   Journal page's forms use that page's alert and status lines (journal-page.js). */
 function say(form, message, isError) {
-  var alert = alertIn(form);
-  var status = document.querySelector("[data-rt-journal-status]");
-  if (form.matches("[data-rt-unlock-form]")) {
-    if (alert) alert.textContent = isError ? message : "";
-    if (!isError) announce(message);
-    return;
-  }
+  if (!form.matches("[data-rt-unlock-form]")) return journalSay(message, isError);
+  var alert = document.querySelector("[data-rt-unlock-alert]");
   if (alert) alert.textContent = isError ? message : "";
-  if (status) status.textContent = isError ? "" : message;
+  if (!isError) announce(message);
 }
 
 /* The page's polite live region (navigation.js), for news that has no place of its own. */
