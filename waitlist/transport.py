@@ -1,14 +1,13 @@
 """Slow clients: deadlines for a request's head and body, a cap on connections, a quiet log.
 
-uvicorn 0.54 (h11) times out nothing while a request arrives. Its keep-alive timer runs only
+uvicorn 0.54 times out nothing while a request arrives. Its keep-alive timer runs only
 between requests and stops at the first byte of the next one; a new connection that sends
 nothing, or half a head, or a body one byte at a time, is held for ever. A few hundred such
-connections use up the process's file descriptors. asyncio then logs
-``socket.accept() out of system resource``, with a traceback, up to 2048 times per wake-up of
-the listening socket, while every normal request waits.
+connections use up the process's file descriptors, and every normal request waits.
 
-``GuardedH11Protocol`` is uvicorn's own h11 protocol with three additions, given to uvicorn
-as ``Config(http=...)`` (which takes a class):
+``GuardedHttpToolsProtocol`` is uvicorn's own httptools protocol (the fast C parser, on
+uvloop's event loop) with three additions, given to uvicorn as ``Config(http=...)`` (which
+takes a class):
 
 - Deadlines. A request's head must be complete ``header_timeout`` seconds after the
   connection opens, or after its first byte on a kept-alive connection; its body
@@ -17,16 +16,25 @@ as ``Config(http=...)`` (which takes a class):
   deadline is fixed when the wait starts: bytes trickling in do not extend it. The body
   deadline lives here and not in the app, because uvicorn keeps reading a body the app did
   not read (a POST to a page, an oversized sign-up) as long as bytes keep coming. A client
-  that stops reading a reply for ``body_timeout`` seconds is cut off too.
+  that stops reading a reply for ``body_timeout`` seconds is cut off too. A request pipelined
+  behind one the service is still answering waits without a deadline (uvicorn stops reading
+  it); its deadline starts when the service turns to it.
 - A cap on open connections, below the file descriptor limit. When it is reached, a new
   connection takes the place of the one that has been waiting longest *for its client*
   (idle, or with its head or body still arriving): under a slow-client attack the attacker's
   connections make room, not the normal visitors'. If every connection is waiting for the
   service itself, the new one gets ``503`` with ``Retry-After`` and is closed.
-- Nothing is logged per connection. ``quiet_repeated_logs`` lets through one
-  ``accept() out of system resource`` (without its traceback) per minute, with a count of
-  those held back, and the same for uvicorn's warnings about a bad request, which any client
-  can repeat.
+- Nothing is logged per connection. ``quiet_repeated_logs`` lets through one of uvicorn's
+  warnings about a bad request (which any client can repeat) per minute, with a count of those
+  held back, and the same for asyncio's ``accept() out of system resource`` on the standard
+  event loop. (uvloop does not log that one: libuv closes what it cannot accept. The cap is
+  what keeps the process away from the descriptor limit in the first place.)
+
+Where the client is in its request comes from httptools' callbacks (``on_message_begin``,
+``on_headers_complete``, ``on_message_complete``), which uvicorn's protocol receives: unlike
+h11, httptools has no state to ask. uvicorn's h11 protocol is not offered as a fallback:
+uvloop and httptools are pinned requirements, so the pure-Python pair would be an untested
+path that nothing selects.
 """
 
 from __future__ import annotations
@@ -39,8 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from waitlist.config import Settings
 
@@ -67,6 +74,7 @@ CLIENT_TRIGGERED_WARNINGS = (
 )
 
 Phase = Literal["idle", "head", "body"]  # what the connection waits for from its client
+Parsing = Literal["head", "body"]  # the part of a request httptools is reading
 
 
 @dataclass(frozen=True)
@@ -94,8 +102,9 @@ def connection_cap(configured: int | None, fd_limit: int) -> int:
 
 
 def listen_backlog(fd_limit: int) -> int:
-    """The listening socket's queue, which is also how many connections asyncio accepts in a
-    row, once per turn of the event loop. A connection that has to make room at the cap
+    """The listening socket's queue, which also bounds how many connections the event loop
+    accepts in a row, once per turn (libuv, under uvloop, accepts until the queue is empty;
+    asyncio takes up to the backlog). A connection that has to make room at the cap
     closes another one two or three turns later, and only then is its descriptor free: so
     up to four such batches are open beyond the cap at once. An eighth of the reserve each
     keeps them within it (uvicorn's default is 2048)."""
@@ -123,12 +132,12 @@ class ConnectionGuard:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._open: set[GuardedH11Protocol] = set()
+        self._open: set[GuardedHttpToolsProtocol] = set()
         # In the order they started waiting: the first has waited longest.
-        self._waiting: dict[GuardedH11Protocol, None] = {}
+        self._waiting: dict[GuardedHttpToolsProtocol, None] = {}
         self.refusing = 0
 
-    def admit(self, protocol: GuardedH11Protocol) -> bool:
+    def admit(self, protocol: GuardedHttpToolsProtocol) -> bool:
         """Count ``protocol`` in, making room if needed; False: the service is full."""
         if len(self._open) >= self.limit:
             oldest = next(iter(self._waiting), None)
@@ -138,18 +147,19 @@ class ConnectionGuard:
         self._open.add(protocol)
         return True
 
-    def waiting(self, protocol: GuardedH11Protocol, waits: bool) -> None:
+    def waiting(self, protocol: GuardedHttpToolsProtocol, waits: bool) -> None:
         self._waiting.pop(protocol, None)
         if waits and protocol in self._open:
             self._waiting[protocol] = None  # re-inserted: now the newest
 
-    def release(self, protocol: GuardedH11Protocol) -> None:
+    def release(self, protocol: GuardedHttpToolsProtocol) -> None:
         self._open.discard(protocol)
         self._waiting.pop(protocol, None)
 
 
-class GuardedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with request deadlines and a connection cap (see the module)."""
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with request deadlines and a connection cap (see the
+    module)."""
 
     limits: ClassVar[TransportLimits]
     guard: ClassVar[ConnectionGuard]
@@ -157,6 +167,7 @@ class GuardedH11Protocol(H11Protocol):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._phase: Phase | None = None
+        self._parsing: Parsing | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self._write_stall: asyncio.TimerHandle | None = None
         self._abort_later: asyncio.TimerHandle | None = None
@@ -177,10 +188,6 @@ class GuardedH11Protocol(H11Protocol):
         if self._phase == "idle":  # the first byte of the next request on a kept-alive connection
             self._enter("head", self.limits.header_timeout)
         super().data_received(data)
-        self._follow_request()
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
         self._follow_request()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -208,24 +215,50 @@ class GuardedH11Protocol(H11Protocol):
             self._write_stall.cancel()
             self._write_stall = None
 
+    # -- httptools' callbacks, and uvicorn's at the end of a reply ------------------------
+    # uvicorn's own callbacks return early in some states (a body after the reply): the
+    # part being read is noted whatever they do.
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._parsing = "head"
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        self._parsing = "body"
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._parsing = None
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow_request()
+
     # -- the request's progress ----------------------------------------------------------
 
+    def _awaited(self) -> Phase | None:
+        """What the connection waits for from its client; None: for the service itself."""
+        # uvicorn queues a request whose head arrives while an earlier one is being answered
+        # (and stops reading); self.cycle is then the queued one's.
+        answering = bool(self.pipeline) or (
+            self.cycle is not None and not self.cycle.response_complete
+        )
+        if self._parsing == "body":
+            return None if self.pipeline else "body"
+        if answering:
+            return None
+        if self._parsing == "head":
+            return "head"
+        return "head" if self._phase == "head" else "idle"  # "head": nothing arrived yet
+
     def _follow_request(self) -> None:
-        """Set the phase from where h11 says the client is in its request."""
-        if self._refused or self.transport.is_closing():
-            self._enter(None)
-            return
-        state = self.conn.their_state
-        if state is h11.IDLE:
-            if self._phase != "head":  # a request just ended
-                # A pipelined request may already have started arriving.
-                started = bool(self.conn.trailing_data[0])
-                self._enter("head" if started else "idle", self.limits.header_timeout)
-        elif state is h11.SEND_BODY:
-            if self._phase != "body":
-                self._enter("body", self.limits.body_timeout)
-        else:  # the whole request is in: now the service is the one working
-            self._enter(None)
+        """Set the phase from where the client is in its request; a deadline already running
+        for that phase stays as it is."""
+        awaited = None if self._refused or self.transport.is_closing() else self._awaited()
+        if awaited is None or awaited != self._phase:
+            self._enter(awaited, self.limits.body_timeout if awaited == "body"
+                        else self.limits.header_timeout)
 
     def _enter(self, phase: Phase | None, timeout: float = 0.0) -> None:
         if self._deadline is not None:
@@ -255,9 +288,11 @@ class GuardedH11Protocol(H11Protocol):
 
     def _request_in_progress(self) -> bool:
         """True when part of a request arrived and no reply to it has started."""
-        if self.conn.their_state is h11.IDLE:
-            return bool(self.conn.trailing_data[0])
-        return self.cycle is not None and not self.cycle.response_started
+        if self._parsing == "head":
+            return True
+        if self._parsing == "body":
+            return self.cycle is not None and not self.cycle.response_started
+        return False
 
     def _refuse(self, transport: asyncio.Transport) -> None:
         """503 at once, then read (and drop) the request until the client closes, briefly."""
@@ -292,11 +327,11 @@ def limits_for(settings: Settings, fd_limit: int | None = None) -> TransportLimi
     )
 
 
-def guarded_protocol(limits: TransportLimits) -> type[GuardedH11Protocol]:
+def guarded_protocol(limits: TransportLimits) -> type[GuardedHttpToolsProtocol]:
     """A protocol class for ``uvicorn.Config(http=...)``, with its own connection guard."""
     return type(
-        "GuardedH11Protocol",
-        (GuardedH11Protocol,),
+        "GuardedHttpToolsProtocol",
+        (GuardedHttpToolsProtocol,),
         {"limits": limits, "guard": ConnectionGuard(limits.max_connections)},
     )
 
