@@ -24,6 +24,9 @@ _command = "build"  # or "serve", "gh-deploy": from on_startup when run by the m
 _colours: dict[str, str] = {}
 log = logging.getLogger("mkdocs.hooks.publish")
 
+# Scripts that change what Material's bundle does as it starts, so they run just before it:
+# search on demand (the search worker and index wait until the reader reaches for search).
+BEFORE_BUNDLE = ("assets/js/search.js",)
 DEV_NOTICE = ("make dev: skipping compression, PDFs, preview images and the CSP file (not needed to preview pages; "
               "the worksheet PDFs already in .cache/pdf/ are copied, the others are missing); "
               "run make build for the full site")
@@ -57,7 +60,7 @@ def on_config(config):  # type: ignore[no-untyped-def]
     scripts = [str(p) for p in config.extra_javascript]
     modules = [str(p) for p in config.extra_javascript if getattr(p, "type", "") == "module"]
     _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(config.theme.get("palette")),
-                           scripts, modules)
+                           scripts, modules, BEFORE_BUNDLE)
     config.extra_css = []
     config.extra_javascript = []
     global _colours

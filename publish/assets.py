@@ -114,6 +114,7 @@ class Script:
     src: str
     module: bool = False
     imports: tuple[str, ...] = ()
+    bundle: bool = False  # Material's bundle: the page is "ready" for it once it has run
 
 
 @dataclass
@@ -207,12 +208,18 @@ class Assets:
 
 
 def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: Sequence[str] = (),
-          modules: Collection[str] = ()) -> Assets:
+          modules: Collection[str] = (), before_bundle: Collection[str] = ()) -> Assets:
     """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file;
-    list the scripts to run, Material's bundle then `extra_javascript` under hashed names (those
-    in `modules` as ES modules, with every module they import)."""
+    list the scripts to run under hashed names: those of `extra_javascript` in `before_bundle`
+    (they change what the bundle does as it starts), Material's bundle, then the rest of
+    `extra_javascript` (those in `modules` as ES modules, with every module they import)."""
+    missing = sorted(set(before_bundle) - set(extra_javascript))
+    if missing:
+        raise ValueError(f"{', '.join(missing)}: to run before Material's bundle, list it in mkdocs.yml's extra_javascript")
     assets = Assets(folders)
-    assets.scripts = [Script(material_bundle(folders))] + [assets.script(path, path in modules) for path in extra_javascript]
+    first = [assets.script(path) for path in extra_javascript if path in before_bundle]
+    rest = [assets.script(path, path in modules) for path in extra_javascript if path not in before_bundle]
+    assets.scripts = [*first, Script(material_bundle(folders), bundle=True), *rest]
     sources = material_stylesheets(folders, palette) + list(extra_css)
     text = join_css([(path, find(path, folders).read_text(encoding="utf-8")) for path in sources])
     data = text.encode("utf-8")

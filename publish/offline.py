@@ -7,9 +7,13 @@ policy) and before the precompressed copies are made, this writes at the site's 
   file the offline course needs, by URL relative to the site's base, each with the SHA-256 of
   its bytes. The pages (as directory URLs, `betrayal/`), the offline page (503.html, shown for
   a page the worker does not hold when there is no connection), and what they load: the stylesheets and scripts they link, the images of
-  assets/images/ (favicons, icons), the web app manifest and its icons, Material's search
-  worker and its index, and the sitemap (Material's instant navigation reads it on every page:
-  without it the pages reload in full offline, and each logs a failed request). Separately, the worksheet PDFs and the workbooks, which the worker
+  assets/images/ (favicons, icons), the web app manifest and its icons, and the sitemap
+  (Material's instant navigation reads it on every page: without it the pages reload in full
+  offline, and each logs a failed request). Separately, `later`: Material's search worker and
+  its index, which the pages fetch only when the reader first reaches for search
+  (overrides/assets/js/search.js); the worker keeps them when they are fetched, checked against
+  their hashes, so search works offline once it has been used online, and a reader who never
+  searches never downloads them. And the worksheet PDFs and the workbooks, which the worker
   keeps only when the reader asks (the "Keep worksheets PDFs offline" button). Left out: the
   `.br`/`.gz` copies (the browser decodes what it fetches), source maps, link-preview images,
   lunr's language files (an English site's search never loads them), and the waitlist's pages,
@@ -35,7 +39,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -47,9 +51,12 @@ WORKER = "sw.js"
 WEB_MANIFEST = "manifest.webmanifest"
 OFFLINE_PAGE = "503.html"
 ERROR_PAGES = (OFFLINE_PAGE,)  # not 404.html: offline, no page is known to be missing
-# Files every page needs besides what it links: Material's search index (fetched by its
-# bundle), the sitemap (instant navigation) and the web app manifest.
-ALWAYS = ("search/search_index.json", "sitemap.xml", WEB_MANIFEST)
+# Files every page needs besides what it links: the sitemap (instant navigation) and the web
+# app manifest.
+ALWAYS = ("sitemap.xml", WEB_MANIFEST)
+# Files the pages fetch only when the reader first reaches for search: the index, and the search
+# worker named in Material's configuration block (found in the pages).
+LATER = ("search/search_index.json",)
 # Small images the pages may swap in (the favicon, a neutral one for a discreet tab, the icons):
 # all of them, whether or not a page links them as built.
 IMAGE_FOLDERS = ("assets/images/",)
@@ -83,12 +90,13 @@ def sha256(data: bytes) -> str:
 
 
 class _References(HTMLParser):
-    """The URLs a page loads: stylesheets, scripts, icons, the manifest, images, and the search
-    worker named in Material's configuration block."""
+    """The URLs a page loads (stylesheets, scripts, icons, the manifest, images), and, in
+    `later`, the search worker named in Material's configuration block."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[str] = []
+        self.later: list[str] = []
         self._config = False
         self._text: list[str] = []
 
@@ -113,7 +121,7 @@ class _References(HTMLParser):
             except ValueError:
                 raise OfflineError("Material's __config block is not JSON (has Material changed?)") from None
             if search:
-                self.found.append(search)
+                self.later.append(search)
 
 
 def page_url(path: str) -> str:
@@ -129,24 +137,34 @@ def site_file(url: str) -> str:
     return "index.html" if url == "./" else url + "index.html" if url.endswith("/") else url
 
 
-def page_references(html: str, page: str, base_path: str = "/") -> list[str]:
-    """The same-origin files a page loads, relative to the site's base (`page` is the page's URL
-    relative to the base, `base_path` the base's path on the server); query and fragment dropped."""
+def _references(html: str, page: str, base_path: str = "/") -> tuple[list[str], list[str]]:
+    """The same-origin files a page loads, and those it loads on demand (the search worker),
+    relative to the site's base (`page` is the page's URL relative to the base, `base_path` the
+    base's path on the server); query and fragment dropped."""
     parser = _References()
     parser.feed(html)
     parser.close()
     origin = "http://site.invalid"
     base = origin + base_path
     here = urljoin(base, "" if page == "./" else page)
-    found = []
-    for reference in parser.found:
-        url = urljoin(here, reference)
-        if not url.startswith(base):
-            continue
-        path = urlsplit(url).path.removeprefix(urlsplit(base).path)
-        if path:
-            found.append(path)
-    return found
+
+    def resolve(references: list[str]) -> list[str]:
+        found = []
+        for reference in references:
+            url = urljoin(here, reference)
+            if not url.startswith(base):
+                continue
+            path = urlsplit(url).path.removeprefix(urlsplit(base).path)
+            if path:
+                found.append(path)
+        return found
+
+    return resolve(parser.found), resolve(parser.later)
+
+
+def page_references(html: str, page: str, base_path: str = "/") -> list[str]:
+    """The same-origin files a page loads as it opens, relative to the site's base."""
+    return _references(html, page, base_path)[0]
 
 
 def pages(site: Path) -> list[str]:
@@ -156,27 +174,43 @@ def pages(site: Path) -> list[str]:
     return found + [name for name in ERROR_PAGES if (site / name).is_file()]
 
 
-def precache_files(site: Path, base_path: str = "/") -> dict[str, str]:
-    """URL (relative to the base) -> SHA-256 of the bytes, for everything the offline course needs."""
-    files: dict[str, str] = {}
-    wanted: set[str] = set(name for name in ALWAYS if (site / name).is_file())
-    for path in pages(site):
-        data = (site / path).read_bytes()
-        url = page_url(path)
-        files[url] = sha256(data)
-        wanted.update(page_references(data.decode("utf-8"), url, base_path))
-    for folder in IMAGE_FOLDERS:
-        wanted.update(p.relative_to(site).as_posix() for p in sorted((site / folder).glob("*")) if p.is_file())
-    manifest = site / WEB_MANIFEST
-    if manifest.is_file():  # its icons, relative to the manifest at the base
-        wanted.update(icon["src"] for icon in json.loads(manifest.read_text(encoding="utf-8")).get("icons", []))
-    for path in sorted(wanted):
+def _hashes(site: Path, paths: Iterable[str]) -> dict[str, str]:
+    files = {}
+    for path in sorted(paths):
         if path.endswith(EXCLUDED_SUFFIXES) or path.startswith(EXCLUDED_FOLDERS) or path.endswith("/"):
             continue
         if not (site / path).is_file():
             raise OfflineError(f"{path}: a page loads it, but it is not in the built site")
         files[path] = sha256((site / path).read_bytes())
-    return dict(sorted(files.items()))
+    return files
+
+
+def offline_files(site: Path, base_path: str = "/") -> tuple[dict[str, str], dict[str, str]]:
+    """URL (relative to the base) -> SHA-256 of the bytes, for everything the offline course
+    needs: what the worker caches as it installs, and what it keeps when the pages first fetch
+    it (search: LATER and the search worker)."""
+    files: dict[str, str] = {}
+    wanted: set[str] = set(name for name in ALWAYS if (site / name).is_file())
+    later: set[str] = set(name for name in LATER if (site / name).is_file())
+    for path in pages(site):
+        data = (site / path).read_bytes()
+        url = page_url(path)
+        files[url] = sha256(data)
+        loads, loads_later = _references(data.decode("utf-8"), url, base_path)
+        wanted.update(loads)
+        later.update(loads_later)
+    for folder in IMAGE_FOLDERS:
+        wanted.update(p.relative_to(site).as_posix() for p in sorted((site / folder).glob("*")) if p.is_file())
+    manifest = site / WEB_MANIFEST
+    if manifest.is_file():  # its icons, relative to the manifest at the base
+        wanted.update(icon["src"] for icon in json.loads(manifest.read_text(encoding="utf-8")).get("icons", []))
+    files.update(_hashes(site, wanted - later))
+    return dict(sorted(files.items())), _hashes(site, later)
+
+
+def precache_files(site: Path, base_path: str = "/") -> dict[str, str]:
+    """What the worker caches as it installs (offline_files)."""
+    return offline_files(site, base_path)[0]
 
 
 def pdf_files(site: Path) -> dict[str, str]:
@@ -189,22 +223,25 @@ class Manifest:
     files: dict[str, str]
     pdfs: dict[str, str]
     pdf_bytes: int
+    later: dict[str, str] = field(default_factory=dict)
 
     @property
     def build(self) -> str:
         """The build's id: changes if and only if a cached file (or PDF) does."""
-        text = json.dumps({"files": self.files, "pdfs": self.pdfs}, sort_keys=True, separators=(",", ":"))
+        text = json.dumps({"files": self.files, "pdfs": self.pdfs, "later": self.later}, sort_keys=True,
+                          separators=(",", ":"))
         return sha256(text.encode("utf-8"))[:16]
 
     def as_json(self) -> str:
-        data = {"build": self.build, "files": self.files, "pdfs": self.pdfs, "pdfBytes": self.pdf_bytes,
-                "offlinePage": OFFLINE_PAGE}
+        data = {"build": self.build, "files": self.files, "later": self.later, "pdfs": self.pdfs,
+                "pdfBytes": self.pdf_bytes, "offlinePage": OFFLINE_PAGE}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def manifest(site: Path, base_path: str = "/") -> Manifest:
     pdfs = pdf_files(site)
-    return Manifest(precache_files(site, base_path), pdfs, sum((site / p).stat().st_size for p in pdfs))
+    files, later = offline_files(site, base_path)
+    return Manifest(files, pdfs, sum((site / p).stat().st_size for p in pdfs), later)
 
 
 def worker_script(built: Manifest) -> str:

@@ -10,6 +10,11 @@
    complete cache stay, and the browser tries again at its next update check. So a cache never
    holds two builds. Activate: takes over at once (skipWaiting, clients.claim) and deletes the
    older caches; the PDFs, if kept, were brought up to this build in the same way during install.
+   Search (MANIFEST.later: Material's search worker and index) is not fetched at install: the
+   pages fetch it only when the reader first reaches for search. The worker keeps it then, if
+   its SHA-256 is this build's (else the page still gets it, and it is not kept), and a later
+   build's install carries it over when its bytes have not changed. So search works offline
+   once it has been used online, and a reader who never searches never downloads it.
    Fetch: same-origin GETs under the scope only. A file of this build is answered from its cache
    (`x/index.html` as `x/`, queries ignored); anything else goes to the network; a page that is
    not cached, asked for offline, gets the offline page (503). POSTs and /api/ are never touched.
@@ -28,6 +33,7 @@ const PARALLEL = 6;
 const absolute = (url) => new URL(url, SCOPE).href;
 const FILES = new Map(Object.entries(MANIFEST.files).map(([url, hash]) => [absolute(url), hash]));
 const PDFS = new Map(Object.entries(MANIFEST.pdfs).map(([url, hash]) => [absolute(url), hash]));
+const LATER = new Map(Object.entries(MANIFEST.later).map(([url, hash]) => [absolute(url), hash]));
 const API = new URL("api/", SCOPE).pathname;
 
 async function ours() {
@@ -38,13 +44,8 @@ function hex(buffer) {
   return Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/* A file of this build from the network, checked against its hash. */
-async function download(url, hash) {
-  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  const body = await response.arrayBuffer();
-  const found = hex(await crypto.subtle.digest("SHA-256", body));
-  if (found !== hash) throw new Error(`${url}: not this build's file (SHA-256 ${found}, expected ${hash})`);
+/* A response to keep: decoded, with its hash. */
+function keepable(response, body, hash) {
   const headers = new Headers(response.headers);
   headers.delete("content-encoding"); // the browser decoded it already
   headers.delete("content-length");
@@ -52,9 +53,20 @@ async function download(url, hash) {
   return new Response(body, { status: 200, statusText: "OK", headers });
 }
 
+/* A file of this build from the network, checked against its hash. */
+async function download(url, hash) {
+  const response = await fetch(url, { cache: "no-cache", credentials: "same-origin" });
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  const body = await response.arrayBuffer();
+  const found = hex(await crypto.subtle.digest("SHA-256", body));
+  if (found !== hash) throw new Error(`${url}: not this build's file (SHA-256 ${found}, expected ${hash})`);
+  return keepable(response, body, hash);
+}
+
 /* Fill cache `name` with `wanted` (absolute URL -> hash): copies from `sources` (cache names)
-   when one holds the same bytes, downloads the rest; drops what is not wanted. */
-async function fill(name, wanted, sources, progress) {
+   when one holds the same bytes, downloads the rest; drops what is not wanted, except what
+   `keep` (URL -> hash) holds with that hash. */
+async function fill(name, wanted, sources, progress, keep = new Map()) {
   const cache = await caches.open(name);
   const others = await Promise.all(sources.filter((source) => source !== name).map((source) => caches.open(source)));
   const queue = Array.from(wanted);
@@ -78,8 +90,24 @@ async function fill(name, wanted, sources, progress) {
     while (queue.length) await one(queue.shift());
   }
   await Promise.all(Array.from({ length: PARALLEL }, worker));
-  for (const request of await cache.keys()) if (!wanted.has(request.url)) await cache.delete(request);
+  for (const request of await cache.keys()) {
+    if (wanted.has(request.url)) continue;
+    const kept = keep.has(request.url) && (await cache.match(request)).headers.get(HASH) === keep.get(request.url);
+    if (!kept) await cache.delete(request);
+  }
   return fetched;
+}
+
+/* Copy into cache `name` what `sources` hold of `wanted` with the same bytes; fetch nothing. */
+async function carry(name, wanted, sources) {
+  const cache = await caches.open(name);
+  for (const source of sources.filter((other) => other !== name)) {
+    const other = await caches.open(source);
+    for (const [url, hash] of wanted) {
+      const found = await other.match(url);
+      if (found && found.headers.get(HASH) === hash && !(await cache.match(url))) await cache.put(url, found);
+    }
+  }
 }
 
 const isPdfCache = (name) => name.startsWith(PREFIX + "pdfs:");
@@ -95,7 +123,8 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const previous = await ours();
     try {
-      await fill(CACHE, FILES, previous);
+      await fill(CACHE, FILES, previous, null, LATER);
+      await carry(CACHE, LATER, previous);
       if (previous.some(isPdfCache)) await fill(PDF_CACHE, PDFS, previous.filter(isPdfCache));
     } catch (error) {
       await caches.delete(CACHE);
@@ -133,6 +162,21 @@ async function cached(cacheName, key, request) {
   return hit || network(request);
 }
 
+/* Search: from the cache, else from the network, kept if it is this build's. */
+async function kept(key, request) {
+  const hit = await caches.match(key, { cacheName: CACHE });
+  if (hit) return hit;
+  const response = await network(request);
+  if (!response.ok || response.type !== "basic") return response;
+  const body = await response.clone().arrayBuffer();
+  const hash = LATER.get(key);
+  if (hex(await crypto.subtle.digest("SHA-256", body)) === hash) {
+    const cache = await caches.open(CACHE);
+    await cache.put(key, keepable(response, body, hash));
+  }
+  return response;
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
@@ -144,6 +188,8 @@ self.addEventListener("fetch", (event) => {
   const key = url.href;
   if (FILES.has(key)) {
     event.respondWith(cached(CACHE, key, request));
+  } else if (LATER.has(key)) {
+    event.respondWith(kept(key, request));
   } else if (PDFS.has(key)) {
     event.respondWith(cached(PDF_CACHE, key, request));
   } else if (request.mode === "navigate") {

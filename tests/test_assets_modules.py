@@ -134,9 +134,21 @@ def test_build_lists_modules_with_their_graph_and_classic_scripts_alone(tmp_path
                      "<link href=\"{{ 'assets/stylesheets/main.0123abcd.min.css' | url }}\">",
         "assets/stylesheets/main.0123abcd.min.css": "body{}",
     })
-    assets = build([tmp_path / "docs", theme], [], False, ["js/plain.js", "js/app/main.js"], ["js/app/main.js"])
-    bundle, plain, main = assets.scripts
-    assert bundle == Script("assets/javascripts/bundle.0123abcd.min.js")
+    write(theme, {"js/early.js": "var early = 1;\n"})
+    assets = build([tmp_path / "docs", theme], [], False, ["js/plain.js", "js/early.js", "js/app/main.js"], ["js/app/main.js"],
+                   before_bundle=["js/early.js"])
+    early, bundle, plain, main = assets.scripts
+    assert re.fullmatch(rf"js/early\.{HASHED}\.js", early.src) and not early.bundle  # before the bundle, as asked
+    assert bundle == Script("assets/javascripts/bundle.0123abcd.min.js", bundle=True)
     assert not plain.module and re.fullmatch(rf"js/plain\.{HASHED}\.js", plain.src) and plain.imports == ()
     assert main.module and main.src == assets.names["js/app/main.js"] and len(main.imports) == 4
     assert assets.files[plain.src] == b"var plain = 1;\n"  # a classic script is not rewritten
+
+
+def test_a_script_to_run_before_the_bundle_must_be_listed_in_extra_javascript(tmp_path: Path) -> None:
+    theme = tmp_path / "theme"
+    write(theme, {"base.html": "<script src=\"{{ 'assets/javascripts/bundle.0123abcd.min.js' | url }}\">"
+                               "<link href=\"{{ 'assets/stylesheets/main.0123abcd.min.css' | url }}\">",
+                  "assets/stylesheets/main.0123abcd.min.css": "body{}"})
+    with pytest.raises(ValueError, match=r"js/early\.js: to run before Material's bundle, list it in mkdocs.yml's extra_javascript"):
+        build([tmp_path / "docs", theme], [], False, [], [], before_bundle=["js/early.js"])

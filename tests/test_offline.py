@@ -94,12 +94,13 @@ def test_the_manifest_lists_pages_as_directory_urls_and_what_they_load_with_thei
         "./", "betrayal/", "worksheets/a/", "503.html",
         "assets/stylesheets/rt.0123abcd.min.css", "assets/css/print.0123abcd.css", "assets/images/favicon.svg",
         "assets/images/diagram.png", "assets/javascripts/bundle.0123abcd.min.js",
-        "assets/javascripts/workers/search.0123abcd.min.js", "assets/js/journal/main.0123abcd.js",
-        "search/search_index.json", "sitemap.xml", "manifest.webmanifest",
+        "assets/js/journal/main.0123abcd.js", "sitemap.xml", "manifest.webmanifest",
         "assets/images/icon-192.png", "assets/images/icon-512.png", "assets/images/icon-maskable-512.png",
         "assets/images/apple-touch-icon.png", "assets/images/discreet.svg",
     }
-    for url, digest in built.files.items():
+    # Search, which the pages fetch only when the reader reaches for it, is kept when fetched.
+    assert set(built.later) == {"search/search_index.json", "assets/javascripts/workers/search.0123abcd.min.js"}
+    for url, digest in {**built.files, **built.later}.items():
         assert digest == hashlib.sha256((small_site / offline.site_file(url)).read_bytes()).hexdigest(), url
 
 
@@ -135,6 +136,10 @@ def test_the_build_id_changes_if_and_only_if_a_cached_file_does(small_site: Path
     # A PDF changes: a new build too (the kept PDFs follow the build).
     (small_site / "worksheets/a/a-a4.pdf").write_text("%PDF-new", encoding="utf-8")
     assert written(small_site).build != after.build
+    # The search index changes: a new build, though the worker fetches it only on demand.
+    with_pdf = written(small_site).build
+    (small_site / "search/search_index.json").write_text('{"docs": []}', encoding="utf-8")
+    assert written(small_site).build != with_pdf
 
 
 def test_a_file_a_page_loads_that_the_site_lacks_fails_the_build_naming_it(small_site: Path) -> None:
@@ -253,13 +258,16 @@ def test_the_real_build_caches_every_page_and_what_it_loads(site: Path) -> None:
     files = held["files"]
     pages = [p for p in sitemap_paths(site) if not p.startswith("waitlist/")]
     assert {p or "./" for p in pages} <= set(files)
-    assert {"503.html", "search/search_index.json", "manifest.webmanifest", "sitemap.xml"} <= set(files)
+    assert {"503.html", "manifest.webmanifest", "sitemap.xml"} <= set(files)
     assert "404.html" not in files
     assert any(re.fullmatch(r"assets/stylesheets/rt\.[0-9a-f]{8}\.min\.css", u) for u in files)
-    assert any(re.fullmatch(r"assets/javascripts/workers/search\.[0-9a-f]{8}\.min\.js", u) for u in files)
+    # Search is not fetched at install: kept when the reader first uses it.
+    later = held["later"]
+    assert "search/search_index.json" in later and not set(later) & set(files)
+    assert any(re.fullmatch(r"assets/javascripts/workers/search\.[0-9a-f]{8}\.min\.js", u) for u in later)
     assert any(re.fullmatch(r"assets/js/offline\.[0-9a-f]{8}\.js", u) for u in files)
     assert not [u for u in files if u.endswith((".br", ".gz", ".map", ".pdf")) or "/social/" in u or "/lunr/" in u]
-    for url, digest in files.items():
+    for url, digest in {**files, **later}.items():
         assert hashlib.sha256((site / offline.site_file(url)).read_bytes()).hexdigest() == digest, url
     assert len(held["pdfs"]) == len(list(site.rglob("*.pdf"))) > 10
     # The worker was written before the compressed copies were made.

@@ -174,15 +174,17 @@ def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_
         assert all(p.get("fetchpriority") == "low" for p in [*preloads, *modules]), path
         loaded = doc.select("link[data-rt-script]")  # what the loader adds, in this order
         scripts = [p["href"] for p in loaded]
-        assert len(scripts) == 6 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
-        # Material's bundle first, then ours in extra_javascript's order: ours use its document$.
-        assert "/javascripts/bundle." in scripts[0], path
-        assert [re.sub(r"^.*?assets/js/|\.[0-9a-f]{8}\.js$", "", src) for src in scripts[1:]] == [
+        assert len(scripts) == 7 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
+        # Search on demand first (it changes what the bundle does as it starts), Material's
+        # bundle (marked for the loader), then ours in extra_javascript's order: they use its document$.
+        assert "/js/search." in scripts[0] and "/javascripts/bundle." in scripts[1], path
+        assert [p["href"] for p in doc.select("link[data-rt-bundle]")] == [scripts[1]], path
+        assert [re.sub(r"^.*?assets/js/|\.[0-9a-f]{8}\.js$", "", src) for src in scripts[2:]] == [
             "navigation", "journal/main", "print", "waitlist", "offline"]
         # The journal is an ES module, preloaded with every module it imports, itself last.
-        assert [p["rel"] for p in loaded] == [["preload"], ["preload"], ["modulepreload"], ["preload"], ["preload"], ["preload"]], path
+        assert [p["rel"] for p in loaded] == [["preload"], ["preload"], ["preload"], ["modulepreload"], ["preload"], ["preload"], ["preload"]], path
         graph = [p["href"] for p in modules]
-        assert graph[-1] == scripts[2] and all(FINGERPRINT.search(src) for src in graph), (path, graph)
+        assert graph[-1] == scripts[3] and all(FINGERPRINT.search(src) for src in graph), (path, graph)
         hashed = {p.name for p in (site / "assets" / "js" / "journal").glob("*.js") if FINGERPRINT.search(p.name)}
         assert {src.rsplit("/", 1)[-1] for src in graph} == hashed, path
         for ref in [*screen, *printed, *scripts, *graph]:
@@ -267,8 +269,8 @@ def test_the_real_site_caches_every_linked_asset_for_a_year_and_pages_not_at_all
     doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
     links = [link["href"] for link in doc.select('link[rel~="stylesheet"], link[rel="preload"][as="script"], link[rel="modulepreload"]')]
     modules = doc.select('link[rel="modulepreload"]')
-    # the stylesheet, print rules, the bundle, our four scripts and the journal's modules
-    assert len(modules) > 1 and len(links) == 7 + len(modules), links
+    # the stylesheet, print rules, search on demand, the bundle, our four scripts and the journal's modules
+    assert len(modules) > 1 and len(links) == 8 + len(modules), links
     with httpx.Client(base_url=served, headers={"Accept-Encoding": "br, gzip"}) as client:
         page = client.get("/")
         assert page.headers["cache-control"] == "no-cache" and page.headers["content-encoding"] == "br"

@@ -113,6 +113,16 @@ def test_offline_a_chapter_a_worksheet_the_journal_and_search_work(context, serv
     status = install(page, served)
     assert status["build"] == built_manifest(site)["build"]
     assert status["files"] == len(built_manifest(site)["files"])
+    # Search is kept once the reader has used it online (it is not fetched at install).
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    box.press_sequentially("anger", delay=10)
+    page.locator(".md-search-result__item").first.wait_for()
+    page.wait_for_function(r"""async () => {
+      const names = (await caches.keys()).filter((name) => name.includes(":build:"));
+      const cache = await caches.open(names[0]);
+      return (await cache.keys()).filter((r) => /search_index\.json|workers\/search\./.test(r.url)).length === 2;
+    }""")
     context.set_offline(True)
     assert page.evaluate("navigator.onLine") is False
 
@@ -134,7 +144,6 @@ def test_offline_a_chapter_a_worksheet_the_journal_and_search_work(context, serv
     assert response.ok and response.from_service_worker
     page.locator("[data-rt-journal-entries]").filter(has_text="Written without a connection").wait_for()
 
-    box = page.locator("input[data-md-component=search-query]")
     box.click()
     box.press_sequentially("forgiveness", delay=10)
     page.locator(".md-search-result__item").first.wait_for()
@@ -154,6 +163,26 @@ def test_offline_a_chapter_a_worksheet_the_journal_and_search_work(context, serv
     assert "You’re offline" in page.locator("h1").inner_text()
     assert page.evaluate("JSON.parse(sessionStorage.getItem('__csp') || '[]')") == []
     assert problems == []
+
+
+def test_the_install_leaves_search_alone_and_search_offline_says_it_needs_a_connection(context, served: str) -> None:  # type: ignore[no-untyped-def]
+    """A reader who never searched never downloads search, not even for the offline copy;
+    offline, search then says why it cannot work instead of loading for ever."""
+    urls: list[str] = []
+    context.on("request", lambda request: urls.append(request.url))
+    page = context.new_page()
+    status = install(page, served)
+    assert status["files"] > 30
+    assert any(u.endswith("/betrayal/") for u in urls)  # the worker did fetch the course
+    assert not [u for u in urls if "search_index.json" in u or "/workers/search." in u]
+    context.set_offline(True)
+    page.goto(served + "forgiveness/")
+    page.wait_for_selector("html[data-rt-scripts=ready]")
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    box.press_sequentially("anger", delay=10)
+    page.wait_for_function("() => document.documentElement.dataset.rtSearch === 'failed'")
+    assert "needs a connection the first time" in page.locator(".md-search-result__meta").inner_text()
 
 
 def test_a_new_build_replaces_exactly_the_changed_page_and_never_a_mix(context, own_site) -> None:  # type: ignore[no-untyped-def]
