@@ -1,4 +1,16 @@
-"""Security headers on every response, with the site's own ``_headers`` file taking priority."""
+"""Security headers on every response, with the site's own ``_headers`` file taking priority.
+
+The headers that only a document (or a worker) acts on, the content security policy,
+``X-Frame-Options`` and ``Permissions-Policy``, about 800 bytes with the site's policy, are left
+off the responses that are never a document: stylesheets, scripts other than workers, raster
+images and fonts. A page's stylesheet and a dozen scripts each carried them, and over HTTP/1.1
+(no header compression) they were about a sixth of what a first visit downloaded. Those
+responses keep ``nosniff`` (which makes the browser refuse a script or stylesheet of the wrong
+type) and the referrer policy (which applies to what a stylesheet loads). A worker's script
+(``sw.js``, anything under a ``workers/`` folder) keeps everything: a worker runs under the
+policy its own response carries. SVG, HTML, XML, JSON, PDFs and anything else keep everything:
+opened on their own, some of them are documents.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +30,20 @@ DEFAULT_HEADERS: dict[str, str] = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": DEFAULT_CSP,
 }
+
+
+# Headers only a document or a worker acts on.
+DOCUMENT_ONLY = frozenset({"content-security-policy", "x-frame-options", "permissions-policy"})
+# Content types that are never shown as a document (without parameters).
+SUBRESOURCE_TYPES = frozenset({
+    "text/css", "text/javascript", "application/javascript",
+    "image/png", "image/jpeg", "image/webp", "image/avif", "image/gif", "image/x-icon", "image/vnd.microsoft.icon",
+    "font/woff2", "font/woff", "font/ttf", "font/otf",
+})
+
+
+def is_worker_script(path: str) -> bool:
+    return path.endswith("/sw.js") or "/workers/" in path
 
 
 def read_netlify_headers(path: Path, pattern: str = "/*") -> dict[str, str]:
@@ -66,6 +92,7 @@ class SecurityHeaders:
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in headers.items()
         ]
+        self._subresource = [item for item in self._raw if item[0].decode("latin-1") not in DOCUMENT_ONLY]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +103,12 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(item for item in self._raw if item[0] not in present)
+                kind = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+                kind = kind.split(b";")[0].strip().lower().decode("latin-1")
+                wanted = self._raw
+                if kind in SUBRESOURCE_TYPES and not is_worker_script(scope.get("path", "")):
+                    wanted = self._subresource
+                headers.extend(item for item in wanted if item[0] not in present)
                 message["headers"] = headers
             await send(message)
 

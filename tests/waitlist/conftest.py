@@ -162,6 +162,7 @@ def make_site(root: Path, with_headers: bool = True) -> Path:
     (root / f"{JS_ASSET}.gz").write_bytes(gzip.compress(javascript.encode(), mtime=0))
     (root / CSS_ASSET).parent.mkdir(parents=True)
     (root / CSS_ASSET).write_text(css)
+    (root / "sw.js").write_text("self.addEventListener('fetch', () => {});\n")  # a worker: the whole policy
     (root / "assets/images").mkdir(parents=True)
     (root / "assets/images/photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
     (root / "bench.html").write_text("<!doctype html><title>ok</title><p>ok</p>\n")

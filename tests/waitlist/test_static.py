@@ -153,9 +153,9 @@ def test_other_methods_on_pages_get_405(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", f"/{JS_ASSET}", "/nope", "/api/waitlist/export", "/waitlist/error/"]
+    "path", ["/", "/nope", "/api/waitlist/export", "/waitlist/error/", "/sw.js"]
 )
-def test_security_headers_and_csp_from_headers_file_on_every_response(
+def test_security_headers_and_csp_from_headers_file_on_every_document_and_worker(
     client: httpx.Client, path: str
 ) -> None:
     response = client.get(path)
@@ -165,6 +165,19 @@ def test_security_headers_and_csp_from_headers_file_on_every_response(
     for feature in ("camera=()", "microphone=()", "geolocation=()", "interest-cohort=()"):
         assert feature in permissions
     assert response.headers.get_list("content-security-policy") == [SITE_CSP]
+
+
+def test_a_stylesheet_or_script_keeps_nosniff_and_the_referrer_policy_but_not_the_document_headers(
+    client: httpx.Client,
+) -> None:
+    """The policy, frame and permissions headers do nothing on a subresource; they were a sixth
+    of a first visit's bytes over HTTP/1.1."""
+    response = client.get(f"/{JS_ASSET}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/javascript")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"
+    for name in ("content-security-policy", "x-frame-options", "permissions-policy"):
+        assert name not in response.headers, name
 
 
 def test_security_headers_on_api_replies(client: httpx.Client) -> None:
