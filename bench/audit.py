@@ -7,6 +7,13 @@ each page is measured AUDIT_RUNS times (default 3) and the run with the median p
 score is reported, as Lighthouse's own guidance on variability recommends; the lowest score
 seen is reported beside it.
 
+Besides the scores, the bytes each page transferred (Lighthouse's network requests, the run
+shown), split by kind: HTML, CSS, JS, other (images, the sitemap, the web app manifest…), and
+apart, what the offline service worker fetched for its copy of the course (requests of the
+worker's own target: not part of the page's load); and whether search was fetched (it must not
+be: the page fetches it when the reader reaches for search, which Lighthouse never does).
+Target: at most 80 KiB for the page on every page.
+
 Writes bench/audit-report.md and bench/audit-report.json; prints the table.
 Needs Node.js and `npm install` in bench/audit (the Makefile does it) and the system Chromium.
 """
@@ -28,6 +35,7 @@ from urllib.request import urlopen
 ROOT = Path(__file__).resolve().parent.parent
 LIGHTHOUSE = ROOT / "bench" / "audit" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+BUDGET_KIB = 80  # transferred before the first interaction, every page (issue 18)
 
 
 def free_port() -> int:
@@ -67,7 +75,27 @@ def lighthouse(url: str) -> dict:
         "tbt_ms": round(audits["total-blocking-time"]["numericValue"]),
         "cls": round(audits["cumulative-layout-shift"]["numericValue"], 3),
         "kib": round(audits["total-byte-weight"]["numericValue"] / 1024),
+        **bytes_by_kind(audits["network-requests"]["details"]["items"]),
     }
+
+
+KINDS = {"Document": "html", "Stylesheet": "css", "Script": "js"}
+SEARCH = ("search/search_index.json", "/workers/search.")
+
+
+def bytes_by_kind(requests: list[dict]) -> dict:
+    """KiB transferred by the page, by kind (html, css, js, other) and in all (page_kib); the
+    service worker's own requests apart (worker_kib); whether search was fetched."""
+    kib = {"html": 0.0, "css": 0.0, "js": 0.0, "other": 0.0, "worker": 0.0}
+    for request in requests:
+        size = (request.get("transferSize") or 0) / 1024
+        if request.get("sessionTargetType") not in (None, "page", "iframe"):  # a worker's own request
+            kib["worker"] += size
+        else:
+            kib[KINDS.get(request.get("resourceType"), "other")] += size
+    page = sum(kib[k] for k in ("html", "css", "js", "other"))
+    return {**{f"{k}_kib": round(v, 1) for k, v in kib.items()}, "page_kib": round(page, 1),
+            "search_fetched": any(any(part in r.get("url", "") for part in SEARCH) for r in requests)}
 
 
 def median_run(url: str, runs: int) -> dict:
@@ -117,13 +145,19 @@ def main() -> None:
     lines = [f"Lighthouse 12.2.3, mobile defaults; each page run {runs} times, the median run shown "
              "(lowest performance score in brackets).", "",
              "| page | performance | accessibility | best practices | SEO | FCP (s) | LCP (s) | TBT (ms) | CLS "
-             "| transferred (KiB) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| page KiB | HTML | CSS | JS | other | search fetched | offline copy KiB |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"]
     for row in rows:
         name = row["url"].removeprefix(base) or "(landing)"
+        over = " ⚠" if row["page_kib"] > BUDGET_KIB and row is not rows[0] else ""
         lines.append(f"| {name} | {row['performance']} ({row['lowest']}) | {row['accessibility']} | "
                      f"{row['best-practices']} | {row['seo']} | {row['fcp_s']} | {row['lcp_s']} | {row['tbt_ms']} | "
-                     f"{row['cls']} | {row['kib']} |")
+                     f"{row['cls']} | {row['page_kib']}{over} | {row['html_kib']} | {row['css_kib']} | {row['js_kib']} | "
+                     f"{row['other_kib']} | {'yes' if row['search_fetched'] else 'no'} | {row['worker_kib']} |")
+    ours = rows[1:]
+    lines += ["", f"Pages over the {BUDGET_KIB} KiB budget (⚠): {sum(r['page_kib'] > BUDGET_KIB for r in ours)} of {len(ours)}; "
+              f"largest {max(r['page_kib'] for r in ours)} KiB, median {sorted(r['page_kib'] for r in ours)[len(ours) // 2]} KiB; "
+              f"search fetched on {sum(r['search_fetched'] for r in ours)} pages."]
     report = "\n".join(lines) + "\n"
     (ROOT / "bench" / "audit-report.md").write_text(report, encoding="utf-8")
     (ROOT / "bench" / "audit-report.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

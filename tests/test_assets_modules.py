@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import rjsmin
 
 from publish.assets import Assets, Script, build
 
@@ -47,16 +48,17 @@ def test_imports_are_rewritten_to_the_hashed_names_of_what_they_import(tmp_path:
     assert re.fullmatch(rf"js/app/main\.{HASHED}\.js", main)
     text = assets.files[main].decode("utf-8")
     names = assets.names
-    assert f'import * as store from "./{Path(names["js/app/store.js"]).name}";' in text
-    assert f"}} from './{Path(names['js/app/dom.js']).name}';" in text  # a list over several lines, its quotes kept
-    assert f'import "./{Path(names["js/app/side.js"]).name}";' in text
-    assert f'export {{ helper }} from "./lib/{Path(names["js/app/lib/helper.js"]).name}";' in text
+    assert f'import*as store from"./{Path(names["js/app/store.js"]).name}";' in text
+    assert f"}}from'./{Path(names['js/app/dom.js']).name}';" in text  # a list over several lines, its quotes kept
+    assert f'import"./{Path(names["js/app/side.js"]).name}";' in text
+    assert f'export{{helper}}from"./lib/{Path(names["js/app/lib/helper.js"]).name}";' in text
     helper = assets.files[names["js/app/lib/helper.js"]].decode("utf-8")
-    assert f'from "../{Path(names["js/app/dom.js"]).name}";' in helper
-    # Comments and strings are left alone; so is the rest of the text.
-    assert 'import { nothing } from "./comment.js" is a comment' in text
-    assert "export const text = \"import x from './nowhere.js'\";" in text
-    assert re.sub(rf"\.{HASHED}\.js", ".js", text) == GRAPH["js/app/main.js"]
+    assert f'from"../{Path(names["js/app/dom.js"]).name}";' in helper
+    # Strings are left alone (a comment's "import" is not followed: ./comment.js does not exist);
+    # the rest is the source, minified (comments and spacing gone, names kept).
+    assert "export const text=\"import x from './nowhere.js'\"" in text
+    assert re.sub(rf"\.{HASHED}\.js", ".js", text) == rjsmin.jsmin(GRAPH["js/app/main.js"])
+    assert "comment" not in text
     # Every module of the graph is written under its hashed name, and its source is not served.
     assert set(assets.files) == {names[p] for p in GRAPH}
     assert assets.replaced == set(GRAPH)
@@ -142,7 +144,7 @@ def test_build_lists_modules_with_their_graph_and_classic_scripts_alone(tmp_path
     assert bundle == Script("assets/javascripts/bundle.0123abcd.min.js", bundle=True)
     assert not plain.module and re.fullmatch(rf"js/plain\.{HASHED}\.js", plain.src) and plain.imports == ()
     assert main.module and main.src == assets.names["js/app/main.js"] and len(main.imports) == 4
-    assert assets.files[plain.src] == b"var plain = 1;\n"  # a classic script is not rewritten
+    assert assets.files[plain.src] == b"var plain=1;"  # a classic script is minified, not rewritten
 
 
 def test_a_script_to_run_before_the_bundle_must_be_listed_in_extra_javascript(tmp_path: Path) -> None:
