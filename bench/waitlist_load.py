@@ -6,6 +6,16 @@ costs little next to the server) at 1, 20 and 100 concurrent clients, first a sm
 HTML page, then sign-ups, and prints requests per second, p50/p99 latency and the ratio of the
 two. Finally it checks that every acknowledged sign-up is in the database exactly once.
 
+Then against the minimal service (bench/minimal_waitlist.py: Starlette + uvicorn on asyncio and
+h11, one SQLite commit per sign-up, the "written in an hour" baseline), as issue 18 measured:
+``wrk -t2 -c20`` (bench/waitlist_signup.lua posts a new email each time), the static page and
+sign-ups, rounds alternating between the two services, req/s and p99 of each and the ratios
+against the targets: static page at least 1.5 times the minimal service's rate, sign-ups at
+least 2 times, sign-up p99 at most 20 ms. Without wrk, the asyncio client measures instead.
+
+Then kill -9: sign-ups at 20 clients, the service killed (SIGKILL) half-way, restarted on the
+same database: every sign-up acknowledged before the kill must be there.
+
 Then slow clients: a second service, started as under ``ulimit -n 256`` (its connection cap
 is then 192), serves the static page at 20 clients, undisturbed and while a third process
 holds 300 slow connections open (half with a head that never ends, half with a body that
@@ -22,6 +32,10 @@ rate limit on, as behind a load balancer.
 
     .venv/bin/python bench/waitlist_load.py [--seconds 1.5] [--rounds 3] [--concurrency 1 20 100]
                                             [--slow 300] [--no-rate-limit] [--no-postgres]
+                                            [--compare-seconds 5] [--no-compare] [--kill-after 1.5]
+
+Run it under the shared lock, so that no other measurement overlaps it:
+``flock /tmp/rt-bench.lock .venv/bin/python bench/waitlist_load.py``.
 
 Figures, not a pass/fail timer; exits non-zero only if an acknowledged sign-up is missing or
 requests failed.
@@ -34,6 +48,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import sqlite3
@@ -52,6 +67,14 @@ SLOW_CONCURRENCY = 20
 SLOW_TARGET = 0.8
 STATIC_PATH = "/bench.html"
 STATIC_PAGE = "<!doctype html><html lang=en><title>ok</title><p>Rebuilding Trust</p></html>\n"
+MINIMAL = REPO / "bench" / "minimal_waitlist.py"
+WRK_SIGNUP = REPO / "bench" / "waitlist_signup.lua"
+WRK_THREADS = 2
+COMPARE_CONCURRENCY = 20
+# Issue 18's targets against the minimal service, at 20 clients.
+STATIC_TARGET = 1.5  # times its static page rate
+SIGNUP_TARGET = 2.0  # times its sign-up rate
+SIGNUP_P99_TARGET_MS = 20.0
 
 
 # -- the client (runs in its own process) ----------------------------------------------------
@@ -82,14 +105,20 @@ async def _connection_loop(
         while clock() < deadline:
             request = _request(mode, prefix, connection, n)
             began = clock()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            if length:
-                await reader.readexactly(length)
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                if length:
+                    await reader.readexactly(length)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The service went away (the kill -9 check does that): this request was
+                # never acknowledged.
+                errors.append("connection lost")
+                break
             latencies.append(clock() - began)
             if head[9:12] != b"200":
                 errors.append(head[:12].decode())
@@ -209,14 +238,14 @@ def _free_port() -> int:
 
 def _start_service(
     workdir: Path, fd_limit: int | None = None, database_url: str | None = None,
-    rate_limit: int = 0,
+    rate_limit: int = 0, database_path: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
     site = workdir / "site"
     site.mkdir(parents=True, exist_ok=True)
     (site / "bench.html").write_text(STATIC_PAGE)
     (site / "index.html").write_text(STATIC_PAGE)
     port = _free_port()
-    db_path = workdir / f"waitlist-{port}.sqlite3"
+    db_path = database_path or workdir / f"waitlist-{port}.sqlite3"
     env = {
         **os.environ, "PYTHONPATH": str(REPO), "PORT": str(port), "SITE_DIR": str(site),
         "DATABASE_URL": database_url or f"sqlite:///{db_path}",
@@ -235,15 +264,8 @@ def _start_service(
             resource.RLIMIT_NOFILE, (fd_limit, fd_limit)
         ),
     )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, port, db_path
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"service did not start:\n{log_path.read_text()}")
+    _wait_for_port(port, process, log_path)
+    return process, port, db_path
 
 
 def _drive(port: int, mode: str, concurrency: int, seconds: float, prefix: str) -> Run:
@@ -446,6 +468,126 @@ def _multi_instance(workdir: Path, args: argparse.Namespace) -> tuple[list[tuple
     return pairs, len(acknowledged - set(stored)), len(stored) - len(set(stored))
 
 
+def _start_minimal(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/minimal_waitlist.py on a fresh SQLite database: the baseline."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    log = open(workdir / f"minimal-{port}.log", "wb")  # noqa: SIM115 - lives as long as it
+    process = subprocess.Popen(
+        [sys.executable, str(MINIMAL), str(port), str(workdir / f"minimal-{port}.sqlite3")],
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+    )
+    _wait_for_port(port, process, workdir / f"minimal-{port}.log")
+    return process, port
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit(f"service did not start:\n{log_path.read_text()}")
+
+
+def _wrk(port: int, mode: str, seconds: float, prefix: str) -> Run:
+    """One cell measured by wrk, as the issue did: ``wrk -t2 -c20 -d8s --latency``."""
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{COMPARE_CONCURRENCY}", f"-d{seconds:g}s",
+               "--latency"]
+    if mode == "signup":
+        command += ["-s", str(WRK_SIGNUP), f"http://127.0.0.1:{port}", "--", prefix]
+    else:
+        command.append(f"http://127.0.0.1:{port}{STATIC_PATH}")
+    output = subprocess.run(command, check=True, capture_output=True, text=True,
+                            timeout=seconds + 60).stdout
+    return Run(mode, COMPARE_CONCURRENCY, _wrk_figure(output, "Requests/sec:"), 0.0,
+               _wrk_latency_ms(output, "99%"), _wrk_errors(output), [])
+
+
+def _wrk_figure(output: str, label: str) -> float:
+    for line in output.splitlines():
+        if line.strip().startswith(label):
+            return float(line.split()[-1])
+    raise SystemExit(f"wrk printed no {label!r}:\n{output}")
+
+
+def _wrk_latency_ms(output: str, percentile: str) -> float:
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    for line in output.splitlines():
+        words = line.split()
+        if len(words) == 2 and words[0] == percentile:
+            value = words[1]
+            unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
+            return float(value[: -len(unit)]) * units[unit]
+    raise SystemExit(f"wrk printed no {percentile} latency:\n{output}")
+
+
+def _wrk_errors(output: str) -> int:
+    """Replies other than 2xx/3xx, and socket errors (connect, read, write, timeout)."""
+    count = 0
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("Non-2xx or 3xx responses:"):
+            count += int(line.split(":")[1])
+        elif line.startswith("Socket errors:"):
+            count += sum(int(part.split()[1]) for part in line.split(":", 1)[1].split(","))
+    return count
+
+
+def _against_minimal(workdir: Path, args: argparse.Namespace) -> list[tuple[Run, Run]]:
+    """(minimal, ours) for the static page and for sign-ups at 20 clients, rounds alternating
+    between the two services; ours on a fresh database with the rate limit off (the minimal
+    service has none)."""
+    measure = _wrk if shutil.which("wrk") else (
+        lambda port, mode, seconds, prefix: _drive(port, mode, COMPARE_CONCURRENCY, seconds, prefix)
+    )
+    minimal, minimal_port = _start_minimal(workdir / "minimal")
+    ours, ours_port, _ = _start_service(workdir / "ours")
+    try:
+        for port in (minimal_port, ours_port):
+            measure(port, "static", 1, "warm")
+            measure(port, "signup", 1, f"warm{port}")
+        cells: dict[tuple[str, int], list[Run]] = {}
+        for round_ in range(args.rounds):
+            for mode in ("static", "signup"):
+                for port in (minimal_port, ours_port):
+                    cells.setdefault((mode, port), []).append(
+                        measure(port, mode, args.compare_seconds, f"m{port}r{round_}")
+                    )
+    finally:
+        for process in (minimal, ours):
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    return [(_median_run(cells[mode, minimal_port]), _median_run(cells[mode, ours_port]))
+            for mode in ("static", "signup")]
+
+
+def _kill_check(workdir: Path, args: argparse.Namespace) -> tuple[int, int, int]:
+    """Sign-ups at 20 clients, ``kill -9`` of the service half-way, a restart on the same
+    database: (acknowledged sign-ups, how many of them are missing, rows stored twice)."""
+    process, port, db_path = _start_service(workdir)
+    _drive(port, "signup", 20, 0.3, "warm")
+    client = subprocess.Popen(
+        [sys.executable, __file__, "--client", "--port", str(port), "--mode", "signup",
+         "--clients", "20", "--seconds", str(2 * args.kill_after), "--prefix", "k9"],
+        stdout=subprocess.PIPE,
+    )
+    time.sleep(args.kill_after)
+    process.kill()  # SIGKILL: no shutdown, no last commit
+    process.wait(10)
+    result = json.loads(client.communicate(timeout=60)[0])
+    restarted, _, _ = _start_service(workdir, database_path=db_path)
+    try:
+        missing, duplicated = _verify(db_path, result["acknowledged"])
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(30)
+    return len(result["acknowledged"]), missing, duplicated
+
+
 def _verify(db_path: Path, acknowledged: list[str]) -> tuple[int, int]:
     """(acknowledged sign-ups missing from the database, rows stored more than once)."""
     with sqlite3.connect(db_path) as connection:
@@ -485,6 +627,8 @@ def driver_main(args: argparse.Namespace) -> int:
             code = process.wait(30)
         acknowledged = [email for _, signup in runs for email in signup.acknowledged]
         missing, duplicated = _verify(db_path, acknowledged)
+        compared = _against_minimal(Path(tmp), args) if args.compare else None
+        killed = _kill_check(Path(tmp) / "kill", args) if args.kill_after else None
         slow = _slow_clients(Path(tmp), args) if args.slow else None
         limited = _rate_limit_cost(Path(tmp), args) if args.rate_limit else None
         multi = _multi_instance(Path(tmp), args) if args.postgres else None
@@ -492,6 +636,16 @@ def driver_main(args: argparse.Namespace) -> int:
     print(f"\nacknowledged sign-ups: {len(acknowledged)}; missing from the database: {missing};"
           f" stored twice: {duplicated}; service exit status after SIGTERM: {code}")
     errors = sum(run.errors for pair in runs for run in pair)
+    if compared is not None:
+        _print_against_minimal(compared, args)
+        errors += sum(run.errors for pair in compared for run in pair)
+    if killed is not None:
+        sent, lost, twice = killed
+        print(f"\nkill -9 half-way through {2 * args.kill_after:g} s of sign-ups at 20 clients, "
+              f"then a restart on the same database: acknowledged sign-ups: {sent}; missing: "
+              f"{lost}; stored twice: {twice}")
+        missing += lost
+        duplicated += twice
     if slow is not None:
         _print_slow(*slow, args)
         errors += slow[0].errors + slow[1].errors
@@ -542,6 +696,31 @@ def _print_table(runs: list[tuple[Run, Run]], args: argparse.Namespace) -> None:
               f"{signup.p99_ms:>7.2f} | {ratio:>5.2f}")
 
 
+def _print_against_minimal(pairs: list[tuple[Run, Run]], args: argparse.Namespace) -> None:
+    tool = (f"wrk -t{WRK_THREADS} -c{COMPARE_CONCURRENCY} -d{args.compare_seconds:g}s"
+            if shutil.which("wrk") else f"the asyncio client at {COMPARE_CONCURRENCY} clients "
+            "(wrk is not installed)")
+    print(f"\nagainst the minimal service (bench/minimal_waitlist.py: asyncio + h11, a commit "
+          f"per sign-up); {tool}, median of {args.rounds} rounds, alternating; ours with the "
+          "rate limit off\n")
+    header = (f"{'':>10} | {'minimal req/s':>13} {'p99 ms':>7} | {'ours req/s':>10} "
+              f"{'p99 ms':>7} | {'ratio':>5} | {'target':>18}")
+    print(header)
+    print("-" * len(header))
+    targets = {"static": STATIC_TARGET, "signup": SIGNUP_TARGET}
+    for minimal, ours in pairs:
+        ratio = ours.rate / minimal.rate if minimal.rate else 0.0
+        target = targets[ours.mode]
+        verdict = "met" if ratio >= target else "MISSED"
+        print(f"{ours.mode:>10} | {minimal.rate:>13.0f} {minimal.p99_ms:>7.2f} | "
+              f"{ours.rate:>10.0f} {ours.p99_ms:>7.2f} | {ratio:>5.2f} | "
+              f"{f'>= {target:g}x: {verdict}':>18}")
+    signup = pairs[1][1]
+    verdict = "met" if signup.p99_ms <= SIGNUP_P99_TARGET_MS else "MISSED"
+    print(f"\nsign-up p99 at {COMPARE_CONCURRENCY} clients: {signup.p99_ms:.2f} ms (target "
+          f"<= {SIGNUP_P99_TARGET_MS:g} ms: {verdict})")
+
+
 def _print_slow(calm: Run, disturbed: Run, log_lines: int, code: int, closed: list[int],
                 args: argparse.Namespace) -> None:
     ratio = disturbed.rate / calm.rate if calm.rate else 0.0
@@ -570,6 +749,12 @@ def main() -> int:
                         help="skip the cost of the database-backed rate limit on SQLite")
     parser.add_argument("--no-postgres", dest="postgres", action="store_false",
                         help="skip one vs two instances on PostgreSQL")
+    parser.add_argument("--compare-seconds", type=float, default=5.0,
+                        help="length of one round against the minimal service")
+    parser.add_argument("--no-compare", dest="compare", action="store_false",
+                        help="skip the comparison with bench/minimal_waitlist.py")
+    parser.add_argument("--kill-after", type=float, default=1.5,
+                        help="seconds of sign-ups before the kill -9 (0: skip the check)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=["static", "signup", "hold"], help=argparse.SUPPRESS)
