@@ -9,9 +9,10 @@ so the server sends them without compressing on every request.
   the GIL, so threads would not help).
 - Source maps (`.map`) are shipped but not compressed: only the browser's developer tools fetch
   them, and only when open; compressing Material's 1 MB map took a second of every build.
-- The copies beside a file are removed before it is compressed: if compressing fails, the file is
-  served plain (waitlist/static.py sends the plain file when no `.br`/`.gz` exists) and the build
-  fails naming it, so no copy of older bytes is ever shipped beside newer ones.
+- Every copy already beside a file (a `--dirty` build, or a site built over) is removed before
+  anything is compressed or read from the cache: if compressing fails or is interrupted, a file
+  is served plain (waitlist/static.py sends the plain file when no `.br`/`.gz` exists) and the
+  build fails naming it, so no copy of older bytes is ever shipped beside newer ones.
 """
 
 from __future__ import annotations
@@ -136,13 +137,16 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
     CompressError names every file that could not be compressed (none of its copies is left)."""
     cache = CompressCache(cache_dir)
     report = CompressReport()
+    files = compressible(site)
+    for path in files:  # first, so that no copy of other bytes outlives an interruption
+        for encoding in ENCODINGS:
+            path.with_name(path.name + encoding.suffix).unlink(missing_ok=True)
     todo: list[tuple[Path, bytes, int]] = []  # (file, its bytes, index in ENCODINGS)
-    for path in compressible(site):
+    for path in files:
         raw = path.read_bytes()
         report.files += 1
         for index, encoding in enumerate(ENCODINGS):
             copy = path.with_name(path.name + encoding.suffix)
-            copy.unlink(missing_ok=True)  # never a copy of other bytes, whatever happens next
             data = _cached(cache, raw, encoding)
             if data is None:
                 todo.append((path, raw, index))

@@ -87,6 +87,40 @@ def test_a_file_that_fails_to_compress_keeps_no_copy_and_the_build_says_which(tm
     assert brotli.decompress((site / "b.js.br").read_bytes()) == (site / "b.js").read_bytes()
 
 
+def stale_copies(site: Path) -> list[str]:
+    """The .br and .gz copies in `site` that do not decompress to the file beside them."""
+    stale = []
+    for copy in [*site.rglob("*.br"), *site.rglob("*.gz")]:
+        decompress = brotli.decompress if copy.suffix == ".br" else gzip.decompress
+        if decompress(copy.read_bytes()) != copy.with_suffix("").read_bytes():
+            stale.append(copy.name)
+    return stale
+
+
+@pytest.mark.parametrize("where", ["reading the cache for another file", "compressing the changed file"])
+def test_an_interrupted_compression_leaves_no_stale_copy_beside_a_changed_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A site compressed, then a file changed and compressed again over it (a `--dirty` build),
+    interrupted (Ctrl-C, a killed build) before the changed file's new copies are written: its old
+    .br and .gz, which decompress to its old bytes, are gone; no copy left beside any file is stale."""
+    site = site_with(tmp_path, {"a.html": TEXT, "z.js": TEXT + b"//old\n"})
+    compress.compress_site(site, tmp_path / "cache", workers=1)
+    (site / "z.js").write_bytes(TEXT + b"//changed\n")
+
+    def interrupted(*args: object) -> bytes:
+        raise KeyboardInterrupt
+
+    if where == "reading the cache for another file":  # a.html comes first, z.js is not reached
+        monkeypatch.setattr(compress.CompressCache, "get", interrupted)
+    else:
+        monkeypatch.setattr(compress, "ENCODINGS", (compress.Encoding(".br", "br-11", interrupted, brotli.decompress),
+                                                    compress.ENCODINGS[1]))
+    with pytest.raises(KeyboardInterrupt):
+        compress.compress_site(site, tmp_path / "cache", workers=1)
+    assert not (site / "z.js.br").exists() and not (site / "z.js.gz").exists()
+    assert stale_copies(site) == []
+
+
 def test_a_failure_in_a_worker_process_is_reported_the_same_way(tmp_path: Path) -> None:
     """With the process pool: an input the compressor rejects (here: not bytes) fails its file only."""
     site = site_with(tmp_path, {"a.html": TEXT, "b.js": TEXT + b"//b\n"})
