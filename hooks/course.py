@@ -15,6 +15,7 @@ gives back the plain text (overrides/main.html escapes that again).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -28,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from macros.data import Course, CourseDataError, load_and_check_once  # noqa: E402
 from macros.journal import JournalSettingsError, journal_settings  # noqa: E402
 
+_current: Course | None = None  # this build's course: loaded in on_config, used by every page
+
 
 def _course(config) -> Course:  # type: ignore[no-untyped-def]
     project = Path(config.config_file_path).parent
@@ -37,16 +40,25 @@ def _course(config) -> Course:  # type: ignore[no-untyped-def]
         raise PluginError(str(error)) from None
 
 
+def _this_build() -> Course:
+    """The course on_config loaded; asking load_and_check_once for every page would look at
+    every data file and page once per page (quadratic in the number of worksheets)."""
+    assert _current is not None, "on_config runs first"
+    return _current
+
+
 def _ordered(course: Course) -> list[str]:
     return [w.id for c in course.chapters for w in course.worksheets_of(c.id)]
 
 
 def on_config(config):  # type: ignore[no-untyped-def]
+    global _current
     try:  # the journal's lock and discreet mode (overrides/partials/rt-lock.html, main.html)
         journal_settings(config.extra)
     except JournalSettingsError as error:
         raise PluginError(str(error)) from None
-    pages = [f"worksheets/{worksheet_id}.md" for worksheet_id in _ordered(_course(config))]
+    _current = _course(config)
+    pages = [f"worksheets/{worksheet_id}.md" for worksheet_id in _ordered(_current)]
     for item in config.nav or []:
         if isinstance(item, dict) and "Worksheets" in item:
             item["Worksheets"] = ["worksheets/index.md", *pages]
@@ -54,7 +66,7 @@ def on_config(config):  # type: ignore[no-untyped-def]
 
 
 def on_files(files: Files, config) -> Files:  # type: ignore[no-untyped-def]
-    course = _course(config)
+    course = _this_build()
     for worksheet_id in _ordered(course):
         worksheet = course.worksheets[worksheet_id]
         # Ids are checked against a pattern of lowercase letters, digits and hyphens (macros/data.py).
@@ -68,7 +80,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # type: ignore
     """A generated worksheet page's title and description, as escaped text (see the docstring)."""
     worksheet_id = page.meta.get("worksheet_id")
     if worksheet_id and page.file.generated_by:
-        worksheet = _course(config).worksheets[worksheet_id]
+        worksheet = _this_build().worksheets[worksheet_id]
         page.meta["title"] = as_text(worksheet.title)
         page.meta["description"] = as_text(worksheet.summary)
     return markdown
@@ -81,14 +93,25 @@ def as_text(text: str) -> Markup:
 
 def on_env(env, config, files):  # type: ignore[no-untyped-def]
     """The theme's templates (overrides/main.html) show the same safety note the macros render,
-    and style it by the reader's chosen country (data/helplines.yml)."""
+    and style it by the reader's chosen country (data/helplines.yml).
+
+    Also: the theme's templates (Material's and ours, a hundred of them) are compiled once, not
+    at every build: MkDocs makes a new Jinja environment for each build and each live reload, and
+    compiling them took a third of a second. Jinja's bytecode cache keeps the compiled code under
+    `.cache/jinja/` (or `$RT_JINJA_CACHE`), checked against a hash of each template's source, so
+    an edited template is compiled again; the pages come out the same."""
+    from jinja2 import FileSystemBytecodeCache
+
     from macros.facts import course_facts
     from macros.helplines import countries
     from macros.render import Renderer
 
-    course = _course(config)
+    course = _this_build()
     renderer = Renderer(course)
     env.globals["safety_note"] = lambda base_url: renderer.safety_note(base_url.rstrip("/") + "/")
     env.globals["helpline_countries"] = [c["code"] for c in countries(course.helplines)]
     env.globals["facts"] = course_facts(course, Path(config.docs_dir))
+    cache = Path(os.environ.get("RT_JINJA_CACHE") or Path(config.config_file_path).parent / ".cache" / "jinja")
+    cache.mkdir(parents=True, exist_ok=True)
+    env.bytecode_cache = FileSystemBytecodeCache(str(cache))
     return env

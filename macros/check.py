@@ -17,9 +17,10 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
-from .data import Course, CourseDataError, Problem, load_and_check, schemas
+from .data import Course, CourseDataError, Problem, load_and_check_once, schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,13 +59,17 @@ def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tu
     problems: list[Problem] = []
     course: Course | None = None
     try:
-        course = load_and_check(data, docs)
+        course = load_and_check_once(data, docs)  # once: `make build` builds in this process next
     except CourseDataError as error:
         problems += error.problems
     if course is not None:
         problems += glyph_problems(course, f"{data.relative_to(data.parent)}/worksheets")
     if course is not None and not problems:
-        length, _ = print_problems(course, config_file, lay_out)
+        started = time.perf_counter()
+        length, laid_out = print_problems(course, config_file, lay_out)
+        if laid_out:  # the first check after a change is slower: say why
+            print(f"laid out {laid_out} worksheet PDF(s) to check their printed length in "
+                  f"{time.perf_counter() - started:.2f} s (cached for the build)", file=sys.stderr)
         problems += length
     return course, sorted(set(problems), key=Problem.sort_key)
 

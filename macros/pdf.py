@@ -367,6 +367,9 @@ def _texts(value: Any, loc: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, .
             yield from _texts(item, (*loc, index))
 
 
+_UNREAD = object()
+
+
 def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Problem]:
     """A problem for every worksheet text holding a character the PDFs' font cannot draw."""
     drawable = pdf_characters()
@@ -379,11 +382,13 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
     sources.append((f"{folder.rsplit('/', 1)[0]}/chapters.yml", [c.model_dump() for c in course.chapters], "chapter"))
     problems: list[Problem] = []
     for file, data, noun in sources:
-        node = _yaml_node(course.root.parent / file)
+        node: Any = _UNREAD  # the file's node tree, read only for a problem's line number
         for loc, text in _texts(data):
             missing = sorted({c for c in text if ord(c) not in drawable and not c.isspace()
                               and unicodedata.category(c) not in {"Cc", "Cf"}})
             if missing:
+                if node is _UNREAD:
+                    node = _yaml_node(course.root.parent / file)
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
                 problems.append(Problem(file, _path(loc, data, noun),
                                         f"has characters the PDFs' font (DejaVu Sans) cannot draw: {shown}; "

@@ -16,12 +16,19 @@ of each built page must match a pattern; its hash then goes into the policy. Any
 script, and any inline event handler attribute (`onclick=` …, which no hash can allow), fails
 the build with the page's name. Hard-coding the hashes instead would break on every change to
 a template or every Material update; rendering the templates here would need MkDocs' context.
+
+Finding event handlers means parsing every page's HTML, the slowest part of this step (every
+page holds the whole navigation, so the work grows with pages times nav entries). What each
+page holds is kept in `.cache/csp.json` (or `$RT_CSP_CACHE`) by the sha256 of its text, so an
+unchanged page is not parsed again; the cache keeps the pages of the last build only.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
@@ -106,9 +113,11 @@ def event_handlers(html: str) -> list[str]:
     return parser.found
 
 
-def checked_hashes(name: str, html: str, shipped: Sequence[re.Pattern[str]]) -> set[str]:
-    """The hashes of a page's inline scripts, each one the project ships; CspError otherwise."""
-    problems = [f"inline event handler {found}" for found in event_handlers(html)]
+def checked_hashes(name: str, html: str, shipped: Sequence[re.Pattern[str]],
+                   handlers: list[str] | None = None) -> set[str]:
+    """The hashes of a page's inline scripts, each one the project ships; CspError otherwise.
+    `handlers`: the page's `event_handlers`, when known already."""
+    problems = [f"inline event handler {found}" for found in (event_handlers(html) if handlers is None else handlers)]
     hashes = set()
     for body in inline_scripts(html):
         if any(pattern.fullmatch(body) for pattern in shipped):
@@ -159,23 +168,60 @@ def headers_file(csp: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def site_hashes(site: Path, template_dirs: Iterable[Path]) -> set[str]:
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "csp.json"
+
+
+def _read_cache(path: Path | None) -> dict[str, list[str]]:
+    """The event handlers of each page of the last build, by the sha256 of its text; {} when
+    there is none or it cannot be read (then every page is parsed)."""
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(cached, dict):
+        return {}
+    return {k: v for k, v in cached.items() if isinstance(v, list) and all(isinstance(h, str) for h in v)}
+
+
+def _write_cache(path: Path | None, handlers: dict[str, list[str]]) -> None:
+    """Written whole or not at all (a temporary file renamed): builds may run at the same time."""
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(handlers, sort_keys=True), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass  # only a cache: the next build parses the pages again
+
+
+def site_hashes(site: Path, template_dirs: Iterable[Path], cache: Path | None = None) -> set[str]:
     """The hashes of the built site's inline scripts; CspError names each page that holds one
-    the templates do not ship, or an inline event handler."""
+    the templates do not ship, or an inline event handler. `cache`: where the pages' event
+    handlers are kept between builds (see the docstring); None: none kept."""
     shipped = shipped_scripts(template_dirs)
+    known = _read_cache(cache)
+    seen: dict[str, list[str]] = {}
     hashes: set[str] = set()
     errors = []
     for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        key = hashlib.sha256(html.encode("utf-8")).hexdigest()
+        handlers = known.get(key)
+        seen[key] = event_handlers(html) if handlers is None else handlers
         try:
-            hashes |= checked_hashes(page.relative_to(site).as_posix(), page.read_text(encoding="utf-8"), shipped)
+            hashes |= checked_hashes(page.relative_to(site).as_posix(), html, shipped, seen[key])
         except CspError as error:
             errors.append(str(error))
+    _write_cache(cache, seen)
     if errors:
         raise CspError("\n".join(errors))
     return hashes
 
 
 def write(site: Path, template_dirs: Iterable[Path], form_action: str = "") -> str:
-    csp = policy(site_hashes(site, template_dirs), form_action)
+    cache = Path(os.environ.get("RT_CSP_CACHE") or CACHE)
+    csp = policy(site_hashes(site, template_dirs, cache), form_action)
     (site / "_headers").write_text(headers_file(csp), encoding="utf-8")
     return csp

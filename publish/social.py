@@ -1,10 +1,18 @@
 """Link-preview images (1200x630 PNG) drawn at build time with Pillow: no network, no
-downloaded fonts (Material's social plugin downloads fonts, so it cannot run here)."""
+downloaded fonts (Material's social plugin downloads fonts, so it cannot run here).
+
+Drawing and compressing a card takes a few hundredths of a second, every build; each one is kept
+in `.cache/social/` (or `$RT_SOCIAL_CACHE`) under a hash of what it is drawn from (its words,
+this module's code, Pillow's version and the font files), so an unchanged card is copied."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
 from pathlib import Path
 
+import PIL
 from PIL import Image, ImageDraw, ImageFont
 
 SIZE = (1200, 630)
@@ -46,12 +54,49 @@ def card(title: str, kicker: str, site_name: str) -> Image.Image:
     return image
 
 
-def write_cards(folder: Path, cards: dict[str, tuple[str, str]], site_name: str) -> list[Path]:
-    """`cards` maps a slug to (title, kicker); writes folder/<slug>.png for each."""
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "social"
+KEEP = 200  # cached cards kept (the most recently used): a few dozen builds' worth
+
+
+def _inputs() -> bytes:
+    """What every card's look depends on besides its words."""
+    fonts = [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for folder in FONT_DIRS if folder.is_dir()
+             for p in sorted(folder.glob("DejaVuSans*.ttf"))]
+    return b"\0".join([Path(__file__).read_bytes(), PIL.__version__.encode(), "\n".join(fonts).encode()])
+
+
+def card_key(title: str, kicker: str, site_name: str, inputs: bytes) -> str:
+    return hashlib.sha256(b"\0".join([inputs, title.encode(), kicker.encode(), site_name.encode()])).hexdigest()
+
+
+def write_cards(folder: Path, cards: dict[str, tuple[str, str]], site_name: str,
+                cache: Path | None = None) -> list[Path]:
+    """`cards` maps a slug to (title, kicker); writes folder/<slug>.png for each, from the cache
+    (`cache`, default `.cache/social/`) when it holds that card."""
+    cache = cache or Path(os.environ.get("RT_SOCIAL_CACHE") or CACHE)
     folder.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    inputs = _inputs()
     written = []
     for slug, (title, kicker) in cards.items():
         path = folder / f"{slug}.png"
-        card(title, kicker, site_name).save(path, optimize=True)
+        entry = cache / f"{card_key(title, kicker, site_name, inputs)}.png"
+        if entry.is_file():
+            entry.touch()  # recently used: kept
+            path.write_bytes(entry.read_bytes())
+        else:
+            card(title, kicker, site_name).save(path, optimize=True)
+            partial = entry.with_name(f".{entry.name}.{os.getpid()}")
+            partial.write_bytes(path.read_bytes())
+            os.replace(partial, entry)  # whole or not at all: builds may share the cache
         written.append(path)
+    _prune(cache)
     return written
+
+
+def _prune(cache: Path, keep: int = KEEP, days: float = 14) -> None:
+    entries = sorted(cache.glob("*.png"), key=lambda p: p.stat().st_mtime, reverse=True)
+    cutoff = time.time() - days * 86400
+    for index, entry in enumerate(entries):
+        if index >= keep or entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)

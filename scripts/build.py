@@ -9,7 +9,9 @@ that file exists, else this machine (`--local-url`, http://127.0.0.1:8000/). `--
 only means this machine.
 
 Then the whole check (`macros.check`), then `mkdocs build --strict` into a fresh folder beside
-the target, then a swap: the previous site is moved aside and the new one into its place only
+the target (in this process: the check has already imported what the build needs and loaded the
+course, which the build reuses; a second interpreter cost half a second of every build), then a
+swap: the previous site is moved aside and the new one into its place only
 when the whole build, PDFs included, succeeded. A failed build removes its own folder and
 leaves the previous site exactly as it was, so a deploy step never publishes half a site.
 
@@ -19,9 +21,9 @@ leaves the previous site exactly as it was, so a deploy step never publishes hal
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -108,6 +110,7 @@ def build(target: Path, check: bool = True, extra: list[str] | None = None, env_
         print(error, file=sys.stderr)
         return 2
     os.environ["SITE_URL"] = url  # for the check (its PDFs) and mkdocs (mkdocs.yml's !ENV)
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"
     said = f"SITE_URL from {source}" if source != LOCAL else "no SITE_URL given: for this machine only"
     print(f"building for {url} ({said})", file=sys.stderr)
     if check:
@@ -125,16 +128,33 @@ def build(target: Path, check: bool = True, extra: list[str] | None = None, env_
         umask = os.umask(0)
         os.umask(umask)
         built.chmod(0o777 & ~umask)  # mkdtemp makes it private; a site is served to others
-        command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(built), *(extra or [])]
-        result = subprocess.run(command, cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-        if result.returncode:
+        status = mkdocs_build(["--strict", "--site-dir", str(built), *(extra or [])])
+        if status:
             print(f"build failed: {target} is unchanged", file=sys.stderr)
-            return result.returncode
+            return status
         publish(built, target)
         return 0
     finally:
         if built.exists():
             shutil.rmtree(built, ignore_errors=True)
+
+
+def mkdocs_build(args: list[str]) -> int:
+    """`mkdocs build ARGS` run from the project's folder, in this process; its exit status, its
+    messages as the `mkdocs` command prints them."""
+    import click
+    from mkdocs.__main__ import cli
+
+    try:
+        with contextlib.chdir(ROOT):
+            status = cli.main(["build", *args], prog_name="mkdocs", standalone_mode=False)
+    except click.ClickException as error:  # mkdocs' Abort (a failed or --strict build) among them
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        print("Aborted!", file=sys.stderr)
+        return 1
+    return status if isinstance(status, int) else 0
 
 
 def main(argv: list[str]) -> int:
