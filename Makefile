@@ -51,7 +51,7 @@ test: $(BIN)/.installed $(VNU)
 
 # Benchmarks print figures and ratios; `make audit` (Lighthouse, needs Node.js) is separate.
 bench: $(BIN)/.installed
-	for script in bench/check_speed.py bench/macros_build.py bench/pdf_step.py bench/waitlist_load.py bench/offline_cache.py bench/journal_lock.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/check_speed.py bench/build_speed.py bench/macros_build.py bench/pdf_step.py bench/waitlist_load.py bench/offline_cache.py bench/journal_lock.py; do $(BIN)/python $$script || exit 1; done
 
 bench/audit/node_modules/.bin/lighthouse: bench/audit/package.json
 	cd bench/audit && npm ci --no-audit --no-fund

@@ -4,78 +4,47 @@
    stubbed (each returns an empty string), as a ratio. Target: at most 1.2x.
 2. Loading, validating and rendering 10, 100 and 1,000 generated worksheets: our part must
    grow linearly (time per worksheet roughly constant).
+3. The whole site with 100 and 1,000 generated worksheets (added to the course's own), each a
+   page of the site, so the pages and every page's navigation grow with them: our
+   `mkdocs build` against a stock Material build of the same pages (bench/_site.py), and each
+   one's scaling exponent log(t1000 / t100) / log(10) (1: linear, 2: quadratic). Target: ours
+   no worse than stock. Ours is timed twice: a first build (empty caches) and a rebuild; stock
+   is built once. Without the compressed copies (replaced by a no-op in the build's process):
+   brotli at its highest level over 1,000 pages, each holding the whole navigation, took eight
+   minutes; bench/build_speed.py measures a cold build with them.
 
-Run: .venv/bin/python bench/macros_build.py   (PDF generation is switched off with RT_PDF=0:
-it is measured by bench/pdf_step.py.)
+PDF generation is switched off with RT_PDF=0 throughout (1,000 worksheets would be 2,000 PDFs
+laid out): it is measured by bench/pdf_step.py. So is `make build`'s check, which would lay
+them out for the two-page limit.
+
+Run: flock /tmp/rt-bench.lock .venv/bin/python bench/macros_build.py
 """
 
 from __future__ import annotations
 
-import os
+import math
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _site import (  # noqa: E402
+    ROOT,
+    WITHOUT_COMPRESSION,
+    build_env,
+    copy_project,
+    mkdocs_build_seconds,
+    stock_project,
+    stub_macros,
+    timed,
+    write_worksheets,
+)
 
 from macros.data import load_course  # noqa: E402
 from macros.render import Renderer  # noqa: E402
-
-STUB = '''
-def define_env(env):
-    for name in ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards",
-                 "waitlist_form", "journal"):
-        env.macro(lambda *args, **kwargs: "", name)
-'''
-
-
-def build_seconds(project: Path, runs: int = 3) -> float:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF": "0"}
-    best = float("inf")
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "-d", str(project / "site")],
-                       cwd=project, env=env, check=True)
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-def copy_project(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for name in ("mkdocs.yml", "data", "macros", "hooks", "overrides", "docs", "publish"):
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, target / name)
-    return target
-
-
-def generated_worksheet(n: int) -> dict:
-    return {
-        "title": f"Generated worksheet {n}",
-        "chapter": ("betrayal", "consistency", "empathy", "forgiveness", "intimacy", "practices")[n % 6],
-        "summary": "A generated worksheet for the benchmark.",
-        "who": "either",
-        "minutes": 15,
-        "instructions": "Read this.\n\nThen write.",
-        "sections": [
-            {"title": "One", "fields": [
-                {"type": "text", "id": "a", "label": "What happened?", "lines": 5},
-                {"type": "checklist", "id": "b", "label": "Which?", "items": ["x", "y", "z"]},
-                {"type": "scale", "id": "c", "label": "How much?", "low": "little", "high": "lots"},
-            ]},
-            {"title": "Two", "fields": [
-                {"type": "table", "id": "d", "label": "Week", "columns": ["Promise", "Kept?"],
-                 "row_labels": [f"Day {d}" for d in range(1, 8)]},
-                {"type": "date", "id": "e", "label": "Date"},
-                {"type": "signature", "id": "f", "label": "Signed"},
-            ]},
-        ],
-    }
 
 
 def load_and_render_seconds(count: int, folder: Path) -> float:
@@ -83,8 +52,7 @@ def load_and_render_seconds(count: int, folder: Path) -> float:
     (data / "worksheets").mkdir(parents=True)
     shutil.copy(ROOT / "data" / "chapters.yml", data / "chapters.yml")
     (data / "prompts.yml").write_text("[]\n", encoding="utf-8")
-    for n in range(count):
-        (data / "worksheets" / f"w{n}.yml").write_text(yaml.safe_dump(generated_worksheet(n)), encoding="utf-8")
+    write_worksheets(data / "worksheets", count)
     started = time.perf_counter()
     course = load_course(data)
     renderer = Renderer(course)
@@ -93,12 +61,36 @@ def load_and_render_seconds(count: int, folder: Path) -> float:
     return time.perf_counter() - started
 
 
+SCALES = (100, 1000)
+
+
+def whole_site_seconds(count: int, folder: Path) -> tuple[float, float, float, int]:
+    """Our build (first, then again with warm caches) and the stock build of the course with
+    `count` generated worksheets added, and how many pages the site has."""
+    ours = copy_project(folder / f"ours-{count}")
+    write_worksheets(ours / "data" / "worksheets", count)
+    stock = stock_project(ours, folder / f"stock-{count}")
+    arguments = ["build", "--quiet", "-d", "site"]
+    without_compression = [sys.executable, "-c", WITHOUT_COMPRESSION, *arguments]
+    first, _ = timed(without_compression, ours, build_env(RT_PDF="0"))
+    again, _ = timed(without_compression, ours, build_env(RT_PDF="0"))
+    stock_seconds, _ = timed([sys.executable, "-m", "mkdocs", *arguments], stock, build_env())
+    pages = sum(1 for _ in (stock / "site").rglob("index.html"))
+    shutil.rmtree(ours)
+    shutil.rmtree(stock)
+    return first, again, stock_seconds, pages
+
+
+def exponent(small: float, large: float) -> float:
+    return math.log(large / small) / math.log(SCALES[1] / SCALES[0])
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         real = copy_project(Path(tmp) / "real")
         stubbed = copy_project(Path(tmp) / "stubbed")
-        (stubbed / "macros" / "__init__.py").write_text(STUB, encoding="utf-8")
-        with_macros, without = build_seconds(real), build_seconds(stubbed)
+        stub_macros(stubbed)
+        with_macros, without = mkdocs_build_seconds(real, RT_PDF="0"), mkdocs_build_seconds(stubbed, RT_PDF="0")
         print("Site build (best of 3, PDFs off)")
         print(f"  with macros      {with_macros:6.2f} s")
         print(f"  macros stubbed   {without:6.2f} s")
@@ -112,6 +104,18 @@ def main() -> None:
             per = seconds / count * 1000
             base = base or per
             print(f"  {count:>10} {seconds:9.3f} {per:13.2f}   ({per / base:.2f}x the per-worksheet cost at 10)")
+        print()
+        print("Whole site with generated worksheets as pages (PDFs and compressed copies off; ours: first build, rebuild)")
+        print(f"  {'worksheets':>10} {'pages':>6} {'ours first':>11} {'ours again':>11} {'stock':>8} {'again/stock':>12}")
+        times = {}
+        for count in SCALES:
+            first, again, stock, pages = whole_site_seconds(count, Path(tmp))
+            times[count] = (first, again, stock)
+            print(f"  {count:>10} {pages:>6} {first:9.2f} s {again:9.2f} s {stock:6.2f} s {again / stock:11.2f}x")
+        small, large = times[SCALES[0]], times[SCALES[1]]
+        ours_first, ours_again, stock = (exponent(small[i], large[i]) for i in range(3))
+        print(f"  scaling exponent, {SCALES[0]} -> {SCALES[1]}: ours first {ours_first:.2f}, ours again {ours_again:.2f}, "
+              f"stock {stock:.2f}   (target: ours <= stock: {'pass' if max(ours_first, ours_again) <= stock else 'MISS'})")
 
 
 if __name__ == "__main__":
