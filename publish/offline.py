@@ -44,7 +44,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageColor, ImageDraw
 
 HERE = Path(__file__).resolve().parent
 WORKER = "sw.js"
@@ -417,6 +417,33 @@ def icon(svg: str, size: int, background: str, foreground: str = FOREGROUND, *,
     return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
+# An icon is two colours and their anti-aliased edges: as a 64-colour palette PNG it keeps
+# smooth edges at a quarter of the bytes (Chrome fetches the 192 px icon on a first visit, to
+# see whether the site can be installed). The palette's entries close to the two colours, or
+# to fully opaque or transparent, are made exactly those, so solid areas keep their colour.
+ICON_COLOURS = 64
+SNAP = 6  # sum of the channels' differences
+
+
+def palette_png(image: Image.Image, path: Path, colours: tuple[str, ...]) -> None:
+    exact = [ImageColor.getrgb(colour)[:3] for colour in colours]
+    method = Image.Quantize.FASTOCTREE if image.mode == "RGBA" else Image.Quantize.MEDIANCUT
+    palette_image = image.quantize(ICON_COLOURS, method=method)
+    mode = "RGBA" if image.mode == "RGBA" else "RGB"
+    width = len(mode)
+    palette = palette_image.getpalette(mode) or []
+    snapped: list[int] = []
+    for start in range(0, len(palette), width):
+        entry = palette[start:start + width]
+        rgb = next((c for c in exact if sum(abs(a - b) for a, b in zip(c, entry[:3], strict=True)) <= SNAP), tuple(entry[:3]))
+        snapped += list(rgb)
+        if mode == "RGBA":
+            alpha = entry[3]
+            snapped.append(255 if alpha >= 255 - SNAP else 0 if alpha <= SNAP else alpha)
+    palette_image.putpalette(snapped, mode)
+    palette_image.save(path, optimize=True)
+
+
 def write_icons(site: Path, svg: str, background: str) -> list[dict[str, str]]:
     """The manifest's icons (and iOS's home screen icon) in assets/images/; returns the
     manifest's `icons` entries."""
@@ -426,10 +453,11 @@ def write_icons(site: Path, svg: str, background: str) -> list[dict[str, str]]:
     for name, size, purpose in ICONS:
         maskable = purpose == "maskable"
         # Maskable: launchers crop to a circle of 80% of the width, so the shape stays well inside.
-        icon(svg, size, background, share=0.5 if maskable else 0.62, rounded=not maskable).save(folder / name, optimize=True)
+        drawn = icon(svg, size, background, share=0.5 if maskable else 0.62, rounded=not maskable)
+        palette_png(drawn, folder / name, (background, FOREGROUND))
         entries.append({"src": f"{ICONS_FOLDER}/{name}", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose})
     name, size = APPLE_TOUCH_ICON
-    icon(svg, size, background, share=0.6).convert("RGB").save(folder / name, optimize=True)
+    palette_png(icon(svg, size, background, share=0.6).convert("RGB"), folder / name, (background, FOREGROUND))
     return entries
 
 

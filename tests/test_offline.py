@@ -209,7 +209,7 @@ def test_the_web_manifest_uses_relative_urls_and_the_palette(small_site: Path) -
 
 def test_the_maskable_icon_keeps_the_heart_inside_the_safe_zone(small_site: Path) -> None:
     written(small_site)
-    image = Image.open(small_site / "assets/images/icon-maskable-512.png").convert("RGB")
+    image = Image.open(small_site / "assets/images/icon-maskable-512.png").convert("RGBA").convert("RGB")
     size = image.width
     light = [(x, y) for x in range(0, size, 4) for y in range(0, size, 4) if min(image.getpixel((x, y))) > 200]
     assert light, "no heart drawn"
@@ -217,7 +217,14 @@ def test_the_maskable_icon_keeps_the_heart_inside_the_safe_zone(small_site: Path
     assert max(math.dist((x, y), (size / 2, size / 2)) for x, y in light) < 0.4 * size
     assert image.getpixel((0, 0)) == (0x6B, 0x2C, 0x42)  # full-bleed background
     rounded = Image.open(small_site / "assets/images/icon-192.png").convert("RGBA")
-    assert rounded.getpixel((0, 0))[3] == 0 and rounded.getpixel((96, 20))[3] == 255
+    assert rounded.getpixel((0, 0))[3] == 0 and rounded.getpixel((96, 20)) == (0x6B, 0x2C, 0x42, 255)
+    # Palette PNGs, their solid areas in the exact colours: Chrome fetches the 192 px icon on a
+    # first visit.
+    for name in ("icon-192.png", "icon-512.png", "icon-maskable-512.png", "apple-touch-icon.png"):
+        assert Image.open(small_site / "assets/images" / name).mode == "P", name
+    assert (small_site / "assets/images/icon-192.png").stat().st_size < 3 * 1024
+    touch = Image.open(small_site / "assets/images/apple-touch-icon.png").convert("RGB")
+    assert touch.getpixel((2, 2)) == (0x6B, 0x2C, 0x42) and (255, 255, 255) in {touch.getpixel((x, 90)) for x in range(180)}
 
 
 def test_svg_paths_become_polygons_and_unsupported_commands_say_so() -> None:
