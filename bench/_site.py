@@ -32,12 +32,27 @@ from macros.data import load_course  # noqa: E402
 # The project as `make build` needs it (the virtualenv is linked, not copied).
 PROJECT_PARTS = ("mkdocs.yml", "data", "macros", "hooks", "overrides", "docs", "publish", "scripts")
 
-# Our macros module with every macro returning an empty string.
+# Our macros module with every macro (macros/data.py's MACROS: the ones the pages may call)
+# returning an empty string, and the variables it sets (`facts`, `workbook_pdf`) printing as one.
 STUB = '''
+from .data import MACROS
+
+
+class Nothing:
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return ""
+
+    def __str__(self):
+        return ""
+
+
 def define_env(env):
-    for name in ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards",
-                 "waitlist_form", "journal"):
+    for name in MACROS:
         env.macro(lambda *args, **kwargs: "", name)
+    env.variables["facts"] = env.variables["workbook_pdf"] = Nothing()
 '''
 
 FRONT_MATTER = re.compile(r"\A(---\n.*?\n---\n)(.*)\Z", re.S)
