@@ -16,6 +16,7 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+from publish import csp, social
 from publish.compress import MIN_BYTES
 from publish.csp import CspError, inline_script_hashes, policy, site_hashes
 from tests.conftest import sitemap_paths
@@ -140,6 +141,37 @@ def test_escaped_text_that_looks_like_a_handler_is_not_one(tmp_path: Path) -> No
         "index.html": '<meta content="&#34; onfocus=&#34;alert(1)"><p>" onfocus="alert(1) &lt;script&gt;</p>',
     })
     assert site_hashes(site, templates) == set()
+
+
+def test_the_cached_parse_of_a_page_finds_what_parsing_finds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages' event handlers are kept by the hash of each page's text (.cache/csp.json): an
+    unchanged page is not parsed again, a page changed to hold a handler fails as without the
+    cache, and a damaged cache file is ignored."""
+    cache = tmp_path / "csp.json"
+    site, templates = scratch_site(tmp_path, {"index.html": "<script>loader()</script>", "a/index.html": "<p>ok</p>"})
+    assert site_hashes(site, templates, cache) == site_hashes(site, templates)
+    with monkeypatch.context() as patched:
+        patched.setattr(csp, "event_handlers", lambda html: pytest.fail("an unchanged page was parsed again"))
+        assert site_hashes(site, templates, cache) == inline_script_hashes("<script>loader()</script>")
+    (site / "a" / "index.html").write_text('<p>ok</p><button onclick="go()">Go</button>', encoding="utf-8")
+    for damaged in (None, "{not json", '{"x": 1}'):
+        if damaged is not None:
+            cache.write_text(damaged, encoding="utf-8")
+        with pytest.raises(CspError, match=r"a/index\.html: inline event handler <button onclick=…>"):
+            site_hashes(site, templates, cache)
+
+
+def test_a_cached_preview_card_is_the_card_drawn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Preview cards are kept by what they are drawn from (.cache/social/): a cached card is the
+    drawn card byte for byte, and another site name draws another card."""
+    cards, cache = {"home": ("Trust can be rebuilt", "A free course")}, tmp_path / "cache"
+    [drawn] = social.write_cards(tmp_path / "first", cards, "Rebuilding Trust", cache)
+    with monkeypatch.context() as patched:
+        patched.setattr(social, "card", lambda *args: pytest.fail("a cached card was drawn again"))
+        [copied] = social.write_cards(tmp_path / "again", cards, "Rebuilding Trust", cache)
+    assert copied.read_bytes() == drawn.read_bytes()
+    [renamed] = social.write_cards(tmp_path / "renamed", cards, "Another Course", cache)
+    assert renamed.read_bytes() != drawn.read_bytes()
 
 
 def test_precompressed_copies_match_their_originals(site: Path) -> None:
