@@ -1,5 +1,7 @@
 """Slow clients against the real service process, over raw sockets: request deadlines, the
-connection cap, a low file descriptor limit, and a log that does not flood."""
+connection cap, a low file descriptor limit, and a log that does not flood. The service runs
+as ``python -m waitlist serve`` runs it, on uvloop and uvicorn's httptools protocol, which the
+first tests check."""
 
 from __future__ import annotations
 
@@ -17,10 +19,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import uvloop
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from tests.waitlist.conftest import REPO, Service, free_port, make_site, start_service
+from waitlist.__main__ import server_config
 from waitlist.config import Settings
 from waitlist.transport import (
+    GuardedHttpToolsProtocol,
     RepeatedMessageFilter,
     connection_cap,
     limits_for,
@@ -121,16 +127,78 @@ def header_of(reply: bytes, name: bytes) -> bytes | None:
 
 
 def read_response(sock: socket.socket) -> bytes:
-    """One response with a Content-Length, read off a kept-alive connection."""
+    """One response with a Content-Length, read off a kept-alive connection (and no more of
+    it: pipelined replies may follow)."""
     sock.settimeout(10)
     data = b""
     while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
+        data += _received(sock, 1)
     head, _, body = data.partition(b"\r\n\r\n")
     length = int(header_of(data, b"content-length") or 0)
-    while len(body) < length:
-        body += sock.recv(65536)
-    return head + b"\r\n\r\n" + body
+    if len(body) < length:
+        body += _received(sock, length - len(body))
+    return head + b"\r\n\r\n" + body[:length]
+
+
+def _received(sock: socket.socket, size: int) -> bytes:
+    """Exactly ``size`` bytes; a connection closed before them fails the test."""
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            pytest.fail(f"the connection closed in the middle of a reply: {data[:80]!r}")
+        data += chunk
+    return data
+
+
+# -- the server serve() runs -----------------------------------------------------------------
+
+
+async def _no_app(scope: object, receive: object, send: object) -> None:
+    raise AssertionError("not called")
+
+
+def test_serve_names_uvloop_and_the_guarded_httptools_protocol() -> None:
+    """Named, not "auto": with "auto" a missing uvloop or httptools would quietly fall back
+    to asyncio and h11, at half the speed."""
+    config = server_config(Settings.from_env({}), _no_app)
+    assert config.loop == "uvloop"
+    loop = config.get_loop_factory()()  # type: ignore[misc]
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+    config.load()
+    assert issubclass(config.http_protocol_class, GuardedHttpToolsProtocol)
+    assert issubclass(config.http_protocol_class, HttpToolsProtocol)
+
+
+def test_the_running_service_has_loaded_uvloop_and_httptools(quick: Service) -> None:
+    maps = Path(f"/proc/{quick.process.pid}/maps").read_text()
+    assert "uvloop/loop.cpython" in maps
+    assert "httptools/parser/parser.cpython" in maps
+
+
+def test_pipelined_requests_are_answered_in_order(quick: Service) -> None:
+    request = b"GET /%s HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity\r\n\r\n"
+    with connect(quick) as sock:
+        sock.sendall(request % b"" + request % b"missing-page/" + request % b"introduction/")
+        statuses = [status_of(read_response(sock)) for _ in range(3)]
+    assert statuses == [200, 404, 200]
+
+
+def test_a_pipelined_head_that_stops_half_way_gets_408_after_the_reply_before_it(
+    quick: Service,
+) -> None:
+    """httptools reads the second request while the first is answered; its deadline starts
+    when the service turns to it, and the first reply is not cut."""
+    with connect(quick) as sock:
+        began = time.monotonic()
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n")
+        assert status_of(read_response(sock)) == 200
+        reply, closed = read_to_end(sock, within=HEADER_TIMEOUT + SLACK)
+    assert status_of(reply) == 408
+    assert closed - began >= HEADER_TIMEOUT - 0.05
 
 
 # -- the header deadline ---------------------------------------------------------------------
