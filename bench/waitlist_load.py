@@ -667,14 +667,18 @@ def driver_main(args: argparse.Namespace) -> int:
     return 1 if missing or duplicated or errors or code != 0 else 0
 
 
+def _print_header(header: str) -> None:
+    print(header)
+    print("-" * len(header))
+
+
 def _print_pairs(pairs: list[tuple[Run, Run]], title: str, labels: tuple[str, str],
                  args: argparse.Namespace) -> None:
     print(f"\n{title}; median of {args.rounds} rounds of {args.seconds:g} s, alternating\n")
     left, right = labels
     header = (f"{'clients':>7} | {left + ' sign-ups/s':>24} {'p99 ms':>7} | "
               f"{right + ' sign-ups/s':>24} {'p99 ms':>7} | {'ratio':>5}")
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     for first, second in pairs:
         ratio = second.rate / first.rate if first.rate else 0.0
         print(f"{first.concurrency:>7} | {first.rate:>24.0f} {first.p99_ms:>7.2f} | "
@@ -687,8 +691,7 @@ def _print_table(runs: list[tuple[Run, Run]], args: argparse.Namespace) -> None:
           "SQLite WAL synchronous=FULL, group commit\n")
     header = (f"{'clients':>7} | {'static req/s':>12} {'p50 ms':>7} {'p99 ms':>7} | "
               f"{'sign-ups/s':>10} {'p50 ms':>7} {'p99 ms':>7} | {'ratio':>5}")
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     for static, signup in runs:
         ratio = signup.rate / static.rate if static.rate else 0.0
         print(f"{static.concurrency:>7} | {static.rate:>12.0f} {static.p50_ms:>7.2f} "
@@ -705,8 +708,7 @@ def _print_against_minimal(pairs: list[tuple[Run, Run]], args: argparse.Namespac
           "rate limit off\n")
     header = (f"{'':>10} | {'minimal req/s':>13} {'p99 ms':>7} | {'ours req/s':>10} "
               f"{'p99 ms':>7} | {'ratio':>5} | {'target':>18}")
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     targets = {"static": STATIC_TARGET, "signup": SIGNUP_TARGET}
     for minimal, ours in pairs:
         ratio = ours.rate / minimal.rate if minimal.rate else 0.0
@@ -727,8 +729,7 @@ def _print_slow(calm: Run, disturbed: Run, log_lines: int, code: int, closed: li
     print(f"\nslow clients: service under ulimit -n {SLOW_FD_LIMIT}, static page at "
           f"{SLOW_CONCURRENCY} clients, median of {args.rounds} rounds each, alternating\n")
     header = f"{'':>28} | {'static req/s':>12} {'p50 ms':>7} {'p99 ms':>7} | {'errors':>6}"
-    print(header)
-    print("-" * len(header))
+    _print_header(header)
     for label, run in (("undisturbed", calm), (f"{args.slow} slow connections open", disturbed)):
         print(f"{label:>28} | {run.rate:>12.0f} {run.p50_ms:>7.2f} {run.p99_ms:>7.2f} | "
               f"{run.errors:>6}")
