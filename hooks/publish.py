@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publish import assets, compress, csp, markup, offline, search, social  # noqa: E402
+from publish import assets, compress, csp, markup, offline, outline, search, social  # noqa: E402
 
 _assets: assets.Assets | None = None
 _command = "build"  # or "serve", "gh-deploy": from on_startup when run by the mkdocs command
@@ -27,6 +27,11 @@ log = logging.getLogger("mkdocs.hooks.publish")
 # Scripts that change what Material's bundle does as it starts, so they run just before it:
 # search on demand (the search worker and index wait until the reader reaches for search).
 BEFORE_BUNDLE = ("assets/js/search.js",)
+# Scripts for the page's content that wait for the reader's first interaction (or run at once
+# when the browser holds something the reader saved): a first visit downloads only what shows
+# the page (overrides/main.html, block scripts). Navigation (and "Leave this site" by Escape)
+# must work from the start, so it does not wait.
+ON_INTERACTION = ("assets/js/journal/main.js", "assets/js/print.js", "assets/js/waitlist.js", "assets/js/offline.js")
 DEV_NOTICE = ("make dev: skipping compression, PDFs, preview images and the CSP file (not needed to preview pages; "
               "the worksheet PDFs already in .cache/pdf/ are copied, the others are missing); "
               "run make build for the full site")
@@ -59,8 +64,12 @@ def on_config(config):  # type: ignore[no-untyped-def]
     folders = [Path(config.docs_dir), *(Path(d) for d in config.theme.dirs)]
     scripts = [str(p) for p in config.extra_javascript]
     modules = [str(p) for p in config.extra_javascript if getattr(p, "type", "") == "module"]
-    _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(config.theme.get("palette")),
-                           scripts, modules, BEFORE_BUNDLE)
+    palette = config.theme.get("palette") or []
+    palette = [palette] if isinstance(palette, dict) else palette
+    # Material's default colour is indigo, for a palette entry that names none.
+    colours = {entry.get(name) or "indigo" for entry in palette for name in ("primary", "accent")}
+    _assets = assets.build(folders, [str(p) for p in config.extra_css], bool(palette),
+                           scripts, modules, BEFORE_BUNDLE, ON_INTERACTION, colours)
     config.extra_css = []
     config.extra_javascript = []
     global _colours
@@ -125,6 +134,10 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         social.write_cards(site / "assets" / "social", cards, brand["name"])
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
     search.write_plain_quotes(site)
+    try:
+        outline.externalise(site)
+    except ValueError as error:
+        raise PluginError(f"Journal outline: {error}") from None
     try:  # only the inline scripts our templates and Material's ship (publish/csp.py)
         if full_site():
             csp.write(site, template_dirs(config), config.extra["waitlist"]["action"])

@@ -30,7 +30,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import rcssmin
@@ -110,6 +110,45 @@ def material_bundle(folders: list[Path]) -> str:
     return found[0]
 
 
+# Material's palette stylesheet colours the header and links for each of its named colours
+# (`[data-md-color-primary=indigo]`…): a rule per colour, for colours the site does not use.
+PALETTE_ATTRIBUTE = re.compile(r"""\[data-md-color-(?:primary|accent)=["']?([\w-]+)["']?\]""")
+
+
+def without_unused_colours(css: str, used: Collection[str]) -> str:
+    """The stylesheet without the selectors that name a primary or accent colour not in `used`
+    (a rule left with none goes); every other rule as it was."""
+    import tinycss2
+
+    def selectors(prelude: list) -> list[list]:
+        groups: list[list] = [[]]
+        for token in prelude:
+            if token.type == "literal" and token.value == ",":
+                groups.append([])
+            else:
+                groups[-1].append(token)
+        return groups
+
+    def walk(rules: list) -> str:
+        out = []
+        for rule in rules:
+            if rule.type == "qualified-rule" and PALETTE_ATTRIBUTE.search(tinycss2.serialize(rule.prelude)):
+                kept = [group for group in selectors(rule.prelude)
+                        if all(colour in used for colour in PALETTE_ATTRIBUTE.findall(tinycss2.serialize(group)))]
+                if kept:
+                    out.append(",".join(tinycss2.serialize(group).strip() for group in kept)
+                               + "{" + tinycss2.serialize(rule.content) + "}")
+            elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports") and rule.content is not None:
+                inner = walk(tinycss2.parse_rule_list(rule.content))
+                if inner.strip():
+                    out.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{inner}}}")
+            else:
+                out.append(tinycss2.serialize([rule]))
+        return "".join(out)
+
+    return walk(tinycss2.parse_stylesheet(css))
+
+
 def join_css(parts: list[tuple[str, str]]) -> str:
     """One stylesheet from (name, text) parts, in order; refuses relative url() references."""
     out = []
@@ -133,6 +172,7 @@ class Script:
     module: bool = False
     imports: tuple[str, ...] = ()
     bundle: bool = False  # Material's bundle: the page is "ready" for it once it has run
+    later: bool = False  # waits for the reader's first interaction (overrides/main.html)
 
 
 @dataclass
@@ -226,20 +266,31 @@ class Assets:
 
 
 def build(folders: list[Path], extra_css: list[str], palette: bool, extra_javascript: Sequence[str] = (),
-          modules: Collection[str] = (), before_bundle: Collection[str] = ()) -> Assets:
+          modules: Collection[str] = (), before_bundle: Collection[str] = (), later: Collection[str] = (),
+          colours: Collection[str] | None = None) -> Assets:
     """Join Material's stylesheets and `extra_css` (found in `folders`) into one named file;
     list the scripts to run under hashed names: those of `extra_javascript` in `before_bundle`
     (they change what the bundle does as it starts), Material's bundle, then the rest of
-    `extra_javascript` (those in `modules` as ES modules, with every module they import)."""
-    missing = sorted(set(before_bundle) - set(extra_javascript))
-    if missing:
-        raise ValueError(f"{', '.join(missing)}: to run before Material's bundle, list it in mkdocs.yml's extra_javascript")
+    `extra_javascript` (those in `modules` as ES modules, with every module they import; those
+    in `later` marked to wait for the reader's first interaction). With `colours` (the primary
+    and accent colours the palette uses), the rules for Material's other colours are left out."""
+    for names, what in ((before_bundle, "to run before Material's bundle"), (later, "to wait for the reader")):
+        missing = sorted(set(names) - set(extra_javascript))
+        if missing:
+            raise ValueError(f"{', '.join(missing)}: {what}, list it in mkdocs.yml's extra_javascript")
+    if set(before_bundle) & set(later):
+        raise ValueError(f"{', '.join(sorted(set(before_bundle) & set(later)))}: cannot both run before the bundle and wait")
     assets = Assets(folders)
     first = [assets.script(path) for path in extra_javascript if path in before_bundle]
-    rest = [assets.script(path, path in modules) for path in extra_javascript if path not in before_bundle]
+    rest = [replace(assets.script(path, path in modules), later=path in later)
+            for path in extra_javascript if path not in before_bundle]
     assets.scripts = [*first, Script(material_bundle(folders), bundle=True), *rest]
     sources = material_stylesheets(folders, palette) + list(extra_css)
-    text = join_css([(path, find(path, folders).read_text(encoding="utf-8")) for path in sources])
+    parts = [(path, find(path, folders).read_text(encoding="utf-8")) for path in sources]
+    if colours is not None:  # Material's palette stylesheet (parsed only where the rules are)
+        parts = [(path, without_unused_colours(text, colours) if PALETTE_ATTRIBUTE.search(text) else text)
+                 for path, text in parts]
+    text = join_css(parts)
     data = minified(JOINED_STYLESHEET, text.encode("utf-8"))
     assets.stylesheet = JOINED_STYLESHEET.format(hash=digest(data))
     assets.files[assets.stylesheet] = data

@@ -106,6 +106,8 @@ class _References(HTMLParser):
             self.found.append(values["href"])
         elif tag in ("script", "img") and values.get("src"):
             self.found.append(values["src"])
+        if values.get("data-rt-journal-outline-src"):  # fetched by the journal (publish/outline.py)
+            self.found.append(values["data-rt-journal-outline-src"])
         elif tag == "script" and values.get("id") == "__config":
             self._config = True
 

@@ -104,6 +104,16 @@ def chromium_path() -> str:
     return path
 
 
+# A reader who has started to use the page: a key pressed (Shift, which does nothing) as soon
+# as it is parsed. The content's scripts (the journal, printing, the waitlist form, offline use)
+# wait for a first interaction (overrides/main.html); most tests are about what they do, not
+# about that wait, and a test that waited for them before touching the page would wait for
+# ever. tests/browser/test_first_visit.py tests the wait itself, with `reader_interacts=False`.
+READER_HERE = """document.addEventListener("DOMContentLoaded", () => {
+  document.dispatchEvent(new KeyboardEvent("keydown", { key: "Shift", bubbles: true }));
+}, { once: true });"""
+
+
 class WorkerlessBrowser:
     """The session's browser, whose new contexts block service workers unless a test asks for
     them (`service_workers="allow"`). Every page registers the offline worker once idle, which
@@ -111,18 +121,21 @@ class WorkerlessBrowser:
     that would cost time, and its requests and its taking over pages would interleave with what
     the tests measure (requests while typing, instant navigations). tests/browser/test_offline.py
     tests the worker, with the privacy and network checks that matter for it; test_csp.py visits
-    every page with it."""
+    every page with it. Its pages behave as a reader who has started to use them (READER_HERE)
+    unless a test asks otherwise (`reader_interacts=False`)."""
 
     def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
         self._browser = browser
 
-    def new_context(self, **options):  # type: ignore[no-untyped-def]
+    def new_context(self, reader_interacts: bool = True, **options):  # type: ignore[no-untyped-def]
         options.setdefault("service_workers", "block")
-        return self._browser.new_context(**options)
+        context = self._browser.new_context(**options)
+        if reader_interacts:
+            context.add_init_script(READER_HERE)
+        return context
 
-    def new_page(self, **options):  # type: ignore[no-untyped-def]
-        options.setdefault("service_workers", "block")
-        return self._browser.new_page(**options)
+    def new_page(self, reader_interacts: bool = True, **options):  # type: ignore[no-untyped-def]
+        return self.new_context(reader_interacts, **options).new_page()
 
     def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
         return getattr(self._browser, name)

@@ -300,3 +300,28 @@ def test_the_service_sends_the_worker_uncached_and_the_manifest_as_a_manifest(se
         assert manifest.headers["content-type"] == "application/manifest+json"
         assert "worker-src 'self'" in manifest.headers["content-security-policy"]
         assert "manifest-src 'self'" in manifest.headers["content-security-policy"]
+
+
+def test_the_journal_outline_is_a_file_beside_its_page_and_the_worker_keeps_it(site: Path) -> None:
+    """publish/outline.py: the Journal page no longer carries its 32 KB outline; it names the
+    file, which holds the JSON the journal draws from, and the offline worker caches it."""
+    page = (site / "journal" / "index.html").read_text(encoding="utf-8")
+    assert "data-rt-journal-outline=" not in page
+    [src] = re.findall(r'data-rt-journal-outline-src="(outline\.[0-9a-f]{8}\.json)"', page)
+    plan = json.loads((site / "journal" / src).read_text(encoding="utf-8"))
+    from macros.data import load_course
+
+    chapters = load_course(Path(__file__).resolve().parent.parent / "data").chapters
+    assert [chapter["id"] for chapter in plan["chapters"]] == [chapter.id for chapter in chapters]
+    assert all(chapter["items"] for chapter in plan["chapters"])
+    held = offline.read_manifest((site / "sw.js").read_text(encoding="utf-8"))
+    assert f"journal/{src}" in held["files"]
+
+
+def test_an_outline_that_is_not_json_fails_the_build_naming_the_page(tmp_path: Path) -> None:
+    from publish import outline
+
+    (tmp_path / "journal").mkdir()
+    (tmp_path / "journal" / "index.html").write_text("<div data-rt-journal-outline='{nope'></div>", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^journal/index\.html: the journal's outline is not JSON"):
+        outline.externalise(tmp_path)

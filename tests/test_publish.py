@@ -194,6 +194,12 @@ def test_static_hosts_get_the_same_security_headers_as_the_bundled_service() -> 
 FINGERPRINT = re.compile(r"\.[0-9a-f]{8}(?:\.min)?\.(?:css|js)$")
 
 
+def select_all(doc: BeautifulSoup, selector: str) -> list:
+    """`selector`'s matches in the page and inside its <template>s (which select() leaves out),
+    in document order."""
+    return [element for element in doc.find_all(True) if element.css.match(selector)]
+
+
 def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_in_order(site: Path) -> None:
     for path, doc in pages(site).items():
         screen = [link["href"] for link in doc.select('link[rel~="stylesheet"]') if link.get("media") != "print"]
@@ -201,11 +207,16 @@ def test_every_page_links_one_fingerprinted_stylesheet_and_preloads_its_scripts_
         assert len(screen) == 1 and FINGERPRINT.search(screen[0]), (path, screen)
         assert len(printed) == 1 and FINGERPRINT.search(printed[0]), (path, printed)
         assert not doc.select("script[src]"), (path, "scripts are added by main.html's loader, not by tags")
-        preloads = doc.select('link[rel="preload"][as="script"]')
-        modules = doc.select('link[rel="modulepreload"]')
+        preloads = select_all(doc, 'link[rel="preload"][as="script"]')
+        modules = select_all(doc, 'link[rel="modulepreload"]')
         assert all(p.has_attr("data-rt-script") for p in preloads), path
         assert all(p.get("fetchpriority") == "low" for p in [*preloads, *modules]), path
-        loaded = doc.select("link[data-rt-script]")  # what the loader adds, in this order
+        loaded = select_all(doc, "link[data-rt-script]")  # what the loader adds, in this order
+        # The content's scripts wait for the reader in a <template> (not fetched until then);
+        # the rest are preloaded with the page.
+        later = doc.select_one("template[data-rt-later]")
+        assert [p["href"] for p in later.select("link[data-rt-script]")] == [p["href"] for p in loaded[3:]], path
+        assert set(later.select('link[rel="modulepreload"]')) == set(modules), path
         scripts = [p["href"] for p in loaded]
         assert len(scripts) == 7 and all(FINGERPRINT.search(src) for src in scripts), (path, scripts)
         # Search on demand first (it changes what the bundle does as it starts), Material's
@@ -303,8 +314,8 @@ def test_the_real_site_caches_every_linked_asset_for_a_year_and_pages_not_at_all
     """Against `make serve`'s service on the built site: the stylesheet, print rules and scripts a
     page links are hashed, so they are cached for a year and sent as brotli; the page is not."""
     doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
-    links = [link["href"] for link in doc.select('link[rel~="stylesheet"], link[rel="preload"][as="script"], link[rel="modulepreload"]')]
-    modules = doc.select('link[rel="modulepreload"]')
+    links = [link["href"] for link in select_all(doc, 'link[rel~="stylesheet"], link[rel="preload"][as="script"], link[rel="modulepreload"]')]
+    modules = select_all(doc, 'link[rel="modulepreload"]')
     # the stylesheet, print rules, search on demand, the bundle, our four scripts and the journal's modules
     assert len(modules) > 1 and len(links) == 8 + len(modules), links
     with httpx.Client(base_url=served, headers={"Accept-Encoding": "br, gzip"}) as client:
@@ -328,3 +339,21 @@ def test_the_palette_switching_rule_is_left_out_of_the_joined_stylesheet(site: P
     for rule in DROPPED_RULES:
         assert rule in material and rule not in joined
     assert "[data-md-color-switching]" not in joined
+
+
+def test_rules_for_colours_the_palette_does_not_use_are_left_out() -> None:
+    from publish.assets import without_unused_colours
+
+    css = ('@charset "UTF-8";a{b:c}[data-md-color-primary=red]{--x:1}'
+           '[data-md-color-primary=custom] .y,[data-md-color-accent=pink] .z{--y:2}'
+           '@media screen{[data-md-color-primary=red] .q{x:1}.k{y:2}}@media print{[data-md-color-accent=red]{z:1}}')
+    assert without_unused_colours(css, {"custom"}) == \
+        '@charset "UTF-8";a{b:c}[data-md-color-primary=custom] .y{--y:2}@media screen{.k{y:2}}'
+
+
+def test_the_joined_stylesheet_keeps_only_the_palettes_own_colours(site: Path) -> None:
+    joined = sorted((site / "assets" / "stylesheets").glob("rt.*.min.css"))[0].read_text(encoding="utf-8")
+    named = set(re.findall(r"\[data-md-color-(?:primary|accent)=[\"']?([\w-]+)", joined))
+    assert named <= {"custom"}, named  # mkdocs.yml's palette: primary and accent "custom"
+    material = sorted((site / "assets" / "stylesheets").glob("palette.*.min.css"))[0].read_text(encoding="utf-8")
+    assert "[data-md-color-primary=indigo]" in material  # Material's file has them: they were left out

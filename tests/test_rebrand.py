@@ -45,7 +45,7 @@ FORMATS = ("rebuilding-trust-journal-encrypted", "rebuilding-trust-journal", "re
 EXEMPT = {
     re.compile(r"sources/index\.html|search/search_index\.json"): (BOOK,),
     re.compile(r"assets/js/journal/(exchange|store)\.[0-9a-f]+\.js"): FORMATS,
-    re.compile(r"journal/index\.html"): ('"format": "rebuilding-trust-journal"',),  # the outline (macros/journal.py)
+    re.compile(r"journal/outline\.[0-9a-f]+\.json"): ('"format": "rebuilding-trust-journal"',),  # the outline (macros/journal.py, publish/outline.py)
 }
 
 

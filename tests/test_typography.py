@@ -202,15 +202,22 @@ def shown_attribute_text(doc: BeautifulSoup) -> Iterator[str]:
         for name, value in element.attrs.items():
             if SHOWN_ATTRIBUTES.match(name):
                 yield value if isinstance(value, str) else " ".join(value)
-        if element.has_attr("data-rt-journal-outline"):  # the journal's script shows these words
-            yield from words(json.loads(element["data-rt-journal-outline"]))
 
 
 def test_no_straight_quotes_in_words_shown_from_attributes(site: Path) -> None:
-    """Labels read aloud, the waitlist form's messages and the journal's outline (journal-page.js
-    shows its questions, labels and items) reach the reader from attributes."""
+    """Labels read aloud and the waitlist form's messages reach the reader from attributes."""
     problems = report(site, lambda doc: (f for text in shown_attribute_text(doc) for f in offences(text, STRAIGHT_QUOTE)))
     assert not problems, "straight quotes in words shown from attributes:\n" + problems
+
+
+def test_no_straight_quotes_in_the_journals_outline(site: Path) -> None:
+    """journal-page.js shows the outline's questions, labels and items (the file the build moved
+    it to, publish/outline.py)."""
+    files = sorted(site.rglob("outline.*.json"))
+    assert files, "no journal outline file in the built site"
+    problems = [f"{path.relative_to(site)}: {found}" for path in files
+                for text in words(json.loads(path.read_text(encoding="utf-8"))) for found in offences(text, STRAIGHT_QUOTE)]
+    assert not problems, "straight quotes in the journal's outline:\n" + "\n".join(problems)
 
 
 def test_no_straight_quotes_in_page_titles_and_descriptions(site: Path) -> None:

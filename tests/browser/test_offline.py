@@ -41,8 +41,11 @@ def built_manifest(site: Path) -> dict:
 
 
 def install(page, url: str) -> dict:  # type: ignore[no-untyped-def]
-    """Open `url` and wait until the worker controls the page; its status."""
+    """Open `url` and wait until the worker controls the page; its status. (The page registers
+    the worker once the reader has started to use it: a key pressed, as READER_HERE does in the
+    suite's own contexts, tests/conftest.py.)"""
     page.goto(url)
+    page.keyboard.press("Shift")
     page.wait_for_function("() => window.rtOffline && window.rtOffline.ready")
     status = page.evaluate("rtOffline.ready")
     assert status, "no service worker took control"

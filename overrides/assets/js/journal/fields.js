@@ -37,6 +37,9 @@ export function restoreFields(root) {
     var waiting = store.pendingValue(key);
     var record = waiting !== undefined ? { v: waiting } : store.readAnswer(key);
     var value = record ? record.v : null;
+    // Changed by the reader before this module ran (the page's loader marks it, and passes the
+    // change on once we listen): what they typed or ticked stays, and is saved then.
+    if (field.hasAttribute("data-rt-early")) return;
     if (field.type === "checkbox") {
       field.checked = value === true;
     } else if (field.type === "radio") {

@@ -17,15 +17,38 @@ let sealedFile = null; // { envelope, into }: an encrypted file waiting for its 
 
 /* --- the outline and the answers to it ------------------------------------------------- */
 
-/** The outline of every chapter (data-rt-journal-outline), or null. */
+let fetched = null; // { src, plan }: the outline file, once fetched
+
+/** The outline of every chapter, or null: from the page (data-rt-journal-outline), or from the
+    file the build moved it to (data-rt-journal-outline-src, publish/outline.py) once
+    loadOutline() has fetched it. */
 export function outline(root) {
-  var block = root.querySelector("[data-rt-journal-outline]");
+  var block = root.querySelector("[data-rt-journal-outline], [data-rt-journal-outline-src]");
   if (!block) return null;
+  var src = block.getAttribute("data-rt-journal-outline-src");
+  if (src) return fetched && fetched.src === new URL(src, location.href).href ? fetched.plan : null;
   try {
     return JSON.parse(block.getAttribute("data-rt-journal-outline"));
   } catch (e) {
     return null;
   }
+}
+
+/** Fetches the page's outline file (same origin; named by its content), then calls `then`. A
+    failure says so in the page's alert region. */
+function loadOutline(root, then) {
+  var block = root.querySelector("[data-rt-journal-outline-src]");
+  if (!block || outline(root)) return then();
+  var src = new URL(block.getAttribute("data-rt-journal-outline-src"), location.href).href;
+  fetch(src, { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok) throw new Error(String(response.status));
+    return response.json();
+  }).then(function (plan) {
+    fetched = { src: src, plan: plan };
+    then();
+  }).catch(function () {
+    say("Your journal’s list of chapters could not be loaded. Check your connection and reload this page; your answers are safe in this browser.", true);
+  });
 }
 
 /* The reader's (or partner's) answer to one outline field, as plain text lines or null. */
@@ -221,7 +244,7 @@ export function render(root) {
 export function setup(root) {
   // The page's CSS already shows the app (and hides the no-JavaScript text) under html.rt-js.
   if (!root.querySelector("[data-rt-journal-app]")) return;
-  render(root);
+  loadOutline(root, function () { render(root); });
 }
 
 /* --- the readable export (Markdown) ----------------------------------------------------- */
