@@ -150,18 +150,28 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         offline.write(site, name=brand["name"], short_name=brand["short_name"],
                       description=Markup(config.site_description or "").unescape(), colours=_colours,
                       favicon_svg=assets.find(config.theme["favicon"], folders).read_text(encoding="utf-8"),
-                      site_url=config.site_url, serve=not offline_worker())
+                      site_url=config.site_url, serve=not offline_worker(),
+                      cache=Path(os.environ.get("RT_OFFLINE_CACHE") or project / ".cache" / "offline"))
     except (offline.OfflineError, FileNotFoundError) as error:
         raise PluginError(f"Offline: {error}") from None
     if full_site():
-        write_compressed(site, project)
+        write_compressed(site, project, unloaded_folders(config))
 
 
-def write_compressed(site: Path, project: Path) -> None:
+def unloaded_folders(config) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Folders of the built site whose files no page loads, so not worth compressed copies:
+    lunr's language support, when search is in English only (Material loads it for other
+    languages)."""
+    search = config.plugins.get("material/search")
+    languages = (search.config.lang if search else None) or [config.theme.get("language") or "en"]
+    return ("assets/javascripts/lunr/",) if list(languages) == ["en"] else ()
+
+
+def write_compressed(site: Path, project: Path, skip: tuple[str, ...] = ()) -> None:
     """Compressed copies, from `.cache/compress/` (or `$RT_COMPRESS_CACHE`) for unchanged files."""
     cache = Path(os.environ.get("RT_COMPRESS_CACHE") or project / ".cache" / "compress")
     try:
-        report = compress.compress_site(site, cache)
+        report = compress.compress_site(site, cache, skip=skip)
     except compress.CompressError as error:
         raise PluginError(f"Compression: {error}") from None
     compress.CompressCache(cache).prune()

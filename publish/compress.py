@@ -21,7 +21,7 @@ import gzip
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,9 +119,12 @@ class CompressReport:
     failed: list[str] = field(default_factory=list)
 
 
-def compressible(site: Path) -> list[Path]:
+def compressible(site: Path, skip: Collection[str] = ()) -> list[Path]:
+    """The files worth a compressed copy; `skip`: folders (relative to the site, ending in /)
+    whose files no page loads."""
     return [path for path in sorted(site.rglob("*"))
-            if path.suffix in COMPRESSIBLE and path.is_file() and path.stat().st_size >= MIN_BYTES]
+            if path.suffix in COMPRESSIBLE and path.is_file() and path.stat().st_size >= MIN_BYTES
+            and not path.relative_to(site).as_posix().startswith(tuple(skip))]
 
 
 def _cached(cache: CompressCache, raw: bytes, encoding: Encoding) -> bytes | None:
@@ -132,13 +135,15 @@ def _cached(cache: CompressCache, raw: bytes, encoding: Encoding) -> bytes | Non
         return None
 
 
-def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None = None) -> CompressReport:
-    """Write .br and .gz beside every compressible file, from the cache when it holds them.
-    CompressError names every file that could not be compressed (none of its copies is left)."""
+def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None = None,
+                  skip: Collection[str] = ()) -> CompressReport:
+    """Write .br and .gz beside every compressible file (but those under `skip`), from the cache
+    when it holds them. CompressError names every file that could not be compressed (none of its
+    copies is left)."""
     cache = CompressCache(cache_dir)
     report = CompressReport()
-    files = compressible(site)
-    for path in files:  # first, so that no copy of other bytes outlives an interruption
+    files = compressible(site, skip)
+    for path in compressible(site):  # first, so that no copy of other bytes outlives an interruption
         for encoding in ENCODINGS:
             path.with_name(path.name + encoding.suffix).unlink(missing_ok=True)
     todo: list[tuple[Path, bytes, int]] = []  # (file, its bytes, index in ENCODINGS)

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
+
+from publish import jsoncache
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>(?:\s[^>]*)?)>(?P<body>.*?)</script>", re.S | re.I)
 DATA_BLOCK = re.compile(r"""type\s*=\s*["']?application/(ld\+)?json""", re.I)
@@ -174,26 +175,7 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "csp.json"
 def _read_cache(path: Path | None) -> dict[str, list[str]]:
     """The event handlers of each page of the last build, by the sha256 of its text; {} when
     there is none or it cannot be read (then every page is parsed)."""
-    try:
-        cached = json.loads(path.read_text(encoding="utf-8")) if path else {}
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(cached, dict):
-        return {}
-    return {k: v for k, v in cached.items() if isinstance(v, list) and all(isinstance(h, str) for h in v)}
-
-
-def _write_cache(path: Path | None, handlers: dict[str, list[str]]) -> None:
-    """Written whole or not at all (a temporary file renamed): builds may run at the same time."""
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}")
-        partial.write_text(json.dumps(handlers, sort_keys=True), encoding="utf-8")
-        os.replace(partial, path)
-    except OSError:
-        pass  # only a cache: the next build parses the pages again
+    return {k: v for k, v in jsoncache.read(path).items() if isinstance(v, list) and all(isinstance(h, str) for h in v)}
 
 
 def site_hashes(site: Path, template_dirs: Iterable[Path], cache: Path | None = None) -> set[str]:
@@ -214,7 +196,7 @@ def site_hashes(site: Path, template_dirs: Iterable[Path], cache: Path | None = 
             hashes |= checked_hashes(page.relative_to(site).as_posix(), html, shipped, seen[key])
         except CspError as error:
             errors.append(str(error))
-    _write_cache(cache, seen)
+    jsoncache.write(cache, seen)
     if errors:
         raise CspError("\n".join(errors))
     return hashes

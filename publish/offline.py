@@ -37,7 +37,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -45,6 +48,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from PIL import Image, ImageChops, ImageColor, ImageDraw
+
+from publish import jsoncache
 
 HERE = Path(__file__).resolve().parent
 WORKER = "sw.js"
@@ -66,6 +71,7 @@ EXCLUDED_SUFFIXES = (".br", ".gz", ".map", ".pdf", ".html")
 EXCLUDED_FOLDERS = ("assets/social/",)  # link-preview images: for other sites, not the reader
 LINK_RELS = {"stylesheet", "preload", "modulepreload", "icon", "apple-touch-icon", "manifest"}
 MANIFEST_LINE = "/* @rt-manifest */"
+REFERENCES = "references.json"  # in the cache folder: what each page loads, by its hash
 ICONS_FOLDER = "assets/images"
 # (file name, size, purpose): 192 and 512 for Android and Chrome's install, a maskable one
 # (full-bleed, the heart inside the safe zone) for adaptive launchers, 180 for iOS's home screen.
@@ -187,20 +193,27 @@ def _hashes(site: Path, paths: Iterable[str]) -> dict[str, str]:
     return files
 
 
-def offline_files(site: Path, base_path: str = "/") -> tuple[dict[str, str], dict[str, str]]:
+def offline_files(site: Path, base_path: str = "/", cache: Path | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """URL (relative to the base) -> SHA-256 of the bytes, for everything the offline course
     needs: what the worker caches as it installs, and what it keeps when the pages first fetch
-    it (search: LATER and the search worker)."""
+    it (search: LATER and the search worker). `cache`: a folder where what each page loads is
+    kept between builds, by the page's hash (an unchanged page is not parsed again)."""
     files: dict[str, str] = {}
     wanted: set[str] = set(name for name in ALWAYS if (site / name).is_file())
     later: set[str] = set(name for name in LATER if (site / name).is_file())
+    known = jsoncache.read(cache / REFERENCES if cache else None)
+    seen: dict[str, list[list[str]]] = {}
     for path in pages(site):
         data = (site / path).read_bytes()
         url = page_url(path)
         files[url] = sha256(data)
-        loads, loads_later = _references(data.decode("utf-8"), url, base_path)
-        wanted.update(loads)
-        later.update(loads_later)
+        key = f"{files[url]} {url} {base_path}"
+        found = known.get(key)
+        valid = isinstance(found, list) and len(found) == 2 and all(isinstance(part, list) for part in found)
+        seen[key] = found if valid else [list(part) for part in _references(data.decode("utf-8"), url, base_path)]
+        wanted.update(seen[key][0])
+        later.update(seen[key][1])
+    jsoncache.write(cache / REFERENCES if cache else None, seen)
     for folder in IMAGE_FOLDERS:
         wanted.update(p.relative_to(site).as_posix() for p in sorted((site / folder).glob("*")) if p.is_file())
     manifest = site / WEB_MANIFEST
@@ -240,9 +253,9 @@ class Manifest:
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
-def manifest(site: Path, base_path: str = "/") -> Manifest:
+def manifest(site: Path, base_path: str = "/", cache: Path | None = None) -> Manifest:
     pdfs = pdf_files(site)
-    files, later = offline_files(site, base_path)
+    files, later = offline_files(site, base_path, cache)
     return Manifest(files, pdfs, sum((site / p).stat().st_size for p in pdfs), later)
 
 
@@ -446,21 +459,46 @@ def palette_png(image: Image.Image, path: Path, colours: tuple[str, ...]) -> Non
     palette_image.save(path, optimize=True)
 
 
-def write_icons(site: Path, svg: str, background: str) -> list[dict[str, str]]:
+def write_icons(site: Path, svg: str, background: str, cache: Path | None = None) -> list[dict[str, str]]:
     """The manifest's icons (and iOS's home screen icon) in assets/images/; returns the
-    manifest's `icons` entries."""
+    manifest's `icons` entries. `cache`: a folder where drawn icons are kept between builds, by
+    a hash of the favicon, the colour and this module's code (drawing them takes a fifth of a
+    second, at every save under `make dev`)."""
     folder = site / ICONS_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    entries = []
-    for name, size, purpose in ICONS:
-        maskable = purpose == "maskable"
-        # Maskable: launchers crop to a circle of 80% of the width, so the shape stays well inside.
-        drawn = icon(svg, size, background, share=0.5 if maskable else 0.62, rounded=not maskable)
-        palette_png(drawn, folder / name, (background, FOREGROUND))
-        entries.append({"src": f"{ICONS_FOLDER}/{name}", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose})
-    name, size = APPLE_TOUCH_ICON
-    palette_png(icon(svg, size, background, share=0.6).convert("RGB"), folder / name, (background, FOREGROUND))
-    return entries
+    names = [name for name, _, _ in ICONS] + [APPLE_TOUCH_ICON[0]]
+    key = sha256("\0".join([svg, background, FOREGROUND, Path(__file__).read_text(encoding="utf-8")]).encode("utf-8"))
+    kept = cache / "icons" / key if cache else None
+    if kept and all((kept / name).is_file() for name in names):
+        for name in names:
+            shutil.copyfile(kept / name, folder / name)
+    else:
+        for name, size, purpose in ICONS:
+            maskable = purpose == "maskable"
+            # Maskable: launchers crop to a circle of 80% of the width, so the shape stays well inside.
+            drawn = icon(svg, size, background, share=0.5 if maskable else 0.62, rounded=not maskable)
+            palette_png(drawn, folder / name, (background, FOREGROUND))
+        name, size = APPLE_TOUCH_ICON
+        palette_png(icon(svg, size, background, share=0.6).convert("RGB"), folder / name, (background, FOREGROUND))
+        if kept:
+            _keep_icons(folder, names, kept)
+    return [{"src": f"{ICONS_FOLDER}/{name}", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose}
+            for name, size, purpose in ICONS]
+
+
+def _keep_icons(folder: Path, names: list[str], kept: Path) -> None:
+    """Into the cache, whole or not at all (a folder renamed into place); old keys removed."""
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(dir=kept.parent, prefix=".partial-"))
+        for name in names:
+            shutil.copyfile(folder / name, partial / name)
+        for old in kept.parent.iterdir():
+            if old.is_dir() and not old.name.startswith(".") and old != kept:
+                shutil.rmtree(old, ignore_errors=True)
+        os.replace(partial, kept)
+    except OSError:
+        pass  # only a cache: the next build draws them again
 
 
 def web_manifest(name: str, short_name: str, description: str, colours: dict[str, str],
@@ -492,16 +530,18 @@ def base_path_of(site_url: str | None) -> str:
 
 
 def write(site: Path, *, name: str, short_name: str, description: str, colours: dict[str, str],
-          favicon_svg: str, site_url: str | None = None, serve: bool = False) -> Manifest | None:
+          favicon_svg: str, site_url: str | None = None, serve: bool = False,
+          cache: Path | None = None) -> Manifest | None:
     """Write the icons, the web app manifest and the worker into the built `site`; returns the
-    worker's manifest (None under `mkdocs serve`, where the worker only removes itself)."""
-    icons = write_icons(site, favicon_svg, colours["light"])
+    worker's manifest (None under `mkdocs serve`, where the worker only removes itself).
+    `cache`: a folder for what is kept between builds (icons, what each page loads)."""
+    icons = write_icons(site, favicon_svg, colours["light"], cache)
     document = web_manifest(name, short_name, description, colours, icons)
     (site / WEB_MANIFEST).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if serve:
         (site / WORKER).write_text((HERE / "sw-serve.js").read_text(encoding="utf-8"), encoding="utf-8")
         return None
-    built = manifest(site, base_path_of(site_url))
+    built = manifest(site, base_path_of(site_url), cache)
     (site / WORKER).write_text(worker_script(built), encoding="utf-8")
     add_headers(site)
     return built

@@ -137,6 +137,21 @@ def test_source_maps_and_small_files_are_not_compressed(tmp_path: Path) -> None:
     assert sorted(p.name for p in site.iterdir()) == ["bundle.js.map", "small.css"]
 
 
+def test_folders_no_page_loads_get_no_copies_and_lose_old_ones(tmp_path: Path) -> None:
+    """lunr's language support, in an English-only site (hooks/publish.py unloaded_folders)."""
+    site = site_with(tmp_path, {"assets/javascripts/lunr/min/lunr.de.min.js": TEXT, "app.js": TEXT,
+                                "assets/javascripts/lunr/min/lunr.de.min.js.br": b"old"})
+    compress.compress_site(site, None, workers=1, skip=("assets/javascripts/lunr/",))
+    assert sorted(p.name for p in (site / "assets/javascripts/lunr/min").iterdir()) == ["lunr.de.min.js"]
+    assert (site / "app.js.br").is_file() and (site / "app.js.gz").is_file()
+
+
+def test_the_real_site_compresses_what_pages_load_and_not_lunrs_languages(site: Path) -> None:
+    assert not list((site / "assets" / "javascripts" / "lunr").rglob("*.br"))
+    assert list((site / "assets" / "stylesheets").glob("rt.*.min.css.br"))
+    assert list((site / "assets" / "javascripts").glob("bundle.*.min.js.br"))
+
+
 def test_a_cache_entry_is_written_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Written to a temporary name and renamed: a crash mid-write leaves no entry under the key."""
     def crash(self: Path, data: bytes) -> int:

@@ -325,3 +325,41 @@ def test_an_outline_that_is_not_json_fails_the_build_naming_the_page(tmp_path: P
     (tmp_path / "journal" / "index.html").write_text("<div data-rt-journal-outline='{nope'></div>", encoding="utf-8")
     with pytest.raises(ValueError, match=r"^journal/index\.html: the journal's outline is not JSON"):
         outline.externalise(tmp_path)
+
+
+def test_a_cached_build_writes_the_same_files_without_drawing_or_parsing_unchanged_pages(small_site: Path, tmp_path: Path,
+                                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The icons (a fifth of a second to draw, at every save under make dev) and what each page
+    loads are kept in the cache folder; an unchanged page is not parsed again, a changed one is."""
+    cache = tmp_path / "cache"
+
+    def build() -> offline.Manifest:
+        built = offline.write(small_site, name="R", short_name="R", description="", colours=COLOURS,
+                              favicon_svg=FAVICON, cache=cache)
+        assert built is not None
+        return built
+
+    first = build()
+    written_files = {p: p.read_bytes() for p in sorted(small_site.rglob("*")) if p.is_file()}
+    parsed: list[str] = []
+    real_references = offline._references
+
+    def counting(html: str, page: str, base_path: str = "/"):  # type: ignore[no-untyped-def]
+        parsed.append(page)
+        return real_references(html, page, base_path)
+
+    monkeypatch.setattr(offline, "_references", counting)
+    monkeypatch.setattr(offline, "icon", lambda *a, **k: pytest.fail("an icon was drawn again"))
+    assert build() == first
+    assert {p: p.read_bytes() for p in sorted(small_site.rglob("*")) if p.is_file()} == written_files
+    assert parsed == []
+    (small_site / "betrayal/index.html").write_text(page(1, "<p>changed</p>"), encoding="utf-8")
+    assert build().files["betrayal/"] != first.files["betrayal/"]
+    assert parsed == ["betrayal/"]
+    # A damaged cache is only a slower build.
+    (cache / offline.REFERENCES).write_text("{not json", encoding="utf-8")
+    for kept in (cache / "icons").glob("*/icon-192.png"):
+        kept.unlink()
+    monkeypatch.undo()
+    assert build().files == offline.manifest(small_site).files
+    assert Image.open(small_site / "assets/images/icon-192.png").size == (192, 192)

@@ -1,0 +1,30 @@
+"""A cache kept between builds in one JSON file: read whole (an empty dict when it is missing
+or damaged, so the caller does the work again), written whole or not at all (a temporary file
+renamed: builds may run at the same time). Used by the CSP and offline steps to skip parsing
+pages whose text has not changed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+
+def read(path: Path | None) -> dict:
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8")) if path else {}
+    except (OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def write(path: Path | None, data: dict) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass  # only a cache: the next build does the work again
