@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -590,3 +591,12 @@ def test_without_javascript_pages_read_and_the_journal_explains(browser, served:
         assert page.locator("[data-rt-chapter-end]").is_hidden()
     finally:
         context.close()
+
+
+def test_the_journal_page_says_so_when_its_outline_cannot_be_fetched(page, served: str) -> None:  # type: ignore[no-untyped-def]
+    """The outline is a file of its own (publish/outline.py), fetched when the journal runs."""
+    page.route(re.compile(r".*/journal/outline\.[0-9a-f]{8}\.json$"), lambda route: route.abort("internetdisconnected"))
+    open_page(page, served, "journal/")
+    alert = page.locator("[data-rt-journal-alert]")
+    alert.filter(has_text="list of chapters could not be loaded").wait_for()
+    assert "your answers are safe in this browser" in alert.inner_text()

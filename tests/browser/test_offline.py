@@ -52,6 +52,28 @@ def install(page, url: str) -> dict:  # type: ignore[no-untyped-def]
     return status
 
 
+def cached_search(page) -> int:  # type: ignore[no-untyped-def]
+    """How many of the search files (index, worker) the current build's cache holds."""
+    return page.evaluate(r"""async () => {
+      const names = (await caches.keys()).filter((name) => name.includes(":build:"));
+      if (names.length !== 1) return -1;
+      const cache = await caches.open(names[0]);
+      return (await cache.keys()).filter((r) => /search_index\.json|workers\/search\./.test(r.url)).length;
+    }""")
+
+
+def search_once(page) -> None:  # type: ignore[no-untyped-def]
+    """Search as a reader would, until the worker has kept both search files."""
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    box.press_sequentially("anger", delay=10)
+    page.locator(".md-search-result__item").first.wait_for()
+    deadline = time.monotonic() + 10
+    while cached_search(page) != 2:
+        assert time.monotonic() < deadline, "the worker did not keep search"
+        page.wait_for_timeout(100)
+
+
 def worker_build(page) -> str | None:  # type: ignore[no-untyped-def]
     return page.evaluate("rtOffline.status().then(s => s && s.build)")
 
@@ -117,15 +139,7 @@ def test_offline_a_chapter_a_worksheet_the_journal_and_search_work(context, serv
     assert status["build"] == built_manifest(site)["build"]
     assert status["files"] == len(built_manifest(site)["files"])
     # Search is kept once the reader has used it online (it is not fetched at install).
-    box = page.locator("input[data-md-component=search-query]")
-    box.click()
-    box.press_sequentially("anger", delay=10)
-    page.locator(".md-search-result__item").first.wait_for()
-    page.wait_for_function(r"""async () => {
-      const names = (await caches.keys()).filter((name) => name.includes(":build:"));
-      const cache = await caches.open(names[0]);
-      return (await cache.keys()).filter((r) => /search_index\.json|workers\/search\./.test(r.url)).length === 2;
-    }""")
+    search_once(page)
     context.set_offline(True)
     assert page.evaluate("navigator.onLine") is False
 
@@ -147,6 +161,7 @@ def test_offline_a_chapter_a_worksheet_the_journal_and_search_work(context, serv
     assert response.ok and response.from_service_worker
     page.locator("[data-rt-journal-entries]").filter(has_text="Written without a connection").wait_for()
 
+    box = page.locator("input[data-md-component=search-query]")
     box.click()
     box.press_sequentially("forgiveness", delay=10)
     page.locator(".md-search-result__item").first.wait_for()
@@ -194,6 +209,7 @@ def test_a_new_build_replaces_exactly_the_changed_page_and_never_a_mix(context, 
     context.on("request", lambda request: fetched.append(request.url) if request.service_worker else None)
     page = context.new_page()
     first = install(page, url)["build"]
+    search_once(page)  # kept by the worker when fetched; a new build carries it over unchanged
     chapter = copy / "betrayal" / "index.html"
     old = chapter.read_text(encoding="utf-8")
     new = old.replace("</h1>", '</h1>\n<p id="rt-new-build">A sentence from the new build.</p>', 1)
@@ -230,6 +246,7 @@ def test_a_new_build_replaces_exactly_the_changed_page_and_never_a_mix(context, 
     page.wait_for_function("() => navigator.serviceWorker.controller.state === 'activated'")  # old caches gone
     names = page.evaluate("caches.keys()")
     assert names == [f"rt-offline:/:build:{second}"], names
+    assert cached_search(page) == 2  # copied from the old cache: the fetched list above has no search
 
     # The page was loaded under the old build: its next navigation is a full load.
     page.wait_for_selector("html[data-rt-offline-updated]")

@@ -165,6 +165,21 @@ def test_leaving_blanks_the_page_and_replaces_it_in_the_history(browser, served:
     context.close()
 
 
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+def test_escape_three_times_leaves_on_a_first_visit_before_the_content_scripts(browser, served: str, site: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
+    """The content's scripts wait for a first interaction (overrides/main.html); leaving does
+    not: three Escapes as the very first thing the reader does still leave."""
+    context = new_context(browser, served, reader_interacts=False, **SCREENS[screen])
+    page = context.new_page()
+    page.goto(served + first_chapter(site))
+    page.wait_for_selector("html[data-rt-scripts=waiting]", state="attached")
+    for _ in range(3):
+        page.keyboard.press("Escape")
+    page.wait_for_url(NEUTRAL)
+    assert [r["url"] for r in context.neutral_requests] == [NEUTRAL]
+    context.close()
+
+
 @pytest.mark.parametrize("presses", ["two", "three-over-more-than-a-second", "held-down"])
 def test_escape_that_is_not_three_presses_in_a_second_stays(browser, served: str, site: Path, presses: str) -> None:  # type: ignore[no-untyped-def]
     context = new_context(browser, served, **SCREENS["desktop"])

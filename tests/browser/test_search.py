@@ -119,9 +119,22 @@ def open_by_tab_into_the_box(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("input[data-md-component=search-query]").focus()
 
 
+def open_by_keyboard_on_a_phone(page) -> None:  # type: ignore[no-untyped-def]
+    """Tab to the header's search button: reaching it is not reaching for search; Enter is."""
+    button = page.locator("[data-rt-search-open]")
+    while not page.evaluate("document.activeElement.matches('[data-rt-search-open]')"):
+        page.keyboard.press("Tab")
+    page.wait_for_timeout(200)
+    assert page.evaluate("document.documentElement.dataset.rtSearch") == "idle"
+    assert button.is_visible()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.matches('input[data-md-component=search-query]')")
+
+
 @pytest.mark.parametrize(("opening", "viewport"), [
-    (open_by_search_button, PHONE), (open_by_shortcut, DESKTOP), (open_by_tab_into_the_box, DESKTOP)],
-    ids=["phone-button", "shortcut", "focus"])
+    (open_by_search_button, PHONE), (open_by_keyboard_on_a_phone, PHONE), (open_by_shortcut, DESKTOP),
+    (open_by_tab_into_the_box, DESKTOP)],
+    ids=["phone-button", "phone-keyboard", "shortcut", "focus"])
 def test_a_query_typed_while_search_loads_is_answered_when_it_is_ready(browser, served: str, opening, viewport: dict) -> None:  # type: ignore[no-untyped-def]
     context, page, urls = opened_page(browser, served, "consistency/", viewport)
     held = []
