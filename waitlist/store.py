@@ -260,7 +260,11 @@ class Store:
         """
         now = utc_now()
         rows: dict[str, dict[str, object]] = {}
-        for signup in batch:  # one row per address, first one wins
+        # One row per address, first one wins; inserted in address order, so that two instances
+        # inserting batches with addresses in common take the rows' locks in the same order (in
+        # arrival order, PostgreSQL could find them waiting for each other and abort one batch
+        # as a deadlock: every sign-up of it got a 503).
+        for signup in sorted(batch, key=lambda signup: signup.email):
             rows.setdefault(signup.email, {
                 "email": signup.email, "consent_at": now, "source": signup.source,
                 "created_at": now,
