@@ -600,3 +600,44 @@ def test_the_journal_page_says_so_when_its_outline_cannot_be_fetched(page, serve
     alert = page.locator("[data-rt-journal-alert]")
     alert.filter(has_text="list of chapters could not be loaded").wait_for()
     assert "your answers are safe in this browser" in alert.inner_text()
+
+
+@pytest.mark.parametrize("arrival", ["instant", "reload"])
+def test_while_its_outline_is_on_the_way_the_journal_never_says_it_is_empty(  # type: ignore[no-untyped-def]
+        page, served: str, site: Path, arrival: str) -> None:
+    """A reader with saved answers whose connection is slow must not read "Nothing here yet"
+    (their answers lost, as it seems) while the journal's outline file is fetched; and the page
+    is marked set up only once its entries are drawn."""
+    chapter, prompt = chapter_with_prompt(site)
+    open_page(page, served, f"{chapter}/")
+    write_prompt(page, prompt, "Slow line, still here.")
+    held: list = []
+    page.route(re.compile(r".*/journal/outline\.[0-9a-f]{8}\.json$"), lambda route: held.append(route))
+    with page.expect_request(re.compile(r".*/journal/outline\.[0-9a-f]{8}\.json$")):
+        if arrival == "instant":
+            page.evaluate("window.__rtMarker = 1")
+            journal_link(page).click()
+        else:
+            page.goto(served + "journal/")
+    while not held:  # the route handler runs as Playwright's messages are read
+        page.wait_for_timeout(20)
+    entries = page.locator("[data-rt-journal-entries]")
+    assert page.locator("[data-rt-role-ui]").get_attribute("data-rt-ready") is None
+    assert entries.inner_text().strip() == "Opening your journal…"
+    assert page.locator("[data-rt-journal-empty]").is_hidden()
+    assert len(held) == 1
+    held[0].continue_()
+    wait_ready(page, "journal/")
+    assert "Slow line, still here." in entries.inner_text()
+    assert "Nothing here yet" not in entries.inner_text()
+    if arrival == "instant":
+        assert page.evaluate("window.__rtMarker") == 1
+
+
+def test_a_reader_who_saved_nothing_reads_that_the_journal_is_empty_before_and_after_it_runs(  # type: ignore[no-untyped-def]
+        page, served: str) -> None:
+    open_page(page, served, "journal/")
+    empty = page.locator("[data-rt-journal-empty]")
+    assert empty.is_visible()
+    assert page.locator("[data-rt-journal-opening]").count() == 0  # drawn: the static text is replaced
+    assert "Nothing here yet" in empty.inner_text()

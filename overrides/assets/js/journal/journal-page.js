@@ -35,8 +35,8 @@ export function outline(root) {
 }
 
 /** Fetches the page's outline file (same origin; named by its content), then calls `then`. A
-    failure says so in the page's alert region. */
-function loadOutline(root, then) {
+    failure says so in the page's alert region, then calls `failed`. */
+function loadOutline(root, then, failed) {
   var block = root.querySelector("[data-rt-journal-outline-src]");
   if (!block || outline(root)) return then();
   var src = new URL(block.getAttribute("data-rt-journal-outline-src"), location.href).href;
@@ -48,6 +48,7 @@ function loadOutline(root, then) {
     then();
   }).catch(function () {
     say("Your journal’s list of chapters could not be loaded. Check your connection and reload this page; your answers are safe in this browser.", true);
+    failed();
   });
 }
 
@@ -241,10 +242,12 @@ export function render(root) {
   if (remove) remove.hidden = !partner;
 }
 
-export function setup(root) {
+/** Draws the journal page, if this is it, then calls `done` (at once on any other page; after
+    the outline is fetched and the entries drawn, or its failure said, on the journal page). */
+export function setup(root, done) {
   // The page's CSS already shows the app (and hides the no-JavaScript text) under html.rt-js.
-  if (!root.querySelector("[data-rt-journal-app]")) return;
-  loadOutline(root, function () { render(root); });
+  if (!root.querySelector("[data-rt-journal-app]")) return done();
+  loadOutline(root, function () { render(root); done(); }, done);
 }
 
 /* --- the readable export (Markdown) ----------------------------------------------------- */

@@ -186,6 +186,7 @@ function onKey(event) {
 
 function setup() {
   var root = document;
+  document.documentElement.classList.toggle("rt-saved", store.anySaved());
   store.refreshLock();
   lock.applyLock();
   restoreFields(root);
@@ -193,11 +194,14 @@ function setup() {
   applyCountry(root);
   applyProgress(root);
   applyPartner(root);
-  journal.setup(root);
   notice.show();
   lock.scheduleIdle();
-  var ui = root.querySelector("[data-rt-role-ui]");
-  if (ui) ui.setAttribute("data-rt-ready", location.pathname); // for tests: this page is set up
+  var path = location.pathname;
+  journal.setup(root, function () {
+    // For tests: this page is set up (on the journal page, once its entries are drawn).
+    var ui = root.querySelector("[data-rt-role-ui]");
+    if (ui && location.pathname === path) ui.setAttribute("data-rt-ready", path);
+  });
 }
 
 function visibility() {

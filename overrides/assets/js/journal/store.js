@@ -188,6 +188,20 @@ export function names(start) {
   return found;
 }
 
+/** Whether this browser holds anything the course saved (any key under <scope>rt:, or, with
+    storage unavailable, anything kept in memory): main.html's head script tests the same for
+    html.rt-saved on a page load; main.js keeps it true after instant navigation. */
+export function anySaved() {
+  if (current === "unavailable") return Object.keys(memory).length > 0;
+  try {
+    var area = local();
+    for (var i = 0; i < area.length; i++) {
+      if ((area.key(i) || "").indexOf(SCOPE + "rt:") === 0) return true;
+    }
+  } catch (error) { /* unreadable: nothing to show */ }
+  return false;
+}
+
 /* --- 4. removing ----------------------------------------------------------------------- */
 
 /** Removes PREFIX + `name`. True unless the browser refused. */
