@@ -27,7 +27,7 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from macros.data import Course, load_and_check_once  # noqa: E402
+from macros.data import load_and_check_once  # noqa: E402
 from macros.pdf import (  # noqa: E402
     PdfCache,
     PdfMaker,
@@ -40,7 +40,6 @@ from macros.pdf import (  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.pdf")
 _serving = False
-_printable: Course | None = None  # the records whose characters the PDFs' font was checked for
 
 
 def on_startup(command: str, dirty: bool) -> None:
@@ -69,12 +68,9 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         return
     project = Path(config.config_file_path).parent
     course = load_and_check_once(project / "data", Path(config.docs_dir))
-    global _printable
-    if course is not _printable:  # the same records (live reload after a page edit): checked already
-        unprintable = glyph_problems(course)
-        if unprintable:  # a PDF with boxes for letters is not published
-            raise PluginError("\n".join(str(problem) for problem in unprintable))
-        _printable = course
+    unprintable = glyph_problems(course)  # once per course: the check's result is reused
+    if unprintable:  # a PDF with boxes for letters is not published
+        raise PluginError("\n".join(str(problem) for problem in unprintable))
     cache = PdfCache(Path(os.environ.get("RT_PDF_CACHE") or project / ".cache" / "pdf"))
     started = time.perf_counter()
     report = write_pdfs(PdfMaker(course, site_of(config)), Path(config.site_dir) / "worksheets", cache,

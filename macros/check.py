@@ -40,12 +40,13 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     for worksheet in maker.ordered():
         for size in PAGE_SIZES:
             key = maker.worksheet_digest(worksheet.id, size, inputs)
-            pdf = cache.get(key)
-            if pdf is None and lay_out:
+            pages = cache.pages(key)
+            if pages is None and lay_out:
                 pdf = maker.worksheet(worksheet.id, size)
                 cache.put(key, pdf)
+                pages = pdf.pages
                 laid_out += 1
-            message = length_problem(worksheet.id, size, pdf.pages) if pdf else None
+            message = length_problem(worksheet.id, size, pages) if pages is not None else None
             if message:
                 file, _, rest = message.partition(": ")
                 problems.append(Problem(file, "(printed length)", rest))

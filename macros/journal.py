@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from .data import MACRO_CALL, Course
@@ -26,6 +25,7 @@ from .model import (
     TableField,
     Worksheet,
 )
+from .render import template_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
 JOURNAL_FORMAT = "rebuilding-trust-journal"
@@ -91,16 +91,6 @@ def journal_outline(course: Course, pages: Mapping[str, str], root: str = "") ->
             "chapters": chapters}
 
 
-def _environment(templates: Path) -> Environment:
-    return Environment(
-        loader=FileSystemLoader(templates),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 class JournalSettingsError(ValueError):
     """`extra.journal_privacy` in mkdocs.yml is not what the journal's lock and discreet mode expect."""
 
@@ -140,7 +130,7 @@ def render_journal(course: Course, pages: Mapping[str, str], root: str = "", tem
     exports' heading and file names (`data-rt-brand`, `data-rt-brand-slug`)."""
     outline = journal_outline(course, pages, root)
     settings = settings or {"lock_after_minutes": 15, "discreet": {"title": "Notes"}}
-    html = _environment(templates).get_template("journal.html").render(
+    html = template_environment(templates).get_template("journal.html").render(
         outline=outline, lock_minutes=settings["lock_after_minutes"], discreet_title=settings["discreet"]["title"],
         brand_name=brand.name if brand else None, brand_slug=brand.file_slug if brand else None)
     return Markup(re.sub(r"\n{2,}", "\n", html).strip())

@@ -18,6 +18,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import shutil
 import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -259,12 +260,34 @@ class PdfCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def get(self, key: str) -> Pdf | None:
+    def pages(self, key: str) -> int | None:
+        """The cached PDF's page count (its bytes are not read), or None when it is not cached."""
         pdf, meta = self.folder / f"{key}.pdf", self.folder / f"{key}.json"
         if not (pdf.is_file() and meta.is_file()):
             return None
         meta.touch()  # recently used: kept by prune()
-        return Pdf(pdf.read_bytes(), json.loads(meta.read_text(encoding="utf-8"))["pages"])
+        return json.loads(meta.read_text(encoding="utf-8"))["pages"]
+
+    def place(self, key: str, target: Path) -> int | None:
+        """The cached PDF at `target`, and its page count; None when it is not cached. `target`
+        is a hard link to the cache's file where the file system allows (nothing writes into
+        either in place: both are only ever replaced or removed), else a copy."""
+        pages = self.pages(key)
+        if pages is None:
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            try:
+                os.link(self.folder / f"{key}.pdf", partial)
+            except FileNotFoundError:
+                return None  # pruned by another build meanwhile: laid out again
+            except OSError:  # another file system, or links refused
+                shutil.copyfile(self.folder / f"{key}.pdf", partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return pages
 
     def put(self, key: str, pdf: Pdf) -> None:
         """Store atomically (file, then rename): builds may share the cache at the same time.
@@ -302,27 +325,28 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
     report = PdfReport()
     inputs = maker.inputs_digest()
 
-    def write(target: Path, key: str, make: Callable[[], Pdf]) -> Pdf | None:
-        pdf = cache.get(key)
-        if pdf is None and not lay_out:
+    def write(target: Path, key: str, make: Callable[[], Pdf]) -> int | None:
+        """Puts the PDF at `target`; its page count, or None when it is missing."""
+        pages = cache.place(key, target)
+        if pages is not None:
+            report.from_cache += 1
+            return pages
+        if not lay_out:
             report.missing += 1
             return None
-        if pdf is None:
-            pdf = make()
-            cache.put(key, pdf)
-            report.laid_out += 1
-        else:
-            report.from_cache += 1
+        pdf = make()
+        cache.put(key, pdf)
+        report.laid_out += 1
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(pdf.data)
-        return pdf
+        return pdf.pages
 
     for size in PAGE_SIZES:
         for worksheet in maker.ordered():
             target = worksheets_dir / worksheet.id / f"{worksheet.id}-{size}.pdf"
             key = maker.worksheet_digest(worksheet.id, size, inputs)
-            pdf = write(target, key, lambda w=worksheet.id, s=size: maker.worksheet(w, s))
-            problem = length_problem(worksheet.id, size, pdf.pages) if pdf else None
+            pages = write(target, key, lambda w=worksheet.id, s=size: maker.worksheet(w, s))
+            problem = length_problem(worksheet.id, size, pages) if pages is not None else None
             if problem:
                 report.problems.append(problem)
         key = maker.workbook_digest(size, inputs)
@@ -370,8 +394,16 @@ def _texts(value: Any, loc: tuple[Any, ...] = ()) -> Iterable[tuple[tuple[Any, .
 _UNREAD = object()
 
 
+_printable: Course | None = None  # the last course found to have none (the check's, reused by the build)
+
+
 def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Problem]:
-    """A problem for every worksheet text holding a character the PDFs' font cannot draw."""
+    """A problem for every worksheet text holding a character the PDFs' font cannot draw. The
+    same records (one Course object: `make build` checks, then builds in the same process; a live
+    reload after a page edit) are read once."""
+    global _printable
+    if course is _printable:
+        return []
     drawable = pdf_characters()
     if drawable is None:
         return [Problem("(fonts)", "DejaVu Sans", "the PDFs' font is not installed; install it "
@@ -394,6 +426,8 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
                                         f"has characters the PDFs' font (DejaVu Sans) cannot draw: {shown}; "
                                         "write it without them, or in a language the font covers",
                                         _line(node, loc) if node is not None else 0))
+    if not problems:
+        _printable = course
     return problems
 
 

@@ -5,6 +5,10 @@ so the server sends them without compressing on every request.
   file's bytes, the encoding and its level, so a rebuild only compresses files that changed. A
   cached copy is checked by decompressing it (a few milliseconds, against seconds to compress at
   brotli's highest level): a damaged entry is compressed again, never shipped.
+- A copy from the cache is a hard link to the cache's entry (one system call, where writing
+  the bytes again took half a millisecond a file), or written when the file system refuses a
+  link (the cache on another disk). Nothing writes into a copy in place: the cache and the site
+  only ever replace or remove files, so the two names never disagree.
 - Files that changed are compressed in parallel, one process per core (the brotli binding holds
   the GIL, so threads would not help).
 - Source maps (`.map`) are shipped but not compressed: only the browser's developer tools fetch
@@ -70,8 +74,11 @@ class CompressCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
+    def path(self, key: str) -> Path | None:
+        return self.folder / key if self.folder else None
+
     def get(self, key: str) -> bytes | None:
-        path = self.folder / key if self.folder else None
+        path = self.path(key)
         if path is None or not path.is_file():
             return None
         path.touch()  # recently used: kept by prune()
@@ -102,6 +109,20 @@ def _write_atomically(path: Path, data: bytes) -> None:
     partial = path.with_name(f".{path.name}.{os.getpid()}")
     partial.write_bytes(data)
     os.replace(partial, path)
+
+
+def _install(target: Path, data: bytes, entry: Path | None) -> None:
+    """`target` holding `data`: a hard link to `entry` (a cache file holding exactly `data`)
+    where the file system allows one, else written."""
+    if entry is not None:
+        partial = target.with_name(f".{target.name}.{os.getpid()}")
+        try:
+            os.link(entry, partial)
+            os.replace(partial, target)
+            return
+        except OSError:  # another file system, or links refused: write the bytes
+            partial.unlink(missing_ok=True)
+    _write_atomically(target, data)
 
 
 def _compress_job(job: tuple[int, bytes]) -> bytes:
@@ -142,10 +163,11 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
     copies is left)."""
     cache = CompressCache(cache_dir)
     report = CompressReport()
-    files = compressible(site, skip)
-    for path in compressible(site):  # first, so that no copy of other bytes outlives an interruption
+    every = compressible(site)
+    for path in every:  # first, so that no copy of other bytes outlives an interruption
         for encoding in ENCODINGS:
             path.with_name(path.name + encoding.suffix).unlink(missing_ok=True)
+    files = [path for path in every if not path.relative_to(site).as_posix().startswith(tuple(skip))]
     todo: list[tuple[Path, bytes, int]] = []  # (file, its bytes, index in ENCODINGS)
     for path in files:
         raw = path.read_bytes()
@@ -156,7 +178,7 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
             if data is None:
                 todo.append((path, raw, index))
                 continue
-            _write_atomically(copy, data)
+            _install(copy, data, cache.path(cache_key(raw, encoding)))
             report.from_cache += 1
             report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
     failed: set[Path] = set()
@@ -166,8 +188,9 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
             report.failed.append(f"{path.relative_to(site).as_posix()}{encoding.suffix}: {data!r}")
             failed.add(path)
             continue
-        cache.put(cache_key(raw, encoding), data)
-        _write_atomically(path.with_name(path.name + encoding.suffix), data)
+        key = cache_key(raw, encoding)
+        cache.put(key, data)
+        _install(path.with_name(path.name + encoding.suffix), data, cache.path(key))
         report.compressed += 1
         report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
     for path in failed:  # served plain rather than half compressed

@@ -57,6 +57,31 @@ def test_an_unchanged_file_is_copied_from_the_cache_and_a_changed_one_compressed
         assert gzip.decompress((site / f"{name}.gz").read_bytes()) == raw
 
 
+def test_a_copy_from_the_cache_is_a_link_to_its_entry_or_written_where_links_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm build links each copy to the cache's entry (no bytes written again); a cache on
+    another file system (os.link refused) still gives correct copies, written."""
+    cache = tmp_path / "cache"
+    compress.compress_site(site_with(tmp_path, {"a.html": TEXT}), cache, workers=1)
+    site = site_with(tmp_path / "warm", {"a.html": TEXT})
+    compress.compress_site(site, cache, workers=1)
+    for encoding in compress.ENCODINGS:
+        entry = cache / compress.cache_key(TEXT, encoding)
+        assert (site / f"a.html{encoding.suffix}").stat().st_ino == entry.stat().st_ino
+
+    def refused(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(compress.os, "link", refused)
+    site = site_with(tmp_path / "elsewhere", {"a.html": TEXT})
+    report = compress.compress_site(site, cache, workers=1)
+    assert report.from_cache == 2
+    assert brotli.decompress((site / "a.html.br").read_bytes()) == TEXT
+    assert gzip.decompress((site / "a.html.gz").read_bytes()) == TEXT
+    assert (site / "a.html.br").stat().st_ino != (cache / compress.cache_key(TEXT, compress.ENCODINGS[0])).stat().st_ino
+    assert sorted(p.name for p in site.iterdir()) == ["a.html", "a.html.br", "a.html.gz"]  # no partial file left
+
+
 def test_a_damaged_cache_entry_is_compressed_again_not_shipped(tmp_path: Path, counted: list[bytes]) -> None:
     cache = tmp_path / "cache"
     compress.compress_site(site_with(tmp_path, {"a.html": TEXT}), cache, workers=1)

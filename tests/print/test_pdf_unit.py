@@ -21,6 +21,7 @@ from macros.pdf import (
     PdfMaker,
     Site,
     css_string,
+    glyph_problems,
     length_problem,
     running_header_style,
     write_pdfs,
@@ -161,12 +162,35 @@ def test_the_cache_forgets_old_and_least_recently_used_pdfs(tmp_path: Path) -> N
     for n in range(5):
         cache.put(f"k{n}", Pdf(b"%PDF-" + bytes([n]), n))
         os.utime(tmp_path / f"k{n}.json", (1_000_000 + n, time.time() - (5 - n) * 86400))
-    assert cache.get("k0") == Pdf(b"%PDF-\x00", 0)  # used now: kept
+    assert cache.pages("k0") == 0  # used now: kept
     cache.prune(days=3.5, keep=3)  # k1: unused for 4 days; k2: not among the 3 most recent
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "k0.json", "k0.pdf", "k3.json", "k3.pdf", "k4.json", "k4.pdf"]
     cache.prune(days=30, keep=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k0.json", "k0.pdf"]
+
+
+def test_a_cached_pdf_is_placed_as_a_link_to_the_cache_or_copied_where_links_are_refused(  # type: ignore[no-untyped-def]
+        tmp_path: Path, monkeypatch) -> None:
+    """A warm build writes no PDF's bytes again: the site's file is the cache's (one inode);
+    with the cache on another file system it is copied. Neither leaves a partial file."""
+    cache = PdfCache(tmp_path / "cache")
+    cache.put("k", Pdf(b"%PDF-1.7 placed", 2))
+    target = tmp_path / "site" / "worksheets" / "a" / "a-a4.pdf"
+    assert cache.place("k", target) == 2
+    assert target.stat().st_ino == (tmp_path / "cache" / "k.pdf").stat().st_ino
+    assert cache.place("missing", tmp_path / "site" / "b.pdf") is None
+
+    def refused(source: object, target: object) -> None:
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", refused)
+    elsewhere = tmp_path / "other" / "a-a4.pdf"
+    assert cache.place("k", elsewhere) == 2
+    assert elsewhere.read_bytes() == b"%PDF-1.7 placed"
+    assert elsewhere.stat().st_ino != (tmp_path / "cache" / "k.pdf").stat().st_ino
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a-a4.pdf"]
+    assert sorted(p.name for p in elsewhere.parent.iterdir()) == ["a-a4.pdf"]
 
 
 def _hook():  # type: ignore[no-untyped-def]
@@ -190,3 +214,23 @@ def test_serve_copies_the_built_pdfs_from_the_cache_without_laying_any_out(  # t
     built = sorted(p.relative_to(site) for p in (site / "worksheets").rglob("*.pdf"))
     served = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site" / "worksheets").rglob("*.pdf"))
     assert served == built and len(built) == 2 * (len(WORKSHEETS) + 1)
+
+
+def test_the_font_check_reads_one_course_once_and_never_forgets_a_problem(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`make build` checks, then builds the same Course in one process: the characters are read
+    once. A course with a problem is read (and reported) every time."""
+    import macros.pdf
+
+    reads: list[int] = []
+    real = macros.pdf.pdf_characters
+    monkeypatch.setattr(macros.pdf, "pdf_characters", lambda: reads.append(1) or real())
+    one = WORKSHEETS[0]
+    clean = Course(COURSE.chapters, COURSE.prompts, {one.id: one}, COURSE.root)
+    bad = Course(COURSE.chapters, COURSE.prompts, {one.id: one.model_copy(update={"title": "Weekly 信"})}, COURSE.root)
+    assert glyph_problems(clean) == [] and glyph_problems(clean) == []
+    assert len(reads) == 1
+    for _ in range(2):
+        [problem] = glyph_problems(bad)
+        assert "U+4FE1" in str(problem)
+    assert len(reads) == 3
+    assert glyph_problems(clean) == [] and len(reads) == 3  # still the last one found printable
