@@ -302,10 +302,14 @@ class PdfCache:
         """Forget PDFs no build has used for `days`, and all but the `keep` most recently used
         (ten builds' worth). Not "unused by this build": builds for other addresses (tests on a
         random port, previews) share the cache."""
-        entries = sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+        from publish.compress import by_last_use
+
+        if not self.folder.is_dir():
+            return
         cutoff = time.time() - days * 86400
-        for index, meta in enumerate(entries):
-            if index >= keep or meta.stat().st_mtime < cutoff:
+        for index, (used, path) in enumerate(by_last_use(self.folder, ".json")):
+            if index >= keep or used < cutoff:
+                meta = Path(path)
                 meta.unlink(missing_ok=True)
                 meta.with_suffix(".pdf").unlink(missing_ok=True)
 

@@ -97,12 +97,24 @@ class CompressCache:
         (ten builds' worth): builds for other addresses (tests, previews) share the cache."""
         if self.folder is None or not self.folder.is_dir():
             return
-        entries = sorted((p for p in self.folder.iterdir() if not p.name.startswith(".")),
-                         key=lambda p: p.stat().st_mtime, reverse=True)
         cutoff = time.time() - days * 86400
-        for index, entry in enumerate(entries):
-            if index >= keep or entry.stat().st_mtime < cutoff:
-                entry.unlink(missing_ok=True)
+        for index, (used, path) in enumerate(by_last_use(self.folder)):
+            if index >= keep or used < cutoff:
+                Path(path).unlink(missing_ok=True)
+
+
+def by_last_use(folder: Path, suffix: str = "") -> list[tuple[float, str]]:
+    """(mtime, path) of the files in `folder` (ending in `suffix`; not hidden: those are being
+    written), most recently used first. One stat per file (os.scandir): caches hold thousands."""
+    entries = []
+    with os.scandir(folder) as found:
+        for entry in found:
+            if not entry.name.startswith(".") and entry.name.endswith(suffix):
+                try:
+                    entries.append((entry.stat().st_mtime, entry.path))
+                except FileNotFoundError:  # pruned by another build meanwhile
+                    continue
+    return sorted(entries, reverse=True)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
