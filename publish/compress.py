@@ -26,7 +26,6 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -219,6 +218,8 @@ def _compress_all(jobs: list[tuple[int, bytes]], workers: int | None) -> list[by
     workers = workers or os.cpu_count() or 1
     if len(jobs) < 2 or workers < 2:
         return [_try(_compress_job, job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor  # only when something changed
+
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
         futures = [pool.submit(_compress_job, job) for job in jobs]
         return [future.exception() or future.result() for future in futures]

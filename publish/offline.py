@@ -45,11 +45,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from PIL import Image, ImageChops, ImageColor, ImageDraw
-
 from publish import jsoncache
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 WORKER = "sw.js"
@@ -410,6 +412,8 @@ def icon(svg: str, size: int, background: str, foreground: str = FOREGROUND, *,
     """A square icon: the SVG's shape in `foreground`, `share` of the width, centred on
     `background` (full-bleed, or a rounded square with transparent corners). Drawn four times
     larger and scaled down, for smooth edges."""
+    from PIL import Image, ImageChops, ImageDraw  # only when an icon is drawn (not cached): 9 ms
+
     scale = 4
     big = size * scale
     (left, top, width, height), polygons = svg_shape(svg)
@@ -441,6 +445,8 @@ SNAP = 6  # sum of the channels' differences
 
 
 def palette_png(image: Image.Image, path: Path, colours: tuple[str, ...]) -> None:
+    from PIL import Image, ImageColor
+
     exact = [ImageColor.getrgb(colour)[:3] for colour in colours]
     method = Image.Quantize.FASTOCTREE if image.mode == "RGBA" else Image.Quantize.MEDIANCUT
     palette_image = image.quantize(ICON_COLOURS, method=method)

@@ -234,3 +234,34 @@ def test_the_font_check_reads_one_course_once_and_never_forgets_a_problem(monkey
         assert "U+4FE1" in str(problem)
     assert len(reads) == 3
     assert glyph_problems(clean) == [] and len(reads) == 3  # still the last one found printable
+
+
+def test_the_fonts_characters_are_kept_between_builds_and_read_again_when_a_font_changes(  # type: ignore[no-untyped-def]
+        tmp_path: Path, monkeypatch) -> None:
+    import json
+
+    import fontTools.ttLib
+
+    import macros.pdf
+
+    kept = tmp_path / "fonts.json"
+    monkeypatch.setenv("RT_FONT_CACHE", str(kept))
+    opened: list[str] = []
+    real = fontTools.ttLib.TTFont
+    monkeypatch.setattr(fontTools.ttLib, "TTFont", lambda path, **kw: opened.append(str(path)) or real(path, **kw))
+
+    def fresh() -> frozenset[int] | None:
+        macros.pdf.pdf_characters.cache_clear()  # a new build: a new process
+        return macros.pdf.pdf_characters()
+
+    first = fresh()
+    assert first and ord("é") in first and 0x4FE1 not in first
+    assert len(opened) == 2 and kept.is_file()
+    assert fresh() == first and len(opened) == 2  # from the cache: no font opened
+
+    saved = json.loads(kept.read_text(encoding="utf-8"))
+    kept.write_text(json.dumps({**saved, "fonts": saved["fonts"] + "-updated"}), encoding="utf-8")  # another font file
+    assert fresh() == first and len(opened) == 4
+    kept.write_text("{damaged", encoding="utf-8")
+    assert fresh() == first and len(opened) == 6
+    macros.pdf.pdf_characters.cache_clear()
