@@ -64,7 +64,9 @@ ENCODINGS = (
 
 
 def cache_key(raw: bytes, encoding: Encoding) -> str:
-    return hashlib.sha256(encoding.key.encode() + b"\0" + raw).hexdigest()
+    digest = hashlib.sha256(encoding.key.encode() + b"\0")
+    digest.update(raw)
+    return digest.hexdigest()
 
 
 class CompressCache:
@@ -159,8 +161,8 @@ def compressible(site: Path, skip: Collection[str] = ()) -> list[Path]:
             and not path.relative_to(site).as_posix().startswith(tuple(skip))]
 
 
-def _cached(cache: CompressCache, raw: bytes, encoding: Encoding) -> bytes | None:
-    data = cache.get(cache_key(raw, encoding))
+def _cached(cache: CompressCache, key: str, raw: bytes, encoding: Encoding) -> bytes | None:
+    data = cache.get(key)
     try:
         return data if data is not None and encoding.decompress(data) == raw else None
     except Exception:  # a damaged entry: compressed again
@@ -185,11 +187,12 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
         report.files += 1
         for index, encoding in enumerate(ENCODINGS):
             copy = path.with_name(path.name + encoding.suffix)
-            data = _cached(cache, raw, encoding)
+            key = cache_key(raw, encoding)
+            data = _cached(cache, key, raw, encoding)
             if data is None:
                 todo.append((path, raw, index))
                 continue
-            _install(copy, data, cache.path(cache_key(raw, encoding)))
+            _install(copy, data, cache.path(key))
             report.from_cache += 1
             report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
     failed: set[Path] = set()
