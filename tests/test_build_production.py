@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -135,3 +136,34 @@ def test_make_build_takes_site_url_from_the_environment_file(rebranded: rebrand.
         if file.suffix in {".html", ".js", ".css", ".json", ".xml", ".txt", ".webmanifest"} or file.name == "_headers":
             text = file.read_text(encoding="utf-8")
             assert "127.0.0.1" not in text and "localhost" not in text, file
+
+
+@pytest.mark.parametrize("told", ["1", ""])
+def test_a_build_keeps_bytecode_in_the_cache_never_beside_the_sources(tmp_path: Path, told: str) -> None:
+    """With PYTHONDONTWRITEBYTECODE set, the build's modules are compiled once into
+    .cache/pycache (not at every build, not beside the sources); without it, Python's usual
+    __pycache__ is left as it is."""
+    module = tmp_path / "sources" / "rt_probe_module.py"
+    module.parent.mkdir()
+    module.write_text("VALUE = 7\n", encoding="utf-8")
+    script = (f"import sys; sys.path.insert(0, {str(module.parent)!r})\n"
+              "import importlib.util\n"
+              f"spec = importlib.util.spec_from_file_location('b', {str(ROOT / 'scripts' / 'build.py')!r})\n"
+              "build = importlib.util.module_from_spec(spec); spec.loader.exec_module(build)\n"
+              "build.keep_bytecode()\n"
+              "import rt_probe_module; print(sys.pycache_prefix)\n")
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}}
+    if told:
+        env["PYTHONDONTWRITEBYTECODE"] = told
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", script], env=env,
+                          capture_output=True, text=True, check=True)
+    beside = list(module.parent.rglob("*.pyc"))
+    if told:
+        assert done.stdout.strip() == str(ROOT / ".cache" / "pycache")
+        assert beside == []
+        mirror = ROOT / ".cache" / "pycache" / str(module.parent).lstrip("/")
+        assert [p.name.split(".")[0] for p in mirror.glob("*.pyc")] == ["rt_probe_module"]
+        shutil.rmtree(ROOT / ".cache" / "pycache" / str(tmp_path).lstrip("/"))  # the mirror of this test's folder
+    else:
+        assert done.stdout.strip() == "None"
+        assert [p.name.split(".")[0] for p in beside] == ["rt_probe_module"]
