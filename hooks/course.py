@@ -26,6 +26,7 @@ from mkdocs.structure.files import File, Files
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from macros.blocks import BlockLostError, restore  # noqa: E402
 from macros.data import Course, CourseDataError, load_and_check_once  # noqa: E402
 from macros.journal import JournalSettingsError, journal_settings  # noqa: E402
 
@@ -84,6 +85,15 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # type: ignore
         page.meta["title"] = as_text(worksheet.title)
         page.meta["description"] = as_text(worksheet.summary)
     return markdown
+
+
+@event_priority(100)  # before anything reads the page's HTML (Material's search among them)
+def on_page_content(html: str, page, config, files) -> str:  # type: ignore[no-untyped-def]
+    """The macros' HTML blocks back in place of their tokens (macros/blocks.py)."""
+    try:
+        return restore(page.file.src_uri, html, page.present_anchor_ids)
+    except BlockLostError as error:
+        raise PluginError(str(error)) from None
 
 
 def as_text(text: str) -> Markup:

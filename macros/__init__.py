@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 
+from . import blocks
 from .data import CourseDataError, load_and_check_once, read_pages
 from .facts import course_facts
 from .journal import journal_settings, render_journal
@@ -38,21 +41,33 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
         asked_on.add(env.page.url)
         return renderer.reflection(prompt_id, ask_role=first)
 
-    env.macro(reflection, "reflection")
-    env.macro(lambda worksheet_id: renderer.worksheet(worksheet_id, root()), "worksheet")
-    env.macro(lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()), "chapter_worksheets")
-    env.macro(lambda: renderer.worksheet_index(root()), "worksheet_index")
-    env.macro(lambda: renderer.chapter_cards(minutes, root()), "chapter_cards")
-    env.macro(lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root(),
-                                     settings=journal_settings(env.conf["extra"]), brand=site), "journal")
-    env.macro(lambda compact=False: renderer.safety_note(root(), compact), "safety_note")
-    env.macro(renderer.helplines, "helplines")
+    def html(name: str, make: Callable[..., object]) -> None:
+        """A macro returning HTML: noted for macros/blocks.py, which keeps it out of Markdown's way."""
+        env.macro(lambda *args, **kwargs: blocks.record(env.page.file.src_uri, make(*args, **kwargs)), name)
+
+    html("reflection", reflection)
+    html("worksheet", lambda worksheet_id: renderer.worksheet(worksheet_id, root()))
+    html("chapter_worksheets", lambda chapter_id: renderer.chapter_worksheets(chapter_id, root()))
+    html("worksheet_index", lambda: renderer.worksheet_index(root()))
+    html("chapter_cards", lambda: renderer.chapter_cards(minutes, root()))
+    html("journal", lambda: render_journal(course, read_pages(Path(env.conf["docs_dir"])), root(),
+                                           settings=journal_settings(env.conf["extra"]), brand=site))
+    html("safety_note", lambda compact=False: renderer.safety_note(root(), compact))
+    html("helplines", renderer.helplines)
     extra = env.conf["extra"]
-    env.macro(
-        lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()),
-        "waitlist_form",
-    )
-    env.macro(renderer.waitlist_action, "waitlist_action")
+    html("waitlist_form",
+         lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()))
+    html("waitlist_action", renderer.waitlist_action)
+
+
+def on_post_page_macros(env) -> None:  # type: ignore[no-untyped-def]
+    """The macros' HTML blocks out of Markdown's way until it is done (macros/blocks.py), unless
+    RT_MACRO_BLOCKS=markdown asks for them to go through Markdown (the pages come out the same:
+    tests/test_blocks.py builds both ways)."""
+    if os.environ.get("RT_MACRO_BLOCKS") == "markdown":
+        blocks.forget(env.page.file.src_uri)
+        return
+    env.markdown = blocks.swap(env.page.file.src_uri, env.markdown)
 
 
 def on_pre_page_macros(env) -> None:  # type: ignore[no-untyped-def]

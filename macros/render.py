@@ -87,7 +87,7 @@ class Renderer:
         prompt = self._lookup(self.course.prompts, prompt_id, "prompt", "data/prompts.yml")
         html = self._render("reflection.html", prompt=prompt, role_label=ROLE_LABELS[prompt.role])
         if ask_role:
-            html = self._render("role_ask.html", choices=READER_ROLES) + html
+            html = self._render("role_ask.html", choices=READER_ROLES) + Markup("\n") + html
         return html
 
     def safety_note(self, root: str = "", compact: bool = False) -> Markup:

@@ -294,12 +294,12 @@ RULE = re.compile(r"([^{}@;]+)\{([^{}]*)\}")
 HEX_OR_FUNCTION = re.compile(r"#[0-9a-fA-F]{3,8}|(?:rgb|rgba|hsl|hsla)\([^()]*\)")
 
 
-def _declarations(css: str, selector: str) -> dict[str, str]:
-    """The declarations of every rule whose selector list holds `selector` (quotes ignored), in
-    order, later ones winning, as the cascade does for rules of the same specificity."""
+def _declarations(rules: list[tuple[list[str], str]], selector: str) -> dict[str, str]:
+    """The declarations of every rule (`_rules`) whose selector list holds `selector`, in order,
+    later ones winning, as the cascade does for rules of the same specificity."""
     found: dict[str, str] = {}
-    for selectors, body in RULE.findall(css):
-        if selector in (s.strip().replace('"', "") for s in selectors.split(",")):
+    for selectors, body in rules:
+        if selector in selectors:
             for declaration in body.split(";"):
                 name, colon, value = declaration.partition(":")
                 if colon:
@@ -316,9 +316,10 @@ def _colour(value: str | None, what: str) -> str:
 def theme_colours(css: str) -> dict[str, str]:
     """The header's colour in the light and dark schemes (the browser's toolbar takes it) and
     the light page background (an installed app's splash screen), from the site's stylesheet."""
-    light = {**_declarations(css, ":root"), **_declarations(css, "[data-md-color-scheme=default]")}
-    dark = _declarations(css, "[data-md-color-scheme=slate]")
-    dark_header = _declarations(css, "[data-md-color-scheme=slate] .md-header")
+    rules = [([s.strip().replace('"', "") for s in selectors.split(",")], body) for selectors, body in RULE.findall(css)]
+    light = {**_declarations(rules, ":root"), **_declarations(rules, "[data-md-color-scheme=default]")}
+    dark = _declarations(rules, "[data-md-color-scheme=slate]")
+    dark_header = _declarations(rules, "[data-md-color-scheme=slate] .md-header")
     return {
         "light": _colour(light.get("--md-primary-fg-color"), "--md-primary-fg-color (light scheme)"),
         "dark": _colour(dark_header.get("background-color") or dark.get("--md-primary-fg-color"),
