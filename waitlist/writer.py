@@ -10,6 +10,10 @@ All database work happens on this thread, never on the event loop.
 With double opt-in on, the same transaction counts the confirmation mails (mailgate.py): a
 sign-up and the mail it is owed are committed together, and the mails are queued only once
 the commit has succeeded.
+
+A batch the database rolls back for a reason that running it again can cure (a deadlock with
+another instance on the same PostgreSQL) is run again, up to ATTEMPTS times, before its
+sign-ups get an error.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import random
 import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from waitlist.mailer import OutgoingMail
 from waitlist.mailgate import MailGate, MailOutcome
@@ -30,6 +37,15 @@ from waitlist.store import BatchResult, Store
 log = logging.getLogger("waitlist.writer")
 
 MAX_BATCH = 512
+
+
+ATTEMPTS = 3  # a batch the database rolled back as a deadlock or a conflict is run again
+
+
+def transient(error: BaseException) -> bool:
+    """Whether the database rolled the batch back for a reason that running it again can cure:
+    PostgreSQL's deadlock (40P01) or serialization failure (40001) between instances."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
 
 
 class StoreUnavailable(Exception):
@@ -103,23 +119,31 @@ class GroupCommitWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         assert self._loop is not None
-        granted: list[OutgoingMail] = []
-        try:
-            if self._connection is None:
-                self._connection = self._store.connect()
-            connection = self._connection
-            signups = [signup for signup, _ in batch]
-            with connection.begin():
-                result = self._store.insert_batch(connection, signups, self._gate is not None)
-                mails = self._count_mails(connection, signups, result, granted)
-        except Exception:
-            log.exception("could not commit a batch of %d sign-ups", len(batch))
-            if self._gate is not None:
-                for mail in granted:
-                    self._gate.release(mail)
-            self._disconnect()  # start afresh with the next batch
-            self._loop.call_soon_threadsafe(_fail, batch)
-            return
+        signups = [signup for signup, _ in batch]
+        for attempt in range(1, ATTEMPTS + 1):
+            granted: list[OutgoingMail] = []
+            try:
+                if self._connection is None:
+                    self._connection = self._store.connect()
+                connection = self._connection
+                with connection.begin():
+                    result = self._store.insert_batch(connection, signups, self._gate is not None)
+                    mails = self._count_mails(connection, signups, result, granted)
+                break
+            except Exception as error:
+                if self._gate is not None:
+                    for mail in granted:
+                        self._gate.release(mail)
+                if attempt < ATTEMPTS and transient(error):
+                    # Rolled back whole: nothing of it was kept, so it can simply run again.
+                    log.warning("a batch of %d sign-ups was rolled back (%s); trying again, %d of %d",
+                                len(batch), type(error.orig).__name__, attempt + 1, ATTEMPTS)  # type: ignore[attr-defined]
+                    time.sleep(random.uniform(0.005, 0.05) * attempt)
+                    continue
+                log.exception("could not commit a batch of %d sign-ups", len(batch))
+                self._disconnect()  # start afresh with the next batch
+                self._loop.call_soon_threadsafe(_fail, batch)
+                return
         if self._gate is not None:
             for mail in granted:
                 self._gate.send(mail)

@@ -4,20 +4,25 @@ with what was sent. The cluster is the one test_postgres.py starts from Debian's
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 
 from tests.waitlist.conftest import ADMIN_TOKEN, Service, signup_json
 from tests.waitlist.test_postgres import _fresh_database, postgres_url  # noqa: F401  (fixture)
+from waitlist.signup import Signup
 from waitlist.store import Store
+from waitlist.writer import GroupCommitWriter
 
 PEOPLE = 40
 
@@ -150,3 +155,76 @@ def test_instances_starting_at_once_create_the_schema_once(postgres_url: str) ->
     assert stores[0].stats().as_dict()["totals"]["signups"] == 0
     for store in stores:
         store.dispose()
+
+
+def test_a_batch_rolled_back_as_a_deadlock_is_committed_on_the_next_try(
+    postgres_url: str, caplog: pytest.LogCaptureFixture  # noqa: F811
+) -> None:
+    """Another instance's transaction and this writer's batch wait for each other's rows;
+    PostgreSQL aborts the batch as a deadlock. The writer runs it again: both sign-ups are
+    acknowledged, none gets an error (before the retry, each got a 503)."""
+    url = _fresh_database(postgres_url, "deadlock")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:  # the writer's backend checks for deadlocks first
+        connection.execute(text("ALTER DATABASE deadlock SET deadlock_timeout = '3s'"))
+    store = Store.from_url(url)
+    store.create_schema()
+    other = create_engine(url)
+    insert = text("INSERT INTO waitlist_signups (email, consent_at, created_at, source) "
+                  "VALUES (:email, now(), now(), 'other')")
+
+    def waiting_backends() -> int:
+        with admin.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = 'deadlock' AND wait_event_type = 'Lock'"
+            )).scalar_one()
+
+    def until(condition: Callable[[], bool]) -> None:
+        for _ in range(400):
+            if condition():
+                return
+            time.sleep(0.025)
+        raise AssertionError("the database never reached the expected state")
+
+    async def scenario() -> list[object]:
+        writer = GroupCommitWriter(store)
+        writer.start()
+        holder = other.connect()  # holds c, so that a and b queue up into one batch
+        holder_tx = holder.begin()
+        holder.execute(insert, {"email": "c@example.com"})
+        first = asyncio.ensure_future(writer.save(Signup("c@example.com", "test")))
+        await asyncio.to_thread(until, lambda: waiting_backends() == 1)
+        rival = other.connect()  # the other instance: holds b, then wants a
+        rival_tx = rival.begin()
+        rival.execute(text("SET LOCAL deadlock_timeout = '60s'"))
+        rival.execute(insert, {"email": "b@example.com"})
+        pair = [asyncio.ensure_future(writer.save(Signup(email, "test"))) for email in ("a@example.com", "b@example.com")]
+        await asyncio.sleep(0.2)  # both are queued behind the blocked batch
+        holder_tx.rollback()
+        await first
+        await asyncio.to_thread(until, lambda: waiting_backends() == 1)  # the batch has a, waits for b
+
+        def rival_wants_a() -> None:
+            rival.execute(insert, {"email": "a@example.com"})  # waits for the batch: a deadlock
+            rival_tx.commit()
+
+        await asyncio.to_thread(rival_wants_a)
+        outcomes = await asyncio.gather(*pair, return_exceptions=True)
+        await writer.stop()
+        holder.close()
+        rival.close()
+        return outcomes
+
+    try:
+        outcomes = asyncio.run(scenario())
+    finally:
+        other.dispose()
+        store.dispose()
+        admin.dispose()
+    assert [type(outcome).__name__ for outcome in outcomes] == ["Saved", "Saved"], outcomes
+    assert "rolled back (DeadlockDetected); trying again" in caplog.text  # the deadlock did happen
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = sorted(connection.execute(text("SELECT email, source FROM waitlist_signups")).all())
+    engine.dispose()
+    assert rows == [("a@example.com", "other"), ("b@example.com", "other"), ("c@example.com", "test")]
