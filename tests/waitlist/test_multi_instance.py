@@ -216,7 +216,8 @@ def test_a_batch_rolled_back_as_a_deadlock_is_committed_on_the_next_try(
         return outcomes
 
     try:
-        outcomes = asyncio.run(scenario())
+        with ThreadPoolExecutor(1) as pool:  # a loop of its own: Playwright's may run on this thread
+            outcomes = pool.submit(lambda: asyncio.run(scenario())).result(timeout=120)
     finally:
         other.dispose()
         store.dispose()
