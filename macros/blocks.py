@@ -87,10 +87,7 @@ def restore(page: str, html: str, anchors: set[str] | None) -> str:
         if len(parts) != 2:
             raise BlockLostError(f"{page}: Markdown did not pass a macro's output through "
                                  f"({block[:60]!r}…); write the macro call on a line of its own")
-        before, after = parts
-        if before.endswith("<p>") and after.startswith("</p>"):  # taken for a paragraph's text
-            before, after = before[:-3], after[4:]
-        html = before + block + after
+        html = block.join(parts)
         if anchors is not None:
             anchors.update(_anchors(block))
     return html

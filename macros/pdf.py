@@ -18,8 +18,6 @@ import hashlib
 import ipaddress
 import json
 import os
-import shutil
-import time
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -269,24 +267,17 @@ class PdfCache:
         return json.loads(meta.read_text(encoding="utf-8"))["pages"]
 
     def place(self, key: str, target: Path) -> int | None:
-        """The cached PDF at `target`, and its page count; None when it is not cached. `target`
-        is a hard link to the cache's file where the file system allows (nothing writes into
-        either in place: both are only ever replaced or removed), else a copy."""
+        """The cached PDF at `target` (publish/cachefiles.py: a hard link where the file system
+        allows, else a copy), and its page count; None when it is not cached."""
+        from publish import cachefiles
+
         pages = self.pages(key)
         if pages is None:
             return None
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}")
         try:
-            try:
-                os.link(self.folder / f"{key}.pdf", partial)
-            except FileNotFoundError:
-                return None  # pruned by another build meanwhile: laid out again
-            except OSError:  # another file system, or links refused
-                shutil.copyfile(self.folder / f"{key}.pdf", partial)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+            cachefiles.place(self.folder / f"{key}.pdf", target)
+        except FileNotFoundError:
+            return None  # pruned by another build meanwhile: laid out again
         return pages
 
     def put(self, key: str, pdf: Pdf) -> None:
@@ -302,16 +293,10 @@ class PdfCache:
         """Forget PDFs no build has used for `days`, and all but the `keep` most recently used
         (ten builds' worth). Not "unused by this build": builds for other addresses (tests on a
         random port, previews) share the cache."""
-        from publish.compress import by_last_use
+        from publish import cachefiles
 
-        if not self.folder.is_dir():
-            return
-        cutoff = time.time() - days * 86400
-        for index, (used, path) in enumerate(by_last_use(self.folder, ".json")):
-            if index >= keep or used < cutoff:
-                meta = Path(path)
-                meta.unlink(missing_ok=True)
-                meta.with_suffix(".pdf").unlink(missing_ok=True)
+        for meta in cachefiles.prune(self.folder, keep, days, ".json"):
+            meta.with_suffix(".pdf").unlink(missing_ok=True)
 
 
 @dataclass

@@ -5,10 +5,8 @@ so the server sends them without compressing on every request.
   file's bytes, the encoding and its level, so a rebuild only compresses files that changed. A
   cached copy is checked by decompressing it (a few milliseconds, against seconds to compress at
   brotli's highest level): a damaged entry is compressed again, never shipped.
-- A copy from the cache is a hard link to the cache's entry (one system call, where writing
-  the bytes again took half a millisecond a file), or written when the file system refuses a
-  link (the cache on another disk). Nothing writes into a copy in place: the cache and the site
-  only ever replace or remove files, so the two names never disagree.
+- A copy from the cache is placed by publish/cachefiles.py: a hard link to the cache's entry
+  where the file system allows, else a copy.
 - Files that changed are compressed in parallel, one process per core (the brotli binding holds
   the GIL, so threads would not help).
 - Source maps (`.map`) are shipped but not compressed: only the browser's developer tools fetch
@@ -24,12 +22,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
+
+from publish import cachefiles
 
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 MIN_BYTES = 1024
@@ -96,26 +95,8 @@ class CompressCache:
     def prune(self, days: float = 14, keep: int = 2000) -> None:
         """Forget entries no build has used for `days`, and all but the `keep` most recently used
         (ten builds' worth): builds for other addresses (tests, previews) share the cache."""
-        if self.folder is None or not self.folder.is_dir():
-            return
-        cutoff = time.time() - days * 86400
-        for index, (used, path) in enumerate(by_last_use(self.folder)):
-            if index >= keep or used < cutoff:
-                Path(path).unlink(missing_ok=True)
-
-
-def by_last_use(folder: Path, suffix: str = "") -> list[tuple[float, str]]:
-    """(mtime, path) of the files in `folder` (ending in `suffix`; not hidden: those are being
-    written), most recently used first. One stat per file (os.scandir): caches hold thousands."""
-    entries = []
-    with os.scandir(folder) as found:
-        for entry in found:
-            if not entry.name.startswith(".") and entry.name.endswith(suffix):
-                try:
-                    entries.append((entry.stat().st_mtime, entry.path))
-                except FileNotFoundError:  # pruned by another build meanwhile
-                    continue
-    return sorted(entries, reverse=True)
+        if self.folder is not None:
+            cachefiles.prune(self.folder, keep, days)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -125,16 +106,13 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 def _install(target: Path, data: bytes, entry: Path | None) -> None:
-    """`target` holding `data`: a hard link to `entry` (a cache file holding exactly `data`)
-    where the file system allows one, else written."""
+    """`target` holding `data`: placed from `entry` (a cache file holding exactly `data`), or
+    written when there is no cache or the entry went meanwhile."""
     if entry is not None:
-        partial = target.with_name(f".{target.name}.{os.getpid()}")
         try:
-            os.link(entry, partial)
-            os.replace(partial, target)
-            return
-        except OSError:  # another file system, or links refused: write the bytes
-            partial.unlink(missing_ok=True)
+            return cachefiles.place(entry, target)
+        except FileNotFoundError:
+            pass
     _write_atomically(target, data)
 
 
@@ -153,12 +131,9 @@ class CompressReport:
     failed: list[str] = field(default_factory=list)
 
 
-def compressible(site: Path, skip: Collection[str] = ()) -> list[Path]:
-    """The files worth a compressed copy; `skip`: folders (relative to the site, ending in /)
-    whose files no page loads."""
+def compressible(site: Path) -> list[Path]:
     return [path for path in sorted(site.rglob("*"))
-            if path.suffix in COMPRESSIBLE and path.is_file() and path.stat().st_size >= MIN_BYTES
-            and not path.relative_to(site).as_posix().startswith(tuple(skip))]
+            if path.suffix in COMPRESSIBLE and path.is_file() and path.stat().st_size >= MIN_BYTES]
 
 
 def _cached(cache: CompressCache, key: str, raw: bytes, encoding: Encoding) -> bytes | None:
@@ -180,6 +155,7 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
     for path in every:  # first, so that no copy of other bytes outlives an interruption
         for encoding in ENCODINGS:
             path.with_name(path.name + encoding.suffix).unlink(missing_ok=True)
+    # `skip`: folders (relative to the site, ending in /) whose files no page loads.
     files = [path for path in every if not path.relative_to(site).as_posix().startswith(tuple(skip))]
     todo: list[tuple[Path, bytes, int]] = []  # (file, its bytes, index in ENCODINGS)
     for path in files:

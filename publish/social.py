@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import PIL  # its version only; Image and the rest when a card is drawn (not cached): 9 ms
+
+from publish import cachefiles
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -90,20 +91,12 @@ def write_cards(folder: Path, cards: dict[str, tuple[str, str]], site_name: str,
         entry = cache / f"{card_key(title, kicker, site_name, inputs)}.png"
         if entry.is_file():
             entry.touch()  # recently used: kept
-            path.write_bytes(entry.read_bytes())
+            cachefiles.place(entry, path)
         else:
             card(title, kicker, site_name).save(path, optimize=True)
             partial = entry.with_name(f".{entry.name}.{os.getpid()}")
             partial.write_bytes(path.read_bytes())
             os.replace(partial, entry)  # whole or not at all: builds may share the cache
         written.append(path)
-    _prune(cache)
+    cachefiles.prune(cache, KEEP, 14, ".png")
     return written
-
-
-def _prune(cache: Path, keep: int = KEEP, days: float = 14) -> None:
-    entries = sorted(cache.glob("*.png"), key=lambda p: p.stat().st_mtime, reverse=True)
-    cutoff = time.time() - days * 86400
-    for index, entry in enumerate(entries):
-        if index >= keep or entry.stat().st_mtime < cutoff:
-            entry.unlink(missing_ok=True)

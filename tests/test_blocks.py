@@ -69,6 +69,18 @@ def test_a_token_markdown_did_not_pass_through_stops_the_build_naming_the_page()
         through(f"```html\n{BLOCK}\n```\n", page="chapter.md")  # shown as code: escaped by Markdown
 
 
+@pytest.mark.parametrize("text", [
+    f"Text right before it\n{BLOCK}\n\nAfter.\n",
+    f"Before.\n\n{BLOCK}\nText right after it\n",
+    f"> A quote\n{BLOCK}\n",
+    f"- An item\n\n{BLOCK}\n",
+    f'<div class="rt-hero" markdown>\n\nIntro.\n\n{BLOCK}\n\n</div>\n',
+])
+def test_a_block_beside_other_markdown_comes_out_as_it_did_through_markdown(text: str) -> None:
+    blocks.record("p.md", BLOCK)
+    assert through(text)[0] == markdown.markdown(text, extensions=EXTENSIONS)
+
+
 def test_the_same_block_twice_on_a_page_is_restored_twice() -> None:
     blocks.record("p.md", BLOCK)
     blocks.record("p.md", BLOCK)

@@ -6,6 +6,7 @@ the navigation drawer open on a phone."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,17 @@ def test_pages_in_the_states_readers_bring_them_to_have_no_axe_violations(  # ty
     page.locator("textarea[data-rt-key^='prompt:']:visible").first.fill("An answer to keep.")
     page.wait_for_timeout(500)  # saving is debounced
 
+    held: list = []  # the journal's outline on a slow connection: the page says it is opening
+    outline = re.compile(r".*/journal/outline\.[0-9a-f]{8}\.json$")
+    page.route(outline, lambda route: held.append(route))
+    page.goto(served + "journal/")
+    settle(page)
+    page.locator("[data-rt-journal-opening]").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width]["width"]
+    check("the journal opening, its outline on the way")
+    for route in held:
+        route.continue_()
+    page.unroute(outline)
     page.goto(served + "journal/")
     settle(page)
     assert page.locator("[data-rt-journal-entry]").count() >= 1
