@@ -7,6 +7,7 @@ typo such as `titel` is reported instead of silently ignored.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -126,15 +127,61 @@ class Section(Record):
     fields: Annotated[list[WorksheetField], Field(min_length=1)]
 
 
+PARTNER_ROLE_LABELS: dict[str, str] = {
+    "hurt": "the partner who was hurt",
+    "broke-trust": "the partner who broke trust",
+}
+# How a label names a part of a sheet for two: "Partner A: …", "Partner B's turn".
+PARTNER_MENTION = re.compile(r"\bPartner ([AB])\b")
+
+
+class Partners(Record):
+    """Which role writes the parts labelled Partner A and Partner B, so a therapist reading two
+    filled sheets can tell whose answer is whose."""
+
+    a: Literal["hurt", "broke-trust"]
+    b: Literal["hurt", "broke-trust"]
+
+    @model_validator(mode="after")
+    def _different(self) -> Partners:
+        if self.a == self.b:
+            raise ValueError(f"got `{self.a}` for both a and b; expected one partner who was hurt and one who broke trust")
+        return self
+
+    def label(self, letter: str) -> str:
+        """"Partner A — the partner who was hurt"."""
+        return f"Partner {letter.upper()} — {PARTNER_ROLE_LABELS[getattr(self, letter.lower())]}"
+
+
 class Worksheet(Record):
     id: Id = Field(description="Set from the file name; do not write it in the file.")
     title: Text
     chapter: Id
     summary: Text
     who: Who
-    minutes: Annotated[int, Field(ge=1, le=240)]
+    minutes: Annotated[int, Field(ge=1, le=240)] = Field(description="About how long one sitting takes, in minutes.")
+    span: Prose | None = Field(default=None, description='For a sheet filled in over several sittings: when, e.g. "each evening for a week".')
+    partners: Partners | None = Field(default=None, description="For a sheet for two: which role is Partner A and which Partner B.")
     instructions: Text
     sections: Annotated[list[Section], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _partners_named(self) -> Worksheet:
+        if self.partners is None:
+            texts = [section.title for section in self.sections] + [field.label for field in self.fields]
+            if any(PARTNER_MENTION.search(text) for text in texts):
+                raise ValueError("labels name Partner A or Partner B; expected `partners:` to say which role each is, "
+                                 "e.g. partners: {a: hurt, b: broke-trust}")
+        return self
+
+    @property
+    def time_label(self) -> str:
+        """"about 45 minutes", or for a sheet of several sittings "about 5 minutes, each evening for a week"."""
+        return f"about {self.minutes} minutes" + (f", {self.span}" if self.span else "")
+
+    @property
+    def partner_labels(self) -> list[str]:
+        return [self.partners.label("a"), self.partners.label("b")] if self.partners else []
 
     @property
     def paragraphs(self) -> list[str]:
