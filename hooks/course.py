@@ -117,9 +117,11 @@ def on_env(env, config, files):  # type: ignore[no-untyped-def]
     from macros.render import Renderer
 
     course = _this_build()
-    renderer = Renderer(course)
+    renderer = Renderer(course, site_url=config.site_url or "")
     env.globals["safety_note"] = lambda base_url: renderer.safety_note(base_url.rstrip("/") + "/")
     env.globals["helpline_countries"] = [c["code"] for c in countries(course.helplines)]
+    # "former=id …": saved answers move to a renamed worksheet's id (journal/store.js moveRenamed).
+    env.globals["renamed_worksheets"] = " ".join(f"{old}={w.id}" for w in course.worksheets.values() for old in w.formerly)
     env.globals["facts"] = course_facts(course, Path(config.docs_dir))
     cache = Path(os.environ.get("RT_JINJA_CACHE") or Path(config.config_file_path).parent / ".cache" / "jinja")
     cache.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from mkdocs.exceptions import PluginError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from publish import assets, compress, csp, markup, offline, outline, search, social  # noqa: E402
+from publish import assets, compress, csp, markup, offline, outline, redirects, search, social  # noqa: E402
 
 _assets: assets.Assets | None = None
 _command = "build"  # or "serve", "gh-deploy": from on_startup when run by the mkdocs command
@@ -133,6 +133,16 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
     if full_site():
         social.write_cards(site / "assets" / "social", cards, brand["name"])
     (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n", encoding="utf-8")
+    try:  # renamed worksheets' old addresses (publish/redirects.py)
+        moved = {}
+        for worksheet in course.worksheets.values():
+            new = f"worksheets/{worksheet.id}/"
+            for old in (f"worksheets/{former}/" for former in worksheet.formerly):
+                moved.update({f"{old}{old.split('/')[1]}-{size}.pdf": f"{new}{worksheet.id}-{size}.pdf" for size in ("a4", "letter")})
+                moved[old] = new
+        redirects.write(site, moved, config.site_url or "", config.theme["language"])
+    except FileExistsError as error:
+        raise PluginError(f"Redirects: {error}") from None
     search.write_plain_quotes(site)
     try:
         outline.externalise(site)

@@ -22,7 +22,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
         course = load_and_check_once(project / "data", Path(env.conf["docs_dir"]))
     except CourseDataError as error:
         raise PluginError(str(error)) from None
-    renderer = Renderer(course)
+    renderer = Renderer(course, site_url=env.conf["site_url"] or "")
     facts = course_facts(course, Path(env.conf["docs_dir"]))
     minutes = facts.minutes
     env.variables["course"] = course

@@ -29,7 +29,7 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     Returns the problems and how many PDFs were laid out."""
     from mkdocs.config import load_config
 
-    from .pdf import PAGE_SIZES, PdfCache, PdfMaker, length_problem, site_from_config
+    from .pdf import PAGE_SIZES, PdfCache, PdfMaker, html_digest, length_problem, site_from_config
 
     config = load_config(str(config_file))
     maker = PdfMaker(course, site_from_config(config))
@@ -39,10 +39,11 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     laid_out = 0
     for worksheet in maker.ordered():
         for size in PAGE_SIZES:
-            key = maker.worksheet_digest(worksheet.id, size, inputs)
+            html = maker.worksheet_html(worksheet.id, size)
+            key = html_digest(inputs, size, html)
             pages = cache.pages(key)
             if pages is None and lay_out:
-                pdf = maker.worksheet(worksheet.id, size)
+                pdf = maker.pdf(html)
                 cache.put(key, pdf)
                 pages = pdf.pages
                 laid_out += 1

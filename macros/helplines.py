@@ -1,6 +1,7 @@
 """Helplines (data/helplines.yml): the record, the checks across entries, and what the safety
-note needs. Shown in full on the Safety page and, one country at a time, in the short safety
-note on the landing page, every chapter, every worksheet and every PDF."""
+note needs. Shown in full on the Safety page and, as each country's crisis and abuse lines, in
+the short safety note on the landing page, every chapter, every worksheet, every printed page and
+every PDF."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Helpline(Record):
     id: Id
     country: Text
     country_code: Annotated[str, Field(pattern=r"^([a-z]{2}|other)$")]
+    region: str | None = None  # a part of the country the line serves: "Scotland"
     emergency: Text
     emergency_note: str | None = None
     service: Text
@@ -33,7 +35,6 @@ class Helpline(Record):
     hours: str | None = None
     source: Url
     checked: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-    default: bool = False
 
     @field_validator("checked", mode="before")
     @classmethod
@@ -61,45 +62,47 @@ class Helpline(Record):
         return "tel:" + re.sub(r"[^0-9]", "", self.phone) if self.phone else None
 
 
+NOTE_KINDS = {"crisis": "crisis", "abuse": "abuse", "directory": "abuse"}
+"""What a line is in the safety note: a crisis line, or help with abuse (a directory stands in
+for an abuse line where a country has no national one: Canada's ShelterSafe)."""
+
+
 def cross_problems(helplines: list[Helpline]) -> list[tuple[str, str]]:
-    """(field, message) for problems across entries: exactly one default, a domestic-abuse
-    line with a phone number, and one emergency number per country."""
+    """(field, message) for problems across entries: every listed country has a suicide and
+    crisis line and a line for abuse, and one emergency number."""
     problems: list[tuple[str, str]] = []
-    if not helplines:
-        return problems
-    defaults = [i for i, h in enumerate(helplines) if h.default]
-    if len(defaults) != 1:
-        where = ", ".join(f"[{i}]" for i in defaults) or "(none)"
-        problems.append(("default", f"{len(defaults)} entries have default: true ({where}); expected exactly one, "
-                                    "the line the safety note shows until a reader chooses a country"))
-    else:
-        line = helplines[defaults[0]]
-        if line.kind != "abuse" or not line.phone:
-            problems.append((f"[{defaults[0]}].default", "expected the default entry to be a domestic-abuse line (kind: abuse) with a phone number"))
     emergency: dict[str, str] = {}
     for index, line in enumerate(helplines):
         first = emergency.setdefault(line.country_code, line.emergency)
         if first != line.emergency:
             problems.append((f"[{index}].emergency", f"got {line.emergency!r}; expected {first!r}, as the other entries for {line.country} say"))
+    for entry in countries(helplines):
+        if entry["code"] == "other":
+            continue
+        kinds = {NOTE_KINDS[line.kind] for line in entry["lines"]}
+        if "crisis" not in kinds:
+            problems.append(("kind", f"{entry['name']} has no suicide and crisis line; expected an entry for it with kind: crisis"))
+        if "abuse" not in kinds:
+            problems.append(("kind", f"{entry['name']} has no line for abuse; expected an entry for it with kind: abuse "
+                                     "(or kind: directory where the country has no national line)"))
     return problems
 
 
 def countries(helplines: list[Helpline]) -> list[dict[str, Any]]:
-    """One entry per country, in file order: its code, name, emergency number and the line the
-    safety note shows for it (its first domestic-abuse line, else its first entry)."""
+    """One entry per country, in file order: its code, name, emergency number (and any note on
+    it), every line, and the lines the safety note shows for it: its crisis line and its abuse
+    lines (one per region, and the country-wide ones before any for a particular group)."""
     seen: dict[str, dict[str, Any]] = {}
     for line in helplines:
         entry = seen.setdefault(line.country_code, {"code": line.country_code, "name": line.country,
                                                     "emergency": line.emergency, "lines": []})
         entry["lines"].append(line)
     for entry in seen.values():
-        entry["note_line"] = next((h for h in entry["lines"] if h.kind in {"abuse", "directory"}), entry["lines"][0])
-        entry["default"] = any(h.default for h in entry["lines"])
+        lines = entry["lines"]
+        entry["crisis"] = next((h for h in lines if h.kind == "crisis"), None)
+        regional = [h for h in lines if h.kind != "crisis" and h.region]
+        entry["abuse"] = regional or [next(h for h in lines if h.kind != "crisis")] if any(h.kind != "crisis" for h in lines) else []
+        entry["emergency_notes"] = list(dict.fromkeys(h.emergency_note for h in lines if h.emergency_note))
         # As the name reads after "in": "in the United Kingdom", "in Ireland".
         entry["place"] = ("the " if entry["name"].startswith("United ") else "") + entry["name"]
     return list(seen.values())
-
-
-def note_countries(helplines: list[Helpline]) -> list[dict[str, Any]]:
-    """`countries`, the default country first: the order the safety note lists them in."""
-    return sorted(countries(helplines), key=lambda entry: not entry["default"])

@@ -162,6 +162,8 @@ class Worksheet(Record):
     minutes: Annotated[int, Field(ge=1, le=240)] = Field(description="About how long one sitting takes, in minutes.")
     span: Prose | None = Field(default=None, description='For a sheet filled in over several sittings: when, e.g. "each evening for a week".')
     partners: Partners | None = Field(default=None, description="For a sheet for two: which role is Partner A and which Partner B.")
+    formerly: list[Id] = Field(default_factory=list, description="Ids this worksheet had before it was renamed: "
+                               "its old address redirects here and answers saved under them move to it.")
     instructions: Text
     sections: Annotated[list[Section], Field(min_length=1)]
 

@@ -156,7 +156,7 @@ class PdfMaker:
         self.site = site
         self.stylesheets = tuple(stylesheets)
         self.templates = templates
-        self.renderer = Renderer(course, templates)
+        self.renderer = Renderer(course, templates, site_url=site.url)
         self._css: list[object] | None = None
 
     # --- HTML ---------------------------------------------------------------------------------
@@ -196,7 +196,8 @@ class PdfMaker:
             self._css = [CSS(filename=str(path), url_fetcher=_local_only()) for path in self.stylesheets]
         return self._css
 
-    def _pdf(self, html: str) -> Pdf:
+    def pdf(self, html: str) -> Pdf:
+        """`html` (worksheet_html, workbook_html) laid out."""
         from weasyprint import HTML
 
         document = HTML(string=html, base_url=str(PROJECT), url_fetcher=_local_only()).render(
@@ -205,37 +206,35 @@ class PdfMaker:
         return Pdf(document.write_pdf(pdf_tags=True), len(document.pages))
 
     def worksheet(self, worksheet_id: str, size: str = "a4") -> Pdf:
-        return self._pdf(self.worksheet_html(worksheet_id, size))
+        return self.pdf(self.worksheet_html(worksheet_id, size))
 
     def workbook(self, size: str = "a4") -> Pdf:
-        return self._pdf(self.workbook_html(size))
+        return self.pdf(self.workbook_html(size))
 
     # --- cache keys ---------------------------------------------------------------------------
 
     def inputs_digest(self) -> str:
-        """A digest of everything but the data that a PDF depends on: the templates, the
-        stylesheets, the code that renders them, the site's name and address, and the WeasyPrint
-        version. (All templates, not only the worksheet's: an include added later still counts.)"""
+        """A digest of what every PDF is made from besides its HTML: the stylesheets' bytes and
+        the WeasyPrint version. The HTML itself is hashed whole (worksheet_digest): whatever it is
+        made from (data, helplines, templates, the code that renders them, the site's name and
+        address) reaches the PDF only through it, so no list of inputs can miss one."""
         digest = hashlib.sha256()
-        code = [Path(__file__).with_name(name) for name in ("pdf.py", "render.py", "model.py")]
-        files = sorted(p for p in self.templates.rglob("*") if p.is_file()) + [*self.stylesheets, *code]
-        for path in files:
+        for path in self.stylesheets:
             digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
-        digest.update(json.dumps([self.site.name, self.site.url, self.site.tagline, self.site.language]).encode())
         digest.update(version("weasyprint").encode())
         return digest.hexdigest()
 
     def worksheet_digest(self, worksheet_id: str, size: str, inputs: str | None = None) -> str:
-        """The cache key of one worksheet's PDF: its data, its chapter's title, and the inputs."""
-        worksheet = self.course.worksheets[worksheet_id]
-        chapter = self.course.chapter(worksheet.chapter)
-        return _digest(inputs or self.inputs_digest(), size, worksheet.model_dump_json(), chapter.model_dump_json())
+        """The cache key of one worksheet's PDF: a digest of its HTML and of the inputs."""
+        return html_digest(inputs or self.inputs_digest(), size, self.worksheet_html(worksheet_id, size))
 
     def workbook_digest(self, size: str, inputs: str | None = None) -> str:
-        inputs = inputs or self.inputs_digest()
-        parts: Iterable[str] = (c.model_dump_json() for c in self.course.chapters)
-        sheets = (self.worksheet_digest(w.id, size, inputs) for w in self.ordered())
-        return _digest(inputs, size, "workbook", *parts, *sheets)
+        return html_digest(inputs or self.inputs_digest(), size, self.workbook_html(size))
+
+
+def html_digest(inputs: str, size: str, html: str) -> str:
+    """The cache key of a PDF laid out from `html` in `size` with the stylesheets of `inputs`."""
+    return _digest(inputs, size, html)
 
 
 def _digest(*parts: str) -> str:
@@ -333,13 +332,13 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
     for size in PAGE_SIZES:
         for worksheet in maker.ordered():
             target = worksheets_dir / worksheet.id / f"{worksheet.id}-{size}.pdf"
-            key = maker.worksheet_digest(worksheet.id, size, inputs)
-            pages = write(target, key, lambda w=worksheet.id, s=size: maker.worksheet(w, s))
+            html = maker.worksheet_html(worksheet.id, size)
+            pages = write(target, html_digest(inputs, size, html), lambda h=html: maker.pdf(h))
             problem = length_problem(worksheet.id, size, pages) if pages is not None else None
             if problem:
                 report.problems.append(problem)
-        key = maker.workbook_digest(size, inputs)
-        write(worksheets_dir / maker.site.workbook_file(size), key, lambda s=size: maker.workbook(s))
+        html = maker.workbook_html(size)
+        write(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html), lambda h=html: maker.pdf(h))
     return report
 
 

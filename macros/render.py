@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from markupsafe import Markup
 
 from .data import Course
-from .helplines import countries, note_countries
+from .helplines import countries
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
 from .typography import curly_quotes
 
@@ -71,8 +71,11 @@ def template_environment(templates: Path) -> Environment:
 
 
 class Renderer:
-    def __init__(self, course: Course, templates: Path = TEMPLATES) -> None:
+    def __init__(self, course: Course, templates: Path = TEMPLATES, site_url: str = "") -> None:
+        """`site_url`: the address the site is served from, which paper shows in full (the
+        Safety page's, in the safety note); without it, paper shows only the link's words."""
         self.course = course
+        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.env = template_environment(templates)
         self.env.globals.update(who_labels=WHO_LABELS, pdfs=PDF_SIZES)
         # Data records arrive curled (model.Prose); configuration text (mkdocs.yml `extra`) does not.
@@ -91,11 +94,12 @@ class Renderer:
         return html
 
     def safety_note(self, root: str = "", compact: bool = False) -> Markup:
-        """The short safety note: not therapy, not for abuse, the emergency number and a
-        helpline (data/helplines.yml), a link to the rest."""
+        """The short safety note: not therapy, not for abuse, and each country's emergency
+        number, crisis line and abuse lines (data/helplines.yml), a link to the rest."""
         if not self.course.helplines:
             return Markup("")
-        return self._render("safety_note.html", countries=note_countries(self.course.helplines), root=root, compact=compact)
+        return self._render("safety_note.html", countries=countries(self.course.helplines), root=root, compact=compact,
+                            safety_url=self.site_url and self.site_url + "safety/")
 
     def helplines(self) -> Markup:
         """Every helpline, by country, for the Safety page, with the country chooser."""

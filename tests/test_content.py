@@ -162,7 +162,7 @@ def test_us_spelling_everywhere(site: Path) -> None:
 
 
 def test_the_armor_worksheet_keeps_its_id_and_its_field_ids() -> None:
-    worksheet = COURSE.worksheets["armour-and-openings"]
+    worksheet = COURSE.worksheets["armor-and-openings"]
     assert worksheet.title == "Armor and openings"
     ids = {field.id for field in worksheet.fields}
     assert {"armour-words", "armour-shows", "armour-protects", "armour-costs"} <= ids

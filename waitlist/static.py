@@ -177,11 +177,33 @@ def compress_for(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, st
     return body, headers
 
 
+def moved_paths(root: Path) -> dict[str, str]:
+    """The site's moved addresses, from the `_redirects` file the build writes (publish/redirects.py,
+    in the format Netlify and Cloudflare Pages read): old path -> new path. A rule for an old
+    folder's files (`/old/* /new/:splat 301`) becomes a prefix: "/old/" -> "/new/"."""
+    moved: dict[str, str] = {}
+    try:
+        text = (Path(root) / "_redirects").read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        return moved
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 2 or parts[0].startswith("#"):
+            continue
+        source, target = parts[0], parts[1]
+        if source.endswith("/*") and target.endswith("/:splat"):
+            source, target = source[:-1], target[: -len(":splat")]
+        if source.startswith("/") and target.startswith("/") and not target.startswith("//"):
+            moved[source] = target
+    return moved
+
+
 class StaticSite:
     """An ASGI app answering GET and HEAD from a directory of built pages."""
 
     def __init__(self, root: Path) -> None:
         self.root = os.path.realpath(root)
+        self._moved = moved_paths(Path(root))
         self._entries: dict[str, _Entry] = {}
         self._cached_bytes = 0
         self._encodings: dict[str, frozenset[str]] = {}
@@ -191,6 +213,10 @@ class StaticSite:
             await _send_plain(send, 405, b"Method not allowed", [(b"allow", b"GET, HEAD")])
             return
         url_path: str = scope["path"]
+        moved = self._moved_to(url_path)
+        if moved is not None:
+            await _send_plain(send, 301, b"Moved", [(b"location", moved.encode())])
+            return
         fs_path = self._fs_path(url_path)
         if fs_path is not None and _is_compressed_copy(fs_path):
             fs_path = None
@@ -203,6 +229,19 @@ class StaticSite:
             await self.send_not_found(scope, send)
             return
         await self._send_entry(scope, receive, send, entry, 200)
+
+    def _moved_to(self, url_path: str) -> str | None:
+        """Where a moved address went (`_redirects`), or None: an exact rule, else the longest
+        folder rule whose folder holds the path."""
+        if not self._moved:
+            return None
+        if url_path in self._moved:
+            return self._moved[url_path]
+        folders = [source for source in self._moved if source.endswith("/") and url_path.startswith(source)]
+        if not folders:
+            return None
+        source = max(folders, key=len)
+        return self._moved[source] + url_path[len(source):]
 
     def read_page(self, url_path: str) -> bytes | None:
         """The bytes of a page the site has (for pages the service fills in), or None."""

@@ -136,9 +136,9 @@ def test_cache_keys_follow_the_data_and_the_stylesheets(tmp_path: Path) -> None:
 class _CountingMaker(PdfMaker):
     laid_out = 0
 
-    def _pdf(self, html: str):  # type: ignore[no-untyped-def]
+    def pdf(self, html: str):  # type: ignore[no-untyped-def]
         type(self).laid_out += 1
-        return super()._pdf(html)
+        return super().pdf(html)
 
 
 def test_a_second_run_lays_out_nothing_and_a_serve_run_only_copies_the_cache(tmp_path: Path) -> None:

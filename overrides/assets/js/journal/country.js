@@ -25,6 +25,6 @@ export function chooseCountry(code, option) {
   if (status) {
     status.textContent = (saved ? "Saved on this device. " : "Chosen for now (this browser isn’t saving it). ") +
       (code ? "The safety note on every page now shows the helpline for " + option.textContent + "."
-            : "The safety note shows the United States line.");
+            : "The safety note shows every country’s lines, or the lines of the country your browser’s language names.");
   }
 }

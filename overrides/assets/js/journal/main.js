@@ -184,11 +184,19 @@ function onKey(event) {
 
 /* --- set up ----------------------------------------------------------------------------- */
 
+/** [[former id, id], …] of renamed worksheets, from main.html's head script. */
+function renamed() {
+  var holder = document.querySelector("script[data-rt-renamed]");
+  var words = holder ? holder.getAttribute("data-rt-renamed").split(" ").filter(Boolean) : [];
+  return words.map(function (pair) { return pair.split("="); }).filter(function (pair) { return pair.length === 2; });
+}
+
 function setup() {
   var root = document;
   document.documentElement.classList.toggle("rt-saved", store.anySaved());
   store.refreshLock();
   lock.applyLock();
+  store.moveRenamed(renamed());
   restoreFields(root);
   applyRole(root);
   applyCountry(root);

@@ -166,6 +166,25 @@ export function allAnswers() {
   return answers;
 }
 
+/** Answers saved under a worksheet's former id move to its id ("old new" pairs: a worksheet's
+    `formerly` in data/, which main.html's head script carries as data-rt-renamed). Where the
+    new id already has an answer, the newer one is kept. Waits while the journal is locked (its
+    answers cannot be read); runs again at every page's setup, and does nothing once moved. */
+export function moveRenamed(pairs) {
+  if (!pairs.length || lockState() === "locked") return;
+  var answers = allAnswers();
+  pairs.forEach(function (pair) {
+    var from = "ws:" + pair[0] + ":";
+    Object.keys(answers).forEach(function (key) {
+      if (key.indexOf(from) !== 0) return;
+      var target = "ws:" + pair[1] + ":" + key.slice(from.length);
+      var there = readAnswer(target);
+      if (!there || there.t < answers[key].t) set("a:" + target, answers[key]);
+      remove("a:" + key);
+    });
+  });
+}
+
 /** Names (without PREFIX) that start with `start`. */
 export function names(start) {
   var found = lockState() === "none" ? [] : sealedNames(start);
