@@ -7,7 +7,7 @@ A thin adapter; the work is done by macros/pdf.py (no MkDocs there).
 - `mkdocs build` writes `worksheets/<id>/<id>-a4.pdf` and `-letter.pdf` for every worksheet,
   and the workbook, `worksheets/<brand slug>-workbook-a4.pdf` / `-letter.pdf` (the slug is
   extra.brand.slug, made from site_name by default: hooks/brand.py). Each PDF is cached under
-  `.cache/pdf/` (or `$RT_PDF_CACHE`) by a hash of its data, the templates and the stylesheets,
+  `.cache/pdf/` (or `$RT_PDF_CACHE`) by a hash of its HTML, the stylesheets and WeasyPrint's version,
   so a rebuild only lays out what changed. A worksheet longer than two pages is a warning,
   which fails `mkdocs build --strict`.
 - `mkdocs serve` never lays out a PDF, so live reload stays fast: it copies what the cache has.

@@ -106,39 +106,69 @@ def test_next_links_name_their_page_as_the_navigation_does(site: Path) -> None:
 # --- safety where the reader is --------------------------------------------------------------
 
 HELPLINES = yaml.safe_load((ROOT / "data" / "helplines.yml").read_text(encoding="utf-8"))
-DEFAULT = next(h for h in HELPLINES if h.get("default"))
+COUNTRIES = list(dict.fromkeys(h["country_code"] for h in HELPLINES))
+LISTED = [code for code in COUNTRIES if code != "other"]  # "Anywhere else" is not a country
 
 
-def default_note(note) -> str:  # type: ignore[no-untyped-def]
-    """The note's text as a reader sees it before choosing a country: the default country's
-    parts, none of the others'."""
-    for part in note.select("[data-rt-helpline-country]"):
-        if not part.has_attr("data-rt-helpline-default"):
-            part.decompose()
-    return text(note)
+def lines_of(code: str, kinds: tuple[str, ...]) -> list[dict]:
+    return [h for h in HELPLINES if h["country_code"] == code and h["kind"] in kinds]
 
 
-def test_the_safety_note_is_on_the_landing_page_every_chapter_and_every_worksheet(site: Path) -> None:
+def note_numbers(code: str) -> list[str]:
+    """The numbers the safety note gives for a country: its crisis line, and its abuse lines
+    (one per region where it has regional lines, else its first)."""
+    crisis = lines_of(code, ("crisis",))[:1]
+    abuse = lines_of(code, ("abuse", "directory"))
+    regional = [h for h in abuse if h.get("region")]
+    return [h.get("phone") or h["chat"].removeprefix("https://").removeprefix("www.").rstrip("/")
+            for h in crisis + (regional or abuse[:1])]
+
+
+def test_every_listed_country_has_a_crisis_line_and_an_abuse_line() -> None:
+    assert {"us", "uk", "ie", "au", "nz", "ca"} <= set(LISTED)
+    for code in LISTED:
+        assert lines_of(code, ("crisis",)), f"{code}: no suicide and crisis line"
+        assert lines_of(code, ("abuse", "directory")), f"{code}: no line for abuse"
+    for line in HELPLINES:
+        assert line["source"].startswith("https://") and re.fullmatch(r"\d{4}-\d{2}-\d{2}", line["checked"]), line["id"]
+
+
+def test_the_safety_note_on_every_page_names_every_countrys_crisis_and_abuse_lines(site: Path) -> None:
     pages = ["", *chapters(site), *worksheet_pages(site)]
     assert len(pages) > 20
     for path in pages:
         notes = doc(site, path).select("article [data-rt-safety-note]")
         assert notes, f"no safety note on /{path}"
-        note = default_note(notes[-1])
-        assert "not therapy" in note and "coercive control" in note, path
-        assert f"call your local emergency number ({DEFAULT['emergency']} in" in note, path
-        assert DEFAULT["phone"] in note, path
-        assert notes[-1].select_one(f'a[href="tel:{re.sub(r"[^0-9]", "", DEFAULT["phone"])}"]'), path
-        assert notes[-1].select_one('a[href$="safety/#where-to-get-help"]'), path
+        note = notes[-1]
+        words = text(note)
+        assert "not therapy" in words and "coercive control" in words and "crisis line" in words, path
+        assert [li["data-rt-helpline-country"] for li in note.select("[data-rt-helpline-country]")] == COUNTRIES, path
+        for code in LISTED:
+            entry = note.select_one(f'[data-rt-helpline-country="{code}"]')
+            entry_text = text(entry)
+            crisis = lines_of(code, ("crisis",))[0]
+            assert f"crisis: {crisis['service']}" in entry_text, (path, code)
+            assert entry.select_one(f'a[href="tel:{re.sub(r"[^0-9]", "", crisis["phone"])}"]'), (path, code)
+            for number in note_numbers(code):
+                assert number in entry_text, (path, code, number)
+        assert note.select_one('a[href$="safety/#where-to-get-help"]'), path
 
 
-def test_every_pdf_names_the_emergency_number_and_a_helpline(site: Path) -> None:
+def pdf_words(pdf: Path) -> str:
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
+
+
+def test_every_pdf_carries_every_countrys_crisis_and_abuse_lines_and_the_safety_address(site: Path, base_url: str) -> None:
     pdfs = sorted(site.glob("worksheets/**/*.pdf"))
     assert len(pdfs) >= 2 * len(worksheet_pages(site))
     for pdf in pdfs:
-        words = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(pdf).pages))
+        words = pdf_words(pdf)
+        squeezed = words.replace(" ", "")  # a long address may wrap anywhere
         assert "not therapy" in words and "emergency number" in words, pdf.name
-        assert DEFAULT["phone"] in words and DEFAULT["emergency"] in words, pdf.name
+        for code in LISTED:
+            for number in note_numbers(code):
+                assert number.replace(" ", "") in squeezed, (pdf.name, code, number)
+        assert (base_url + "safety/").replace(" ", "") in squeezed, pdf.name
 
 
 def test_the_safety_page_lists_every_helpline(site: Path) -> None:
@@ -177,7 +207,15 @@ LINE = """- id: xx-line
   phone: "0800 000 000"
   source: https://example.org/
   checked: "2026-11-30"
-  default: true
+- id: xx-crisis
+  country: Testland
+  country_code: xx
+  emergency: "112"
+  service: Test crisis line
+  kind: crisis
+  phone: "0800 000 001"
+  source: https://example.org/
+  checked: "2026-11-30"
 """
 
 
@@ -204,8 +242,10 @@ def test_a_good_helpline_file_loads(tmp_path: Path) -> None:
      "data/helplines.yml:8: helpline 'xx-line', source: got 'example.org'; expected a web address starting with https://, like 'https://example.org/'"),
     (('country_code: xx', 'country_code: UK'),
      "data/helplines.yml:3: helpline 'xx-line', country_code: got 'UK'; expected a two-letter country code in lowercase, like 'uk', or 'other'"),
-    (("default: true", "default: false"),
-     "data/helplines.yml: default: 0 entries have default: true ((none)); expected exactly one, the line the safety note shows until a reader chooses a country"),
+    (("  kind: crisis", "  kind: abuse"),
+     "data/helplines.yml: kind: Testland has no suicide and crisis line; expected an entry for it with kind: crisis"),
+    (("  kind: abuse", "  kind: crisis"),
+     "data/helplines.yml: kind: Testland has no line for abuse; expected an entry for it with kind: abuse (or kind: directory where the country has no national line)"),
 ])
 def test_helpline_mistakes_are_named(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     assert problems(tmp_path, LINE.replace(*change)) == [expected]

@@ -51,6 +51,20 @@ def test_worksheet_titles_find_their_pages(page, served: str, worksheet_id: str)
     assert search_and_open(page, served, title) == f"worksheets/{worksheet_id}/"
 
 
+@pytest.mark.parametrize(("query", "worksheet_id"), [
+    ("first week", "first-week"),
+    ("questions", "questions-i-need-answered"),
+    ("therapist", "questions-for-a-therapist"),
+])
+def test_the_third_editions_worksheets_are_found_by_plain_words(page, served: str, query: str, worksheet_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Among the results a reader sees for a plain word (issue 24)."""
+    page.goto(served)
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()
+    box.press_sequentially(query, delay=10)
+    page.locator(f'.md-search-result__item > a[href$="worksheets/{worksheet_id}/"]').first.wait_for(timeout=10_000)
+
+
 # --- search on demand (overrides/assets/js/search.js) ------------------------------------------
 
 SEARCH_FILES = ("/search/search_index.json", "/assets/javascripts/workers/search.")
