@@ -408,8 +408,10 @@ def load_course(root: Path) -> Course:
                                     chapter_lines.get(worksheet.id, 0)))
     helplines: list[Helpline] = []
     if (root / "helplines.yml").exists():  # optional: a course without helplines shows none
+        before = len(problems)
         helplines = _load_list(root / "helplines.yml", shown(root / "helplines.yml"), Helpline, problems)
-        problems += [Problem(shown(root / "helplines.yml"), where, message) for where, message in cross_problems(helplines)]
+        if len(problems) == before:  # across entries only when each entry is sound: one mistake, one message
+            problems += [Problem(shown(root / "helplines.yml"), where, message) for where, message in cross_problems(helplines)]
     if problems:
         raise CourseDataError(problems)
     return Course(chapters, {p.id: p for p in prompts}, worksheets, root, helplines, prompt_lines)

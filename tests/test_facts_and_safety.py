@@ -248,4 +248,4 @@ def test_a_good_helpline_file_loads(tmp_path: Path) -> None:
      "data/helplines.yml: kind: Testland has no line for abuse; expected an entry for it with kind: abuse (or kind: directory where the country has no national line)"),
 ])
 def test_helpline_mistakes_are_named(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
-    assert problems(tmp_path, LINE.replace(*change)) == [expected]
+    assert problems(tmp_path, LINE.replace(*change, 1)) == [expected]  # in the first entry

@@ -50,7 +50,7 @@ def test_the_pdf_body_is_the_web_pages_worksheet_body() -> None:
     """One template for the web form and the PDF: the PDF's HTML contains Renderer.worksheet()."""
     worksheet = WORKSHEETS[0]
     html = PdfMaker(COURSE, SITE).worksheet_html(worksheet.id, "letter")
-    assert str(Renderer(COURSE).worksheet(worksheet.id, root=SITE.url)) in html
+    assert str(Renderer(COURSE, site_url=SITE.url).worksheet(worksheet.id, root=SITE.url)) in html
     assert "@page { size: letter; }" in html
     assert f"<title>{worksheet.title} · Rebuilding Trust</title>" in html
     assert 'data-rt-address="example.org/course/worksheets/' in html
@@ -120,10 +120,18 @@ def test_cache_keys_follow_the_data_and_the_stylesheets(tmp_path: Path) -> None:
 
     edited = dict(COURSE.worksheets)
     edited[first] = edited[first].model_copy(update={"title": "A new title"})
-    other = PdfMaker(Course(COURSE.chapters, COURSE.prompts, edited, COURSE.root), SITE)
+    other = PdfMaker(Course(COURSE.chapters, COURSE.prompts, edited, COURSE.root, COURSE.helplines), SITE)
     assert other.worksheet_digest(first, "a4") != maker.worksheet_digest(first, "a4")
     assert other.worksheet_digest(second, "a4") == maker.worksheet_digest(second, "a4")
     assert other.workbook_digest("a4") != maker.workbook_digest("a4")
+
+    # Every PDF prints the helplines: one changed number changes every key (issue 24).
+    lines = list(COURSE.helplines)
+    lines[0] = lines[0].model_copy(update={"phone": "999 000"})
+    renumbered = PdfMaker(Course(COURSE.chapters, COURSE.prompts, COURSE.worksheets, COURSE.root, lines), SITE)
+    for worksheet in WORKSHEETS:
+        assert renumbered.worksheet_digest(worksheet.id, "a4") != maker.worksheet_digest(worksheet.id, "a4"), worksheet.id
+    assert renumbered.workbook_digest("letter") != maker.workbook_digest("letter")
 
     css = tmp_path / "print.css"
     css.write_text(PRINT_CSS.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
@@ -206,7 +214,7 @@ def test_serve_copies_the_built_pdfs_from_the_cache_without_laying_any_out(  # t
 
     hook = _hook()
     config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"), site_url=base_url)
-    monkeypatch.setattr(PdfMaker, "_pdf", lambda self, html: pytest.fail("laid out a PDF while serving"))
+    monkeypatch.setattr(PdfMaker, "pdf", lambda self, html: pytest.fail("laid out a PDF while serving"))
     hook.on_startup(command="serve", dirty=False)
     with caplog.at_level(logging.INFO, logger="mkdocs.hooks.pdf"):
         hook.on_post_build(config)
