@@ -12,7 +12,7 @@ PRODUCTION ?=
 LOCAL_URL := http://127.0.0.1:$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build check dev test bench audit clean
+.PHONY: serve build check dev test bench audit screenshots clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ bench/audit/node_modules/.bin/lighthouse: bench/audit/package.json
 
 audit: $(BIN)/.installed bench/audit/node_modules/.bin/lighthouse
 	$(BIN)/python bench/audit.py
+
+# A contact sheet for design review (bench/screenshots/index.html): the main pages at 390 and
+# 1280 px in both schemes, and a worksheet PDF's first page. Not a pixel test.
+screenshots: build
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf site .site-new-* .site-old-* .pytest_cache

@@ -80,7 +80,7 @@ def test_unknown_field_is_named_with_the_known_ones(data: Path) -> None:
     sheet["titel"] = sheet.pop("title")
     write(data / "worksheets" / "tracker.yml", sheet)
     messages = {str(p) for p in problems_of(data)}
-    assert "data/worksheets/tracker.yml:42: titel: unknown field 'titel'; expected one of: title, chapter, summary, who, minutes, instructions, sections (check its spelling and indentation)" in messages
+    assert "data/worksheets/tracker.yml:42: titel: unknown field 'titel'; expected one of: title, chapter, summary, who, minutes, span, partners, formerly, instructions, sections (check its spelling and indentation)" in messages
     assert "data/worksheets/tracker.yml:1: title: required field is missing" in messages
 
 

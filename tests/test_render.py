@@ -173,7 +173,8 @@ def test_table_has_named_columns_and_a_labelled_cell_per_row_and_column(course: 
 def test_instructions_keep_their_paragraphs(course: Course) -> None:
     doc = soup(Renderer(course).worksheet("tracker"))
     paragraphs = [p.get_text() for p in doc.select(".rt-worksheet__instructions p")]
-    assert paragraphs == ["Each evening, five minutes.", "No speeches."]
+    assert paragraphs == ["Each evening, five minutes.", "No speeches.",
+                          "If this ever feels unsafe, stop. The Safety page says where to find help."]
 
 
 def test_links_are_relative_to_the_page(course: Course) -> None:
