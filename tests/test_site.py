@@ -152,7 +152,8 @@ def test_nothing_is_loaded_from_another_origin(site: Path) -> None:
 
 
 def test_twelve_or_more_worksheet_pages(site: Path) -> None:
-    pages = [p for p in (site / "worksheets").glob("*/index.html")]
+    moved = {old for w in COURSE.worksheets.values() for old in w.formerly}  # pages that only redirect
+    pages = [p for p in (site / "worksheets").glob("*/index.html") if p.parent.name not in moved]
     assert len(pages) >= 12 and len(pages) == len(COURSE.worksheets)
     for worksheet in COURSE.worksheets.values():
         doc = html(site, f"worksheets/{worksheet.id}")
