@@ -47,7 +47,7 @@ def serve(site: Path, port: int) -> subprocess.Popen:
         except OSError:
             if time.monotonic() > deadline:
                 service.kill()
-                raise SystemExit("the service did not start")
+                raise SystemExit("the service did not start") from None
             time.sleep(0.2)
 
 
