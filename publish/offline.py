@@ -313,13 +313,32 @@ def _colour(value: str | None, what: str) -> str:
     return value
 
 
+VAR = re.compile(r"var\((--[\w-]+)\)")
+
+
+def _resolved(declarations: dict[str, str], scope: dict[str, str] | None = None) -> dict[str, str]:
+    """`declarations` with each value that is a custom property (`var(--rt-accent)`, as the design
+    tokens are used) replaced by that property's value in `scope` (by default the same
+    declarations), followed a few steps."""
+    scope = {**(scope or {}), **declarations}
+    resolved = {}
+    for name, value in declarations.items():
+        for _ in range(5):
+            found = VAR.fullmatch(value)
+            if not found or found.group(1) not in scope:
+                break
+            value = scope[found.group(1)]
+        resolved[name] = value
+    return resolved
+
+
 def theme_colours(css: str) -> dict[str, str]:
     """The header's colour in the light and dark schemes (the browser's toolbar takes it) and
     the light page background (an installed app's splash screen), from the site's stylesheet."""
     rules = [([s.strip().replace('"', "") for s in selectors.split(",")], body) for selectors, body in RULE.findall(css)]
-    light = {**_declarations(rules, ":root"), **_declarations(rules, "[data-md-color-scheme=default]")}
-    dark = _declarations(rules, "[data-md-color-scheme=slate]")
-    dark_header = _declarations(rules, "[data-md-color-scheme=slate] .md-header")
+    light = _resolved({**_declarations(rules, ":root"), **_declarations(rules, "[data-md-color-scheme=default]")})
+    dark = _resolved({**light, **_declarations(rules, "[data-md-color-scheme=slate]")})
+    dark_header = _resolved(_declarations(rules, "[data-md-color-scheme=slate] .md-header"), dark)
     return {
         "light": _colour(light.get("--md-primary-fg-color"), "--md-primary-fg-color (light scheme)"),
         "dark": _colour(dark_header.get("background-color") or dark.get("--md-primary-fg-color"),

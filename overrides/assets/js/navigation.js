@@ -310,9 +310,54 @@
 
   let pages = 0;
 
+  /* --- the menu's own tools on a phone: search and the colour scheme -------------------------
+     The phone header keeps the menu, the course's name and "Leave this site" on one line (look.css);
+     the light/dark switch, and below 360 px search too, move into the menu, at its top. */
+
+  function visiblePalette() {
+    return document.querySelector("[data-rt-palette-option]:not([hidden])");
+  }
+
+  function drawerTools() {
+    const title = document.querySelector(".md-sidebar--primary .md-nav--primary > .md-nav__title");
+    if (!title || title.parentElement.querySelector("[data-rt-drawer-tools]")) return;
+    const tools = document.createElement("div");
+    tools.className = "rt-drawer-tools";
+    tools.setAttribute("data-rt-drawer-tools", "");
+    for (const [name, label] of [["search", "Search"], ["scheme", ""]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "md-button rt-drawer-tools__" + name;
+      button.setAttribute("data-rt-drawer-" + name, "");
+      button.textContent = label;
+      tools.appendChild(button);
+    }
+    title.after(tools);
+    schemeLabel();
+  }
+
+  function schemeLabel() {
+    const button = document.querySelector("[data-rt-drawer-scheme]");
+    const palette = visiblePalette();
+    if (button && palette) button.textContent = palette.getAttribute("aria-label");
+  }
+
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target && target.closest("[data-rt-drawer-search]")) {
+      close(parts.drawer, false);
+      open(parts.search);
+    } else if (target && target.closest("[data-rt-drawer-scheme]")) {
+      const palette = visiblePalette();
+      if (palette) palette.click();
+      schemeLabel();
+    }
+  });
+
   function onPage() {
     pages += 1;
     release();
+    drawerTools();
     // A new page starts with the drawer and search closed: after a link in them was followed
     // (Material closes them too, but not always before this runs), and after a reload in a
     // browser that restores the state of checkboxes (Firefox; the toggles no longer carry
