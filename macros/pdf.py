@@ -35,6 +35,8 @@ from .model import Worksheet
 from .render import PDF_SIZES, TEMPLATES, Renderer
 
 PROJECT = Path(__file__).resolve().parent.parent
+# The design tokens first: print.css and pdf.css take every colour from them (`var(--rt-…)`).
+TOKENS_CSS = PROJECT / "overrides" / "assets" / "css" / "tokens.css"
 PRINT_CSS = PROJECT / "overrides" / "assets" / "css" / "print.css"
 PDF_CSS = TEMPLATES / "print" / "pdf.css"
 # File-name suffix -> the CSS page size (the worksheet page links `<id>-a4.pdf`, `<id>-letter.pdf`).
@@ -149,7 +151,7 @@ class PdfMaker:
         self,
         course: Course,
         site: Site,
-        stylesheets: Sequence[Path] = (PRINT_CSS, PDF_CSS),
+        stylesheets: Sequence[Path] = (TOKENS_CSS, PRINT_CSS, PDF_CSS),
         templates: Path = TEMPLATES,
     ) -> None:
         self.course = course
