@@ -54,6 +54,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
                                            settings=journal_settings(env.conf["extra"]), brand=site))
     html("safety_note", lambda compact=False: renderer.safety_note(root(), compact))
     html("helplines", renderer.helplines)
+    html("urgent_help", lambda heading=2: renderer.urgent_help(root(), heading))
     extra = env.conf["extra"]
     html("waitlist_form",
          lambda: renderer.waitlist_form(extra["waitlist"], extra["brand"], extra["landing"]["join_label"], root()))

@@ -193,8 +193,8 @@ def _path(loc: tuple[Any, ...], raw: Any = None, noun: str = "entry") -> str:
             name = next((item[k] for k in ("id", "title") if isinstance(item, dict) and isinstance(item.get(k), str)), None)
             out.append(f"{noun} {name!r}" if name else f"{noun} {part + 1}")
             current = item
-        elif part in FIELD_TYPES and index and isinstance(loc[index - 1], int):
-            continue  # the union's tag, not a real step in the file
+        elif part in FIELD_TYPES and index and isinstance(loc[index - 1], int) and noun == "field":
+            continue  # the union's tag, not a real step in the file (a helpline's `text` is one)
         else:
             current = current.get(part) if isinstance(current, dict) else None
             if index + 1 < len(loc) and isinstance(loc[index + 1], int):
@@ -460,7 +460,7 @@ def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:
 
 # The macros macros/__init__.py registers, and the ones mkdocs-macros itself provides.
 MACROS = ("reflection", "worksheet", "chapter_worksheets", "worksheet_index", "chapter_cards", "journal",
-          "safety_note", "helplines", "waitlist_form", "waitlist_action")
+          "safety_note", "helplines", "urgent_help", "waitlist_form", "waitlist_action")
 BUILTINS = ("context", "pretty", "macros_info", "now", "fix_url", "range", "dict", "lipsum", "cycler",
             "joiner", "namespace", "super", "caller", "loop", "varargs", "kwargs")
 NO_MACROS = re.compile(r"^render_macros:\s*false\s*$", re.MULTILINE)

@@ -15,6 +15,8 @@ from .model import Id, Record, Text
 
 Url = Annotated[str, Field(pattern=r"^https://[^\s]+$")]
 Phone = Annotated[str, Field(pattern=r"^[0-9][0-9 -]*[0-9]$")]
+# How to text a line, as the data writes it: "Text 988", "Text 0477 13 11 14", "Text START to 88788".
+TEXT = re.compile(r"^Text (?:(?P<word>[A-Z][A-Z0-9]*) to )?(?P<number>[0-9][0-9 ]*[0-9]|[0-9])$")
 
 
 class Helpline(Record):
@@ -50,6 +52,14 @@ class Helpline(Record):
             raise ValueError(f'got the number {value} unquoted; expected it in quotes, like "{value}"')
         return value
 
+    @field_validator("text")
+    @classmethod
+    def _text_says_how(cls, value: str | None) -> str | None:
+        if value is not None and not TEXT.match(value):
+            raise ValueError(f'got {value!r}; expected "Text" and the number, like "Text 0477 13 11 14", '
+                             'or the word to send first, like "Text START to 88788"')
+        return value
+
     @model_validator(mode="after")
     def _reachable(self) -> Helpline:
         if not self.phone and not self.chat:
@@ -60,6 +70,22 @@ class Helpline(Record):
     def tel(self) -> str | None:
         """A tel: link for the phone number, as dialled in its own country."""
         return "tel:" + re.sub(r"[^0-9]", "", self.phone) if self.phone else None
+
+    @property
+    def sms(self) -> str | None:
+        """An sms: link for `text`: "Text 0477 13 11 14" → sms:0477131114; "Text START to 88788"
+        → sms:88788?&body=START (the message filled in, on iOS and Android alike)."""
+        found = TEXT.match(self.text) if self.text else None
+        if not found:
+            return None
+        number = "sms:" + found["number"].replace(" ", "")
+        return number + "?&body=" + found["word"] if found["word"] else number
+
+    @property
+    def source_site(self) -> str:
+        """The site `source` is on, as readers know it: "samaritans.org"."""
+        host = self.source.split("/")[2]
+        return host[4:] if host.startswith("www.") else host
 
 
 NOTE_KINDS = {"crisis": "crisis", "abuse": "abuse", "directory": "abuse"}
@@ -102,6 +128,8 @@ def countries(helplines: list[Helpline]) -> list[dict[str, Any]]:
         entry["crisis"] = next((h for h in lines if h.kind == "crisis"), None)
         regional = [h for h in lines if h.kind != "crisis" and h.region]
         entry["abuse"] = regional or [next(h for h in lines if h.kind != "crisis")] if any(h.kind != "crisis" for h in lines) else []
+        # The numbers to dial, each a tel: link ("112 or 999"; none in "your local emergency number").
+        entry["emergency_numbers"] = re.findall(r"[0-9]+", entry["emergency"])
         entry["emergency_notes"] = list(dict.fromkeys(h.emergency_note for h in lines if h.emergency_note))
         # As the name reads after "in": "in the United Kingdom", "in Ireland".
         entry["place"] = ("the " if entry["name"].startswith("United ") else "") + entry["name"]

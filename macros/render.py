@@ -105,6 +105,16 @@ class Renderer:
         """Every helpline, by country, for the Safety page, with the country chooser."""
         return self._render("helplines.html", countries=countries(self.course.helplines))
 
+    def urgent_help(self, root: str = "", heading: int = 2) -> Markup:
+        """"If you are in danger now": each country's emergency number, crisis line and main abuse
+        lines as large tel: and sms: links (the reader's country's shown, as in the safety note),
+        a link to the full list. `heading`: its heading's level, 2 or 3."""
+        if heading not in (2, 3):
+            raise ValueError(f"urgent_help(heading={heading!r}): expected 2 (first on a page) or 3 (inside a section)")
+        if not self.course.helplines:
+            return Markup("")
+        return self._render("urgent_help.html", countries=countries(self.course.helplines), root=root, heading=heading)
+
     def worksheet(self, worksheet_id: str, root: str = "") -> Markup:
         worksheet: Worksheet = self._lookup(
             self.course.worksheets, worksheet_id, "worksheet", f"data/worksheets/{worksheet_id}.yml"
