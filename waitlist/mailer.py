@@ -7,11 +7,15 @@ a slot is taken before a mail is counted (waitlist/mailgate.py) and given back o
 leaves the queue, so a mail that was counted always has its place.
 
 Every mail carries a one-click unsubscribe link and the ``List-Unsubscribe`` and
-``List-Unsubscribe-Post`` headers (RFC 8058).
+``List-Unsubscribe-Post`` headers (RFC 8058). Mails are written with ``MAIL_POLICY``: with
+Python's default policy a header longer than 78 characters is folded, and a URL, which has no
+space to fold at, goes out as RFC 2047 encoded words (``=?utf-8?q?=3Chttps=3A//…``), which mail
+clients do not read as an address: no unsubscribe button.
 """
 
 from __future__ import annotations
 
+import email.policy
 import logging
 import queue
 import smtplib
@@ -38,6 +42,11 @@ SMTP_TIMEOUT_SECONDS = 15
 MAX_QUEUED_MAILS = 10_000
 
 MailKind = Literal["confirm", "removal"]
+
+# RFC 5322's hard limit (998 characters a line) instead of the default policy's 78: a header
+# line as long as its URL is written whole, never as encoded words, and so are the links in
+# the text (7bit instead of quoted-printable, which split them with "=" at 76 characters).
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -102,7 +111,7 @@ class Mailer:
     def build_message(self, mail: OutgoingMail) -> EmailMessage:
         site = urlsplit(self._site_url).netloc
         unsubscribe = self._tokens.unsubscribe_token(mail.row_id, mail.email)
-        message = EmailMessage()
+        message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = self._sender
         message["To"] = mail.email
         message["Date"] = formatdate(localtime=False)
