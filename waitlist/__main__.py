@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -30,12 +31,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m waitlist", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help=f"serve SITE_DIR and the waitlist API on {HOST}:$PORT")
-    commands.add_parser("export", help="print every sign-up as CSV (reads DATABASE_URL)")
+    export_command = commands.add_parser(
+        "export", help="every sign-up as CSV (reads DATABASE_URL): printed, or written to PATH "
+        "(mode 0600, whole or not at all)")
+    export_command.add_argument("path", nargs="?", type=Path, default=Path(backup.STDIO))
     admin.add_commands(commands)
     backup.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "export":
-        return export()
+        return export(args.path)
     if args.command in ("delete", "purge", "stats"):
         return admin.run(args)
     if args.command in ("backup", "restore"):
@@ -121,7 +125,9 @@ def _stopped_by_request(_signal: int, _frame: FrameType | None) -> None:
     """Nothing left to do: uvicorn has already shut down cleanly."""
 
 
-def export() -> int:
+def export(path: Path) -> int:
+    """The CSV on standard output (``-``), or in the file ``path``, created with mode 0600
+    whatever the umask (``export > FILE`` would give the file the shell's umask, not ours)."""
     try:  # a missing database or table is an error, not an empty list
         store = backup.open_from_env()
     except backup.BackupError as error:
@@ -131,8 +137,11 @@ def export() -> int:
         csv_text = store.export_csv()
     finally:
         store.dispose()
-    sys.stdout.buffer.write(csv_text.encode("utf-8"))
-    sys.stdout.flush()
+    try:
+        backup.write_private(path, lambda out: out.write(csv_text.encode("utf-8")))
+    except (backup.BackupError, OSError) as error:
+        print(f"waitlist: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,27 +3,42 @@ makes first: the database and its sign-ups table exist (a read never creates eit
 
 One format for both databases: JSON lines. The first line names the format and records the
 schema (every table of ``store.metadata``, its columns and their types); then one line per row;
-the last line counts the rows of each table, so a truncated file is refused on restore. Times
-are ISO 8601 UTC strings typed by the header, and go back into the database as timestamps.
+the last line counts the rows of each table and holds the SHA-256 of every line before it.
+Every line ends with its own checksum, ``"sum"``: the first 16 hex digits of the SHA-256 of
+the line as it would read without that field. ``restore`` checks all of it before it writes
+anything, so a changed letter, a file cut off or lines added, removed or reordered are refused
+with the number of the first line that is wrong. Times are ISO 8601 UTC strings typed by the
+header, and go back into the database as timestamps.
+
+Version 1 backups (made before the checksums) still restore: their end line's row counts
+catch a file cut short, but nothing catches a changed letter, and ``restore`` says so.
 
 The rows are read in one transaction: a snapshot. On SQLite an explicit ``BEGIN`` (WAL keeps
 the writer going); on PostgreSQL ``REPEATABLE READ, READ ONLY``. Neither ``pg_dump`` nor
 SQLite's file copy is used: pg_dump must be at least as new as the server and is absent from
 the service's image, and neither output can be restored into the other database, which this
 file can (SQLite to PostgreSQL and back).
+
+``PATH`` ``-`` is standard output (``backup``) or standard input (``restore``). Any other path
+is written as ``PATH.partial`` and renamed over ``PATH`` once complete, so ``backup`` replaces
+only a regular file: a symbolic link (``/dev/stdout`` is one), a device, a pipe or a directory
+at ``PATH`` is refused, never replaced.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import re
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TypeVar
 
 from sqlalchemy import Connection, Table, delete, func, insert, inspect, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -32,12 +47,22 @@ from waitlist.config import database_url_from_env
 from waitlist.store import Store, UTCDateTime, metadata, signups, utc_now
 
 FORMAT = "rebuilding-trust-waitlist-backup"
-VERSION = 1
+VERSION = 2
+OLDEST_VERSION = 1  # no checksums: restored, with a warning
 FILE_MODE = 0o600
+STDIO = "-"
+SUM_DIGITS = 16
+_SUM = re.compile(rf',"sum":"([0-9a-f]{{{SUM_DIGITS}}})"\}}\Z')
+
+T = TypeVar("T")
 
 
 class BackupError(Exception):
     """A backup or restore that must stop; the message is one line for the owner."""
+
+
+class NoDatabase(BackupError):
+    """The database, or its sign-ups table, is not there: nothing to read."""
 
 
 # -- the commands ----------------------------------------------------------------------------
@@ -46,11 +71,16 @@ class BackupError(Exception):
 def add_commands(commands: Any) -> None:
     """Register ``backup`` and ``restore`` on ``python -m waitlist``'s subparsers."""
     backup_command = commands.add_parser(
-        "backup", help="write every table to PATH (JSON lines, mode 0600); fails if there is no database"
+        "backup", help="write every table to PATH (JSON lines, mode 0600; - for standard "
+        "output); fails if there is no database"
     )
     backup_command.add_argument("path", type=Path)
+    backup_command.add_argument(
+        "--if-exists", action="store_true",
+        help="with no database or no sign-ups table, say so and exit 0 (before a restore)")
     restore_command = commands.add_parser(
-        "restore", help="load a backup into DATABASE_URL (stop the service first)"
+        "restore", help="load a backup (- for standard input) into DATABASE_URL "
+        "(stop the service first)"
     )
     restore_command.add_argument("path", type=Path)
     restore_command.add_argument("--replace", action="store_true",
@@ -61,19 +91,20 @@ def run(args: argparse.Namespace) -> int:
     """``backup`` or ``restore``: status 0, or 1 with one line on stderr."""
     try:
         if args.command == "backup":
-            store = open_from_env()
-            try:
-                counts = backup(store, args.path)
-            finally:
-                store.dispose()
-            print(f"backed up {_describe(counts)} to {args.path}")
-        else:
-            store = Store.from_url(database_url_from_env())
-            try:
-                counts = restore(store, args.path, args.replace)
-            finally:
-                store.dispose()
-            print(f"restored {_describe(counts)} from {args.path}")
+            return _run_backup(args.path, args.if_exists)
+        header, rows = read_backup(args.path)  # all of it checked before the database is opened
+        store = Store.from_url(database_url_from_env())
+        try:
+            counts = load(store, rows, args.replace)
+        finally:
+            store.dispose()
+        version = header["version"]
+        source = _name(args.path, "standard input")
+        if version < VERSION:
+            print(f"waitlist: note: {source} is a version {version} backup, made before "
+                  "backups had checksums: its row counts were checked, but a changed letter "
+                  "would not have been noticed", file=sys.stderr)
+        print(f"restored {_describe(counts)} from {source}")
     except (BackupError, OSError) as error:
         print(f"waitlist: {error}", file=sys.stderr)
         return 1
@@ -83,8 +114,108 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_backup(path: Path, if_exists: bool) -> int:
+    try:
+        store = open_from_env()
+    except NoDatabase as error:
+        if not if_exists:
+            raise
+        print(f"nothing to back up: {error}")
+        return 0
+    try:
+        counts = backup(store, path)
+    finally:
+        store.dispose()
+    # On standard output the backup itself is the output: the summary goes to stderr.
+    print(f"backed up {_describe(counts)} to {_name(path)}",
+          file=sys.stderr if _is_stdio(path) else sys.stdout)
+    return 0
+
+
 def _describe(counts: dict[str, int]) -> str:
     return ", ".join(f"{count} rows of {name}" for name, count in counts.items())
+
+
+def _is_stdio(path: Path) -> bool:
+    return str(path) == STDIO
+
+
+def _name(path: Path, stream: str = "standard output") -> str:
+    return stream if _is_stdio(path) else str(path)
+
+
+# -- files only the owner can read, replaced whole -------------------------------------------
+
+
+def write_private(path: Path, produce: Callable[[IO[bytes]], T]) -> T:
+    """``produce`` writes to ``path`` (mode 0600), or to standard output for ``-``.
+
+    A file is written as ``PATH.partial`` and renamed over ``PATH`` once complete and synced:
+    ``PATH`` is whole or untouched. Only a regular file is ever replaced; a symbolic link,
+    device, pipe or directory there (or at ``PATH.partial``) is refused with BackupError.
+    """
+    if _is_stdio(path):
+        out = sys.stdout.buffer
+        result = produce(out)
+        out.flush()
+        return result
+    refuse_unless_regular(path)
+    partial = path.with_name(path.name + ".partial")
+    descriptor = _create(partial)
+    try:
+        os.fchmod(descriptor, FILE_MODE)
+        with os.fdopen(descriptor, "wb") as out:
+            result = produce(out)
+            out.flush()
+            os.fsync(out.fileno())
+        refuse_unless_regular(path)  # again: it may have appeared meanwhile
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    _sync_directory(path.parent)
+    return result
+
+
+def refuse_unless_regular(path: Path) -> None:
+    """BackupError if something other than a regular file is at ``path`` (not followed)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a pipe" if stat.S_ISFIFO(mode) else "not a regular file")
+    raise BackupError(f"{path} is {kind}: only a regular file is replaced "
+                      f"(use - for standard output)")
+
+
+def _create(partial: Path) -> int:
+    """A new file at ``partial``, never through a link; a regular leftover of an earlier run
+    that was killed is replaced."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        return os.open(partial, flags, FILE_MODE)
+    except FileExistsError:
+        refuse_unless_regular(partial)
+        partial.unlink()
+        return os.open(partial, flags, FILE_MODE)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable (best effort: not every file system lets a folder be synced)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 # -- reading commands: the database must already be there ------------------------------------
@@ -107,9 +238,9 @@ def open_existing(database_url: str, url_is_default: bool = False) -> Store:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         if not Path(url.database).is_file():
             if url_is_default:
-                raise BackupError(f"DATABASE_URL is not set and {url.database} does not exist "
+                raise NoDatabase(f"DATABASE_URL is not set and {url.database} does not exist "
                                   "(run from the service's directory, or set DATABASE_URL)")
-            raise BackupError(f"DATABASE_URL is {shown}, and {url.database} does not exist")
+            raise NoDatabase(f"DATABASE_URL is {shown}, and {url.database} does not exist")
     store = Store.from_url(database_url)
     try:
         with store.engine.connect() as connection:
@@ -119,7 +250,7 @@ def open_existing(database_url: str, url_is_default: bool = False) -> Store:
         raise BackupError(f"cannot open {shown}: {_first_line(error)}") from error
     if not present:
         store.dispose()
-        raise BackupError(f"{shown} has no table {signups.name}: is DATABASE_URL the service's "
+        raise NoDatabase(f"{shown} has no table {signups.name}: is DATABASE_URL the service's "
                           "database, and has the service started once?")
     return store
 
@@ -132,39 +263,34 @@ def _first_line(error: BaseException) -> str:
 
 
 def backup(store: Store, path: Path) -> dict[str, int]:
-    """Write every table to ``path`` (mode 0600, replaced only once complete); rows per table."""
-    partial = path.with_name(path.name + ".partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    try:
-        os.fchmod(descriptor, FILE_MODE)  # an older .partial may have had another mode
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as out:
-            counts = _write(store, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return counts
+    """Write every table to ``path`` (see ``write_private``); rows per table."""
+    return write_private(path, lambda out: _write(store, out))
 
 
-def _write(store: Store, out: TextIO) -> dict[str, int]:
+def _write(store: Store, out: IO[bytes]) -> dict[str, int]:
     counts: dict[str, int] = {}
+    digest = hashlib.sha256()
+
+    def line(record: dict[str, Any]) -> None:
+        data = _line(record)
+        digest.update(data)
+        out.write(data)
+
     with _snapshot(store) as connection:
         present = set(inspect(connection).get_table_names())
         tables = [table for table in metadata.sorted_tables if table.name in present]
         header = {"format": FORMAT, "version": VERSION, "created_at": _iso(utc_now()),
                   "dialect": store.engine.dialect.name,
                   "tables": {table.name: _schema(table) for table in tables}}
-        _line(out, header)
+        line(header)
         for table in tables:
             counts[table.name] = 0
             primary_key = list(table.primary_key.columns)
             for row in connection.execute(select(table).order_by(*primary_key)):
                 values = {name: _to_json(value) for name, value in row._mapping.items()}
-                _line(out, {"table": table.name, "row": values})
+                line({"table": table.name, "row": values})
                 counts[table.name] += 1
-    _line(out, {"end": True, "rows": counts})
+    out.write(_line({"end": True, "rows": counts, "sha256": digest.hexdigest()}))
     return counts
 
 
@@ -205,80 +331,197 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _line(out: TextIO, record: dict[str, Any]) -> None:
-    out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+def _line(record: dict[str, Any]) -> bytes:
+    """One line of the file: ``record`` as compact JSON, its checksum as the last field."""
+    plain = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return f'{plain[:-1]},"sum":"{_line_sum(plain)}"}}\n'.encode()
+
+
+def _line_sum(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()[:SUM_DIGITS]
 
 
 # -- restore ---------------------------------------------------------------------------------
 
 
-def read_backup(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def read_backup(path: Path) -> tuple[dict[str, Any], Rows]:
     """The header and the rows of every table, typed; BackupError if the file is not a
-    complete backup this version can restore."""
+    complete, unchanged backup this version can restore. ``-``: standard input."""
+    if _is_stdio(path):
+        return parse_backup("standard input", sys.stdin.buffer.read())
+    refuse_unless_readable(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise BackupError(f"cannot read {path}: {error}") from error
-    try:
-        records = [json.loads(line) for line in lines if line.strip()]
-    except json.JSONDecodeError as error:
-        raise BackupError(f"{path}: line {error.lineno}: not JSON; is it a backup?") from error
-    if not records or not isinstance(records[0], dict) or records[0].get("format") != FORMAT:
-        raise BackupError(f"{path}: not a waitlist backup (no {FORMAT} header)")
-    header = records[0]
-    if header.get("version") != VERSION:
-        raise BackupError(f"{path}: backup version {header.get('version')!r}; "
-                          f"this version restores version {VERSION}")
-    footer = records[-1]
-    if len(records) < 2 or footer.get("end") is not True:
-        raise BackupError(f"{path}: incomplete (no end line): the backup was cut short")
-    tables = _check_schema(path, header["tables"])
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in tables}
-    for record in records[1:-1]:
-        table = tables.get(record.get("table"))
-        if table is None:
-            raise BackupError(f"{path}: a row for table {record.get('table')!r}, not in the header")
-        rows[table.name].append(_typed(table, record["row"]))
-    counted = {name: len(found) for name, found in rows.items()}
+        data = path.read_bytes()
+    except OSError as error:
+        raise BackupError(f"cannot read {path}: {error.strerror or error}") from error
+    return parse_backup(str(path), data)
+
+
+def refuse_unless_readable(path: Path) -> None:
+    """A directory or a missing file: one line (the rest is left to the read)."""
+    if path.is_dir():
+        raise BackupError(f"{path} is a directory, not a backup")
+    if not path.exists():
+        raise BackupError(f"{path} does not exist")
+
+
+def parse_backup(name: str, data: bytes) -> tuple[dict[str, Any], Rows]:
+    """``read_backup`` on the bytes of a file; ``name`` names it in messages."""
+    *lines, tail = data.split(b"\n")  # ``tail``: after the last newline, b"" if complete
+    if not lines:
+        if tail.startswith(b'{"format":"' + FORMAT.encode()):
+            raise BackupError(f"{name}: incomplete: the file ends in the middle of line 1, "
+                              "the header: the backup was cut off")
+        raise BackupError(f"{name}: not a waitlist backup ({'empty' if not tail else 'one line'})")
+    header = _header(name, lines[0])
+    checked = header["version"] >= 2
+    tables = _check_schema(name, header["tables"])
+    rows: Rows = {table: [] for table in tables}
+    footer: dict[str, Any] | None = None
+    for number, raw in enumerate(lines[1:], start=2):
+        record = _record(name, number, raw, checked)
+        if record is None:  # a blank line, which version 1 skipped
+            continue
+        if footer is not None:
+            raise BackupError(f"{name}: line {number}: a line after the end line (line "
+                              f"{footer['line']})")
+        if record.get("end") is True:
+            footer = {**record, "line": number}
+            continue
+        table = tables.get(record.get("table"))  # type: ignore[arg-type]
+        if table is None or not isinstance(record.get("row"), dict):
+            raise BackupError(f"{name}: line {number}: not a row of a table in the header")
+        rows[table.name].append(_typed(name, number, table, record["row"]))
+    if tail:
+        raise BackupError(f"{name}: incomplete: the file ends in the middle of line "
+                          f"{len(lines) + 1}: the backup was cut off")
+    if footer is None:
+        raise BackupError(f"{name}: incomplete: line {len(lines)}, the last, is not the end "
+                          "line: the backup was cut off")
+    last = footer["line"]
+    if checked:
+        digest = hashlib.sha256(b"".join(raw + b"\n" for raw in lines[:last - 1])).hexdigest()
+        if digest != footer.get("sha256"):
+            raise BackupError(f"{name}: line {last}: the end line's SHA-256 is not that of "
+                              f"lines 1 to {last - 1}: lines were added, removed or reordered")
+    counted = {table: len(found) for table, found in rows.items()}
     if counted != footer.get("rows"):
-        raise BackupError(f"{path}: holds {counted} rows, its end line says {footer.get('rows')}")
+        raise BackupError(f"{name}: line {last}: the file holds {counted} rows, the end line "
+                          f"says {footer.get('rows')}")
     return header, rows
 
 
-def _check_schema(path: Path, described: dict[str, list[dict[str, Any]]]) -> dict[str, Table]:
+def _header(name: str, raw: bytes) -> dict[str, Any]:
+    """Line 1: this format, a version this one restores, the tables. A header with a checksum
+    must match it (before anything in it is believed); from version 2 on it must have one."""
+    line = raw.decode("utf-8", "replace")
+    _checksum(name, 1, line, required=False)
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        raise BackupError(f"{name}: line 1: not JSON: not a waitlist backup") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise BackupError(f"{name}: not a waitlist backup (no {FORMAT} header on line 1)")
+    version = record.get("version")
+    if not isinstance(version, int) or not OLDEST_VERSION <= version <= VERSION:
+        raise BackupError(f"{name}: backup version {version!r}; this version restores versions "
+                          f"{OLDEST_VERSION} to {VERSION}")
+    if version >= 2:
+        _checksum(name, 1, line, required=True)
+    if not isinstance(record.get("tables"), dict):
+        raise BackupError(f"{name}: line 1: the header lists no tables")
+    record.pop("sum", None)
+    return record
+
+
+def _record(name: str, number: int, raw: bytes, checked: bool) -> dict[str, Any] | None:
+    """Line ``number`` as a JSON object, its checksum verified first when ``checked``; None
+    for a blank line in a version 1 backup."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BackupError(f"{name}: line {number}: not UTF-8 text: the file was changed "
+                          "or is not a backup") from None
+    if checked:
+        _checksum(name, number, line, required=True)
+    elif not line.strip():
+        return None
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        raise BackupError(f"{name}: line {number}: not JSON: the file was changed "
+                          "or is not a backup") from None
+    if not isinstance(record, dict):
+        raise BackupError(f"{name}: line {number}: not a JSON object")
+    record.pop("sum", None)
+    return record
+
+
+def _checksum(name: str, number: int, line: str, required: bool) -> None:
+    """BackupError unless ``line`` ends with its own, right checksum (or, when not
+    ``required``, has none)."""
+    match = _SUM.search(line)
+    if match is None:
+        if required:
+            raise BackupError(f"{name}: line {number}: no checksum at its end: the line was "
+                              "changed since the backup was made")
+        return
+    if _line_sum(line[:match.start()] + "}") != match.group(1):
+        raise BackupError(f"{name}: line {number}: does not match its checksum: the line was "
+                          "changed since the backup was made")
+
+
+def _check_schema(name: str, described: dict[str, Any]) -> dict[str, Table]:
     """The tables of the backup, each known to this version with the same columns."""
     tables: dict[str, Table] = {}
-    for name, columns in described.items():
-        table = metadata.tables.get(name)
+    for table_name, columns in described.items():
+        table = metadata.tables.get(table_name)
         if table is None:
-            raise BackupError(f"{path}: table {name} is unknown to this version of the service")
+            raise BackupError(f"{name}: table {table_name} is unknown to this version of the "
+                              "service")
         if columns != _schema(table):
-            raise BackupError(f"{path}: table {name} has columns {columns}; "
+            raise BackupError(f"{name}: table {table_name} has columns {columns}; "
                               f"this version expects {_schema(table)}")
-        tables[name] = table
+        tables[table_name] = table
     return tables
 
 
-def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    return {name: datetime.fromisoformat(value)
-            if value is not None and isinstance(table.c[name].type, UTCDateTime) else value
-            for name, value in row.items()}
+def _typed(name: str, number: int, table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    if set(row) != set(table.c.keys()):
+        raise BackupError(f"{name}: line {number}: the columns of {table.name} are "
+                          f"{sorted(table.c.keys())}, not {sorted(row)}")
+    try:
+        return {column: datetime.fromisoformat(value)
+                if value is not None and isinstance(table.c[column].type, UTCDateTime) else value
+                for column, value in row.items()}
+    except (TypeError, ValueError) as error:
+        raise BackupError(f"{name}: line {number}: {error}") from None
 
 
 def restore(store: Store, path: Path, replace: bool) -> dict[str, int]:
-    """Load the backup at ``path`` into ``store`` in one transaction; rows per table.
+    """Load the backup at ``path`` into ``store``; rows per table. The whole file is read
+    and checked before anything is written."""
+    return load(store, read_backup(path)[1], replace)
 
-    Refuses (BackupError, nothing changed) when the database holds sign-ups or removals and
-    ``replace`` is false; with ``replace`` every table is emptied first.
+
+def load(store: Store, rows: Rows, replace: bool) -> dict[str, int]:
+    """Put ``rows`` into ``store`` in one transaction; rows per table.
+
+    Refuses (BackupError, nothing changed) when the database holds rows and ``replace`` is
+    false; with ``replace`` every table is emptied first. Tables the database lacks are created.
     """
-    rows = read_backup(path)[1]
+    with store.engine.connect() as connection:
+        held = _rows_held(connection)
+    if held and not replace:
+        raise BackupError(_holds_rows(held))
     store.create_schema()
     with store.engine.begin() as connection:
         held = _rows_held(connection)
-        if held and not replace:
-            described = ", ".join(f"{count} in {name}" for name, count in held.items())
-            raise BackupError(f"the database holds rows ({described}); "
-                              "restore --replace deletes them and restores the backup")
+        if held and not replace:  # rows came in meanwhile: is the service still running?
+            raise BackupError(_holds_rows(held))
         for table in reversed(metadata.sorted_tables):
             connection.execute(delete(table))
         for table in metadata.sorted_tables:
@@ -293,9 +536,19 @@ def restore(store: Store, path: Path, replace: bool) -> dict[str, int]:
     return {name: len(found) for name, found in rows.items()}
 
 
+def _holds_rows(held: dict[str, int]) -> str:
+    described = ", ".join(f"{count} in {name}" for name, count in held.items())
+    return (f"the database holds rows ({described}); restore --replace deletes them and "
+            "restores the backup")
+
+
 def _rows_held(connection: Connection) -> dict[str, int]:
+    """Rows per table, for the tables that exist."""
+    present = set(inspect(connection).get_table_names())
     held = {}
     for table in metadata.sorted_tables:
+        if table.name not in present:
+            continue
         count = connection.execute(select(func.count()).select_from(table)).scalar_one()
         if count:
             held[table.name] = count
