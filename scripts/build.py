@@ -5,8 +5,8 @@ preview images' URLs, the sitemap, robots.txt and the PDFs' printed address all 
 the environment (`SITE_URL=https://… make build`), else the environment file the service reads
 (`--env-file`, `make build`'s ENV_FILE, /etc/rebuilding-trust.env by default: DEPLOY.md), when
 that file exists, else this machine (`--local-url`, http://127.0.0.1:8000/). `--production`
-(`make build PRODUCTION=1`) refuses, before building anything, an address that is missing or
-only means this machine.
+(`make build PRODUCTION=1`) refuses, before building anything, an address that is missing, only
+means this machine, or is not https://.
 
 Then the whole check (`macros.check`), then `mkdocs build --strict` into a fresh folder beside
 the target (in this process: the check has already imported what the build needs and loaded the
@@ -87,6 +87,9 @@ def site_url(environ: dict[str, str], env_file: Path | None, production: bool,
     if production and is_local(parts.hostname):
         raise SiteUrlError(f"build refused: SITE_URL {url} (from {source}) only works on this machine; a production "
                            f"build needs the public address: {hint}")
+    if production and parts.scheme != "https":
+        raise SiteUrlError(f"build refused: SITE_URL {url} (from {source}) is not https://; a production build needs the "
+                           f"public https:// address (browsers run the offline service worker only over HTTPS): {hint}")
     return url, source
 
 
