@@ -160,6 +160,8 @@ def write_private(path: Path, produce: Callable[[IO[bytes]], T]) -> T:
         out.flush()
         return result
     refuse_unless_regular(path)
+    if not path.parent.is_dir():
+        raise BackupError(f"cannot write {path}: the folder {path.parent} does not exist")
     partial = path.with_name(path.name + ".partial")
     descriptor = _create(partial)
     try:
