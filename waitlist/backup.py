@@ -373,11 +373,14 @@ def refuse_unless_readable(path: Path) -> None:
 def parse_backup(name: str, data: bytes) -> tuple[dict[str, Any], Rows]:
     """``read_backup`` on the bytes of a file; ``name`` names it in messages."""
     *lines, tail = data.split(b"\n")  # ``tail``: after the last newline, b"" if complete
+    if not data:
+        raise BackupError(f"{name}: empty: not a waitlist backup")
     if not lines:
-        if tail.startswith(b'{"format":"' + FORMAT.encode()):
+        start = f'{{"format":"{FORMAT}"'.encode()
+        if tail.startswith(start) or start.startswith(tail):
             raise BackupError(f"{name}: incomplete: the file ends in the middle of line 1, "
                               "the header: the backup was cut off")
-        raise BackupError(f"{name}: not a waitlist backup ({'empty' if not tail else 'one line'})")
+        raise BackupError(f"{name}: not a waitlist backup (one line with no line end)")
     header = _header(name, lines[0])
     checked = header["version"] >= 2
     tables = _check_schema(name, header["tables"])

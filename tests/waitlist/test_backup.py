@@ -3,6 +3,7 @@ reading commands that fail loudly on a missing database, and files only the owne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -17,6 +18,7 @@ from sqlalchemy import create_engine, insert, select, text
 
 from tests.waitlist.conftest import service_env
 from tests.waitlist.test_postgres import postgres_url  # noqa: F401  (the fixture)
+from waitlist.backup import FORMAT, BackupError, parse_backup
 from waitlist.store import Store, mail_log, metadata, signups, tally
 
 DAY_ONE = datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC)
@@ -312,3 +314,210 @@ def test_a_version_1_database_backs_up_and_restores_into_this_version(tmp_path: 
         for email, _consent, _source, created, _confirmed in V1_ROWS]
     stats = cli("stats", "--json", cwd=tmp_path, database_url=new)
     assert json.loads(stats.stdout)["totals"]["confirmed"] == 2
+
+
+# -- standard output, and only regular files replaced ----------------------------------------
+
+
+def test_backup_to_standard_output_and_restore_from_standard_input(tmp_path: Path) -> None:
+    """`backup -`: the backup on stdout, the summary on stderr, no file; `restore -` reads it."""
+    source, target = sqlite_url(tmp_path / "a.sqlite3"), sqlite_url(tmp_path / "b.sqlite3")
+    fill(source)
+    work = tmp_path / "work"
+    work.mkdir()
+    made = subprocess.run([sys.executable, "-m", "waitlist", "backup", "-"], cwd=work,
+                          env=service_env(DATABASE_URL=source), capture_output=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    assert list(work.iterdir()) == []
+    assert made.stderr.decode().startswith("backed up 2 rows of waitlist_mail_log")
+    assert made.stderr.decode().endswith(" to standard output\n")
+    lines = made.stdout.decode().splitlines()
+    assert json.loads(lines[0])["format"] == FORMAT and json.loads(lines[-1])["end"] is True
+    restored = subprocess.run([sys.executable, "-m", "waitlist", "restore", "-"], cwd=work,
+                              env=service_env(DATABASE_URL=target), input=made.stdout,
+                              capture_output=True, timeout=60)
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.decode().endswith(" from standard input\n")
+    assert contents(target) == contents(source)
+
+
+@pytest.mark.parametrize("kind", ["link to a file", "link like /dev/stdout", "pipe", "directory",
+                                  "link at PATH.partial"])
+def test_backup_replaces_only_a_regular_file(tmp_path: Path, kind: str) -> None:
+    """As root, `backup /dev/stdout` used to replace the /dev/stdout link with a file. Now
+    anything but a regular file at PATH (or at PATH.partial) is refused and left as it was."""
+    source = sqlite_url(tmp_path / "a.sqlite3")
+    fill(source)
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me\n")
+    path = tmp_path / "out.jsonl"
+    if kind == "link to a file":
+        path.symlink_to(precious)
+    elif kind == "link like /dev/stdout":
+        path.symlink_to("/proc/self/fd/1")
+    elif kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        (tmp_path / "out.jsonl.partial").symlink_to(precious)
+    before = os.lstat(path) if kind != "link at PATH.partial" else None
+    result = cli("backup", str(path), cwd=tmp_path, database_url=source)
+    assert result.returncode == 1
+    what = {"link to a file": "a symbolic link", "link like /dev/stdout": "a symbolic link",
+            "pipe": "a pipe", "directory": "a directory"}.get(kind, "a symbolic link")
+    shown = path if kind != "link at PATH.partial" else tmp_path / "out.jsonl.partial"
+    assert result.stderr == (f"waitlist: {shown} is {what}: only a regular file is replaced "
+                             "(use - for standard output)\n")
+    assert result.stdout == ""
+    assert precious.read_text() == "keep me\n"
+    if before is not None:
+        assert os.lstat(path).st_mode == before.st_mode and os.lstat(path).st_ino == before.st_ino
+        assert not (tmp_path / "out.jsonl.partial").exists()
+    else:
+        assert (tmp_path / "out.jsonl.partial").is_symlink() and not path.exists()
+
+
+def test_a_regular_file_is_replaced_and_a_stale_partial_cleared(tmp_path: Path) -> None:
+    source = sqlite_url(tmp_path / "a.sqlite3")
+    fill(source)
+    (tmp_path / "out.jsonl").write_text("yesterday\n")
+    (tmp_path / "out.jsonl.partial").write_text("left by a killed run\n")
+    assert cli("backup", "out.jsonl", cwd=tmp_path, database_url=source).returncode == 0
+    assert (tmp_path / "out.jsonl").read_text().startswith('{"format":')
+    assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+# -- checksums: a changed or cut-off backup is refused with its real line number -------------
+
+
+def made_backup(tmp_path: Path, extra_signups: int = 0) -> bytes:
+    """The bytes of a backup of a filled database (with ``extra_signups`` more rows)."""
+    source = sqlite_url(tmp_path / "source.sqlite3")
+    fill(source)
+    if extra_signups:
+        store = Store.from_url(source)
+        with store.engine.begin() as connection:
+            connection.execute(insert(signups), [
+                {"id": 100 + n, "email": f"more-{n}@example.org", "consent_at": DAY_ONE,
+                 "source": "landing", "created_at": DAY_ONE, "confirmed_at": None}
+                for n in range(extra_signups)])
+        store.dispose()
+    made = cli("backup", "made.jsonl", cwd=tmp_path, database_url=source)
+    assert made.returncode == 0, made.stderr
+    return (tmp_path / "made.jsonl").read_bytes()
+
+
+def refusal(data: bytes) -> str:
+    with pytest.raises(BackupError) as refused:
+        parse_backup("b.jsonl", data)
+    return str(refused.value)
+
+
+def test_every_line_carries_a_checksum_and_the_end_line_the_sha256(tmp_path: Path) -> None:
+    data = made_backup(tmp_path)
+    lines = data.decode().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert records[0]["version"] == 2
+    for line, record in zip(lines, records, strict=True):
+        plain = json.dumps({k: v for k, v in record.items() if k != "sum"}, ensure_ascii=False,
+                           separators=(",", ":"))
+        assert record["sum"] == hashlib.sha256(plain.encode()).hexdigest()[:16]
+        assert line.endswith(f',"sum":"{record["sum"]}"}}')
+    body = "".join(line + "\n" for line in lines[:-1]).encode()
+    assert records[-1]["sha256"] == hashlib.sha256(body).hexdigest()
+    assert records[-1]["rows"] == {"waitlist_mail_log": 2, "waitlist_rate_limit": 0,
+                                   "waitlist_signups": 4, "waitlist_tally": 2}
+
+
+def test_a_changed_letter_anywhere_is_refused_with_its_line_number(tmp_path: Path) -> None:
+    data = made_backup(tmp_path)
+    lines = data.split(b"\n")[:-1]
+    for number, line in enumerate(lines, start=1):
+        for at in range(0, len(line), 7):  # every 7th character of every line
+            changed = bytearray(line)
+            changed[at] = ord("x") if line[at] != ord("x") else ord("y")
+            damaged = b"\n".join([*lines[:number - 1], bytes(changed), *lines[number:]]) + b"\n"
+            message = refusal(damaged)
+            assert message.startswith(f"b.jsonl: line {number}: "), (number, at, message)
+            assert "changed" in message or "not a waitlist backup" in message, message
+
+
+def test_a_cut_off_backup_is_refused_with_the_line_it_ends_in(tmp_path: Path) -> None:
+    """Cut at every byte: mid-line, the line the file ends in; at a line's end, that line."""
+    data = made_backup(tmp_path)
+    for cut in range(1, len(data)):
+        piece = data[:cut]
+        message = refusal(piece)
+        assert "incomplete" in message and "cut off" in message, (cut, message)
+        complete = piece.count(b"\n")
+        if piece.endswith(b"\n"):
+            assert f"line {complete}, the last, is not the end line" in message, (cut, message)
+        else:
+            assert f"ends in the middle of line {complete + 1}" in message, (cut, message)
+
+
+def test_the_cut_off_backup_of_the_issue_names_line_13(tmp_path: Path) -> None:
+    """Issue 25: a backup cut off in line 13 was reported as `line 1: not JSON`."""
+    data = made_backup(tmp_path, extra_signups=10)
+    start_of_13 = sum(len(line) + 1 for line in data.split(b"\n")[:12])
+    (tmp_path / "cut.jsonl").write_bytes(data[:start_of_13 + 40])
+    target = tmp_path / "new" / "waitlist.sqlite3"
+    result = cli("restore", "cut.jsonl", cwd=tmp_path, database_url=sqlite_url(target))
+    assert result.returncode == 1
+    assert result.stderr == ("waitlist: cut.jsonl: incomplete: the file ends in the middle of "
+                             "line 13: the backup was cut off\n")
+    assert not target.parent.exists()  # checked before the database was opened
+
+
+@pytest.mark.parametrize("how", ["swapped", "removed", "repeated"])
+def test_lines_added_removed_or_reordered_are_refused(tmp_path: Path, how: str) -> None:
+    lines = made_backup(tmp_path).split(b"\n")[:-1]
+    if how == "swapped":
+        lines[3], lines[4] = lines[4], lines[3]
+    elif how == "removed":
+        del lines[3]
+    else:
+        lines.insert(3, lines[3])
+    message = refusal(b"\n".join(lines) + b"\n")
+    assert message == (f"b.jsonl: line {len(lines)}: the end line's SHA-256 is not that of lines "
+                       f"1 to {len(lines) - 1}: lines were added, removed or reordered")
+
+
+def test_a_line_after_the_end_line_is_refused(tmp_path: Path) -> None:
+    data = made_backup(tmp_path)
+    lines = data.split(b"\n")[:-1]
+    assert refusal(data + lines[2] + b"\n") == (
+        f"b.jsonl: line {len(lines) + 1}: a line after the end line (line {len(lines)})")
+
+
+def version_1(data: bytes) -> bytes:
+    """A backup as version 1 wrote it: no checksums, no SHA-256, version 1."""
+    out = []
+    for line in data.decode().splitlines():
+        record = json.loads(line)
+        record.pop("sum")
+        record.pop("sha256", None)
+        if "format" in record:
+            record["version"] = 1
+        out.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return "".join(out).encode()
+
+
+def test_a_version_1_backup_still_restores_with_a_note(tmp_path: Path) -> None:
+    (tmp_path / "v1.jsonl").write_bytes(version_1(made_backup(tmp_path)))
+    target = sqlite_url(tmp_path / "b.sqlite3")
+    restored = cli("restore", "v1.jsonl", cwd=tmp_path, database_url=target)
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stderr == ("waitlist: note: v1.jsonl is a version 1 backup, made before "
+                               "backups had checksums: its row counts were checked, but a "
+                               "changed letter would not have been noticed\n")
+    assert contents(target) == contents(sqlite_url(tmp_path / "source.sqlite3"))
+
+
+def test_a_cut_off_version_1_backup_is_refused_with_its_line(tmp_path: Path) -> None:
+    data = version_1(made_backup(tmp_path))
+    start_of_5 = sum(len(line) + 1 for line in data.split(b"\n")[:4])
+    assert refusal(data[:start_of_5 + 10]) == (
+        "b.jsonl: incomplete: the file ends in the middle of line 5: the backup was cut off")
+    assert "line 4, the last, is not the end line" in refusal(data[:start_of_5])
