@@ -99,13 +99,16 @@ def on_env(env, config, files):  # type: ignore[no-untyped-def]
 
 
 def on_post_page(output: str, page, config) -> str:  # type: ignore[no-untyped-def]
-    """Valid HTML for Material's drawer and search toggles (publish/markup.py says why)."""
-    return markup.without_toggle_autocomplete(output, page.file.src_uri)
+    """Valid HTML for Material's drawer and search toggles, and "Skip to content" on every page,
+    leading to the title (publish/markup.py says why)."""
+    return markup.with_skip_link(markup.without_toggle_autocomplete(output, page.file.src_uri), page.file.src_uri)
 
 
 def on_post_template(output: str, template_name: str, config) -> str:  # type: ignore[no-untyped-def]
     """The same for the pages Material renders without a Markdown source (404.html)."""
-    return markup.without_toggle_autocomplete(output, template_name) if template_name.endswith(".html") else output
+    if not template_name.endswith(".html"):
+        return output
+    return markup.with_skip_link(markup.without_toggle_autocomplete(output, template_name), template_name)
 
 
 def template_dirs(config) -> list[Path]:  # type: ignore[no-untyped-def]

@@ -40,3 +40,37 @@ def without_toggle_autocomplete(html: str, where: str = "page") -> str:
             f'autocomplete="off" (base.html), found {found or "none"}: see publish/markup.py'
         )
     return TOGGLE.sub(lambda m: m.group(0).replace(m.group("autocomplete"), ""), html)
+
+
+# --- "Skip to content" on every page ---------------------------------------------------------
+
+SKIP = re.compile(r'(<div data-md-component="skip">)(.*?)(</div>)', re.S)
+TITLE = re.compile(r"<h1\b([^>]*)>")
+SKIP_LABEL = "Skip to content"
+
+
+def with_skip_link(html: str, where: str = "page") -> str:
+    """`html` with a "Skip to content" link that leads to the page's title and moves focus there.
+
+    Material's base.html writes the link only when a page has a table of contents (its first
+    entry is the target), so the generated worksheet pages and 404.html had none, and where it
+    was written, following it moved no focus: its target was a heading that cannot take focus.
+    Here every page's link points at the first <h1> inside <main>, which gets an id (if it has
+    none) and tabindex="-1" (navigation.js gives the same to the title after an instant
+    navigation). Raises ValueError naming `where` if Material's skip container or the title is
+    not found: look at the new base.html, then change this step."""
+    skip = SKIP.search(html)
+    main = html.find("<main")
+    title = TITLE.search(html, main) if main >= 0 else None
+    if not skip or not title:
+        raise ValueError(f"{where}: expected Material's skip container and an <h1> in <main>: see publish/markup.py")
+    attributes = title.group(1)
+    found = re.search(r'\bid="([^"]+)"', attributes)
+    target = found.group(1) if found else "rt-title"
+    if not found:
+        attributes += f' id="{target}"'
+    if "tabindex=" not in attributes:
+        attributes += ' tabindex="-1"'
+    html = html[: title.start()] + f"<h1{attributes}>" + html[title.end():]
+    link = f'\n      <a href="#{target}" class="md-skip">{SKIP_LABEL}</a>\n    '
+    return html[: skip.start(2)] + link + html[skip.end(2):]

@@ -94,6 +94,13 @@ function say(form, message, isError) {
   if (!form.matches("[data-rt-unlock-form]")) return journalSay(message, isError);
   var alert = document.querySelector("[data-rt-unlock-alert]");
   if (alert) alert.textContent = isError ? message : "";
+  // The field says it was wrong, and what was wrong, as the waitlist's fields do.
+  var field = form.querySelector("[data-rt-passphrase]");
+  if (field) {
+    if (isError) field.setAttribute("aria-invalid", "true");
+    else field.removeAttribute("aria-invalid");
+    field.setAttribute("aria-describedby", isError && alert ? "rt-unlock-help " + alert.id : "rt-unlock-help");
+  }
   if (!isError) announce(message);
 }
 
