@@ -1,8 +1,17 @@
-"""MkDocs hook: who receives the waitlist form, worked out from `extra.waitlist` when the build
-starts, for the form (macros/templates/waitlist_form.html), the landing page's head
-(overrides/main.html) and the privacy note (docs/privacy.md).
+"""MkDocs hook: the waitlist's settings, `extra.waitlist` and `extra.organisation`, checked and
+completed when the build starts, for the form (macros/templates/waitlist_form.html), the landing
+page's head (overrides/main.html), the privacy note (docs/privacy.md) and the waitlist's pages.
+`make check` runs the same checks (macros/check.py), so a mistake is one line there, never a
+traceback in the build.
 
-A form whose `action` is on another site posts to a hosted provider. Then:
+Every optional key of `extra.waitlist` gets its default here, so a block holding only some of
+them (DEPLOY.md's provider snippets, pasted as the whole block) builds: `method: post`,
+`email_field: email`, `consent_field: consent`, `honeypot_field: website`, `source: landing`,
+`netlify: false`, `double_opt_in: false`, each of `messages` (MESSAGES) and `json` (true for
+the bundled service, false for a hosted provider). A key the form does not know, or a value of
+the wrong kind, fails the build naming it.
+
+A form whose `action` is on another site (or `netlify: true`) posts to a hosted provider. Then:
 
 - `provider` names it, so the privacy note says who keeps the list: known from the action's
   host (Formspree, Buttondown) or from `netlify: true` (Netlify Forms). For another host, give
@@ -19,17 +28,40 @@ A form whose `action` is on another site posts to a hosted provider. Then:
 - `double_opt_in` (set in mkdocs.yml, default false): the provider mails a confirmation link
   itself (Buttondown with double opt-in on), so the thank-you page tells the visitor to check
   their inbox. The bundled service needs no flag: it says so itself when `SMTP_URL` is set.
+- Only the pages a static host can serve are built: the thank-you page. The bundled service's
+  own pages (SERVICE_ONLY: confirming, removing, the error page…) post to `/api/waitlist/…`,
+  which a static host does not have; `on_files` leaves them out, and with them every link to
+  them (a link left behind fails `mkdocs build --strict`).
 
-The values are written back into `config.extra.waitlist` (the same dictionary the macros read).
+`mode` is "hosted" or "service". `mail` says whether the bundled service sends email (its
+`SMTP_URL`), which the privacy note describes or not. The service decides that when it starts,
+the page is built before: `extra.waitlist.mail: true|false` says it; left out, the build looks
+where the service does, `SMTP_URL` in the environment, or in the service's environment file
+(`make build` passes what it found there as RT_WAITLIST_MAIL=1|0, never the address:
+scripts/build.py). With a hosted provider `mail` is false (a provider's confirmation email is
+`double_opt_in`).
+
+`extra.organisation` (required): `name` (who holds the list: a person, team or company) and
+`contact` (an email address or an https:// page), which the privacy note names as the place to
+ask for removal or for what is kept. `contact_url` is added (mailto: or the page).
+
+The values are written back into `config.extra` (the same dictionaries the macros read).
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+
+log = logging.getLogger("mkdocs.hooks.waitlist")
+WHERE = "mkdocs.yml"
 
 # host of the form's action -> (provider's name, hidden field naming where to go afterwards)
 PROVIDERS: dict[str, tuple[str, str | None]] = {
@@ -39,9 +71,43 @@ PROVIDERS: dict[str, tuple[str, str | None]] = {
 }
 THANKS_PATH = "waitlist/thanks/"
 
+# The form's wording (`extra.waitlist.messages`), each replaceable on its own in mkdocs.yml.
+MESSAGES = {
+    "success": "Thank you. You're on the list—we'll email you when the app opens.",
+    "check_inbox": "Thank you. Please check your inbox—we've sent you a link to confirm your address.",
+    "invalid_email": "Please enter an email address like name@example.com.",
+    "consent_missing": "Please tick the box to agree that we may email you about the app.",
+    "rate_limited": "Too many attempts from your connection. Please wait a minute and try again.",
+    "unreachable": "We couldn't reach the sign-up service. Please check your connection and try again; "
+                   "what you typed is still here.",
+    "offline": "You're offline. Signing up needs a connection; what you typed is still here, so you can send "
+               "it once you're back online.",
+}
+# Text settings of `extra.waitlist` and their defaults (`json` depends on the mode, below).
+TEXTS = {"action": "/api/waitlist", "method": "post", "email_field": "email", "consent_field": "consent",
+         "honeypot_field": "website", "source": "landing"}
+FLAGS = ("json", "netlify", "double_opt_in", "mail")
+OPTIONAL = ("provider", "redirect_field")
+KEYS = (*TEXTS, *FLAGS, *OPTIONAL, "messages")
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+# The bundled service's pages (docs/waitlist/): each posts to /api/waitlist/… or is only ever
+# reached from the service (its redirects, its emails' links). A hosted provider's build leaves
+# them out; thanks.md is every mode's.
+SERVICE_ONLY = tuple(f"waitlist/{name}.md" for name in (
+    "check-inbox", "confirm", "confirmed", "error", "removal-sent", "remove", "removed", "unsubscribe"))
+
+ORGANISATION_KEYS = ("name", "contact")
+EMAIL = re.compile(r"[^@\s<>\"'()\[\],;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
 
 class WaitlistError(ValueError):
-    """A waitlist setting the privacy note or the form cannot be made true to."""
+    """Waitlist settings the privacy note or the form cannot be made true to: one line each,
+    `mkdocs.yml: field: what was found; what to write`."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(f"{WHERE}: {field}: {message}" for field, message in problems))
 
 
 def provider_settings(block: Mapping[str, Any], site_url: str) -> dict[str, Any]:
@@ -50,19 +116,17 @@ def provider_settings(block: Mapping[str, Any], site_url: str) -> dict[str, Any]
     known_name, redirect = PROVIDERS.get(host, (None, None))
     name = block.get("provider") or known_name or ("Netlify" if block.get("netlify") else None)
     if host and not name:
-        raise WaitlistError(
-            f"mkdocs.yml: extra.waitlist.provider: missing; the form posts to {host}: give the name of "
-            f"the service that keeps the list (the privacy note names it), or one of "
-            f"{', '.join(sorted(PROVIDERS))} as the action's host"
-        )
+        raise WaitlistError([(
+            "extra.waitlist.provider",
+            f"missing; the form posts to {host}: give the name of the service that keeps the list (the privacy "
+            f"note names it), or one of {', '.join(sorted(PROVIDERS))} as the action's host")])
     parts = urlsplit(str(block.get("action", "")))
     double_opt_in = block.get("double_opt_in", False)
     if not isinstance(double_opt_in, bool) or (double_opt_in and not name):
-        raise WaitlistError(
-            f"mkdocs.yml: extra.waitlist.double_opt_in: found {double_opt_in!r}; give true when a hosted "
-            f"provider mails a confirmation link itself, else false (the bundled service tells the visitor "
-            f"to check their inbox by itself when SMTP_URL is set)"
-        )
+        raise WaitlistError([(
+            "extra.waitlist.double_opt_in",
+            f"found {double_opt_in!r}; give true when a hosted provider mails a confirmation link itself, else "
+            f"false (the bundled service tells the visitor to check their inbox by itself when SMTP_URL is set)")])
     return {
         "double_opt_in": double_opt_in,
         "provider": name,
@@ -72,10 +136,162 @@ def provider_settings(block: Mapping[str, Any], site_url: str) -> dict[str, Any]
     }
 
 
-def on_config(config):  # type: ignore[no-untyped-def]
-    block = config.extra["waitlist"]
+def _one_line(value: Any) -> str | None:
+    """`value` as one line of text, or None when it is not a non-empty string on one line."""
+    if not isinstance(value, str) or not value.strip() or re.search(r"[\x00-\x1f\x7f]", value.strip()):
+        return None
+    return " ".join(value.split())
+
+
+def _block_problems(block: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Keys the form does not know and values of the wrong kind in `extra.waitlist`."""
+    problems = [(f"extra.waitlist.{key}", f"not a setting of this block; the settings are {', '.join(KEYS)} "
+                 "(DEPLOY.md, Form settings)") for key in block if key not in KEYS]
+    for key in TEXTS:
+        if key in block and _one_line(block[key]) is None:
+            problems.append((f"extra.waitlist.{key}", f"found {block[key]!r}; give one line of text, or leave it out "
+                             f"for {TEXTS[key]!r}"))
+    for key in ("email_field", "consent_field", "honeypot_field", "redirect_field"):
+        value = block.get(key)
+        if isinstance(value, str) and value.strip() and not FIELD_NAME.fullmatch(value):
+            problems.append((f"extra.waitlist.{key}", f"found {value!r}; give a form field's name: letters, digits, "
+                             "_ . - (no spaces)"))
+    method = block.get("method")
+    if isinstance(method, str) and method.strip().lower() != "post":
+        problems.append(("extra.waitlist.method", f"found {method!r}; give post (every provider and the bundled "
+                         "service take a POST; a GET would put the address in every log on the way)"))
+    for key in ("json", "netlify", "mail"):  # double_opt_in: provider_settings
+        if key in block and not isinstance(block[key], bool):
+            problems.append((f"extra.waitlist.{key}", f"found {block[key]!r}; give true or false"))
+    if "provider" in block and block["provider"] is not None and _one_line(block["provider"]) is None:
+        problems.append(("extra.waitlist.provider", f"found {block['provider']!r}; give the name of the service "
+                         "that keeps the list, on one line"))
+    messages = block.get("messages")
+    if messages is not None and not isinstance(messages, Mapping):
+        problems.append(("extra.waitlist.messages", f"found {messages!r}; give a mapping of {', '.join(MESSAGES)} "
+                         "(each optional)"))
+    elif messages is not None:
+        for key, text in messages.items():
+            if key not in MESSAGES:
+                problems.append((f"extra.waitlist.messages.{key}", f"not a message of the form; the messages are "
+                                 f"{', '.join(MESSAGES)}"))
+            elif _one_line(text) is None:
+                problems.append((f"extra.waitlist.messages.{key}", f"found {text!r}; give the sentence the form "
+                                 "shows, on one line, or leave it out for the default"))
+    return problems
+
+
+def mail_setting(block: Mapping[str, Any], provider: str | None, environ: Mapping[str, str]) -> tuple[bool, str]:
+    """Whether the bundled service sends email, and where that was read: `extra.waitlist.mail`,
+    else RT_WAITLIST_MAIL (`make build`: from the service's environment file), else SMTP_URL in
+    the environment. With a hosted provider it is false. Raises WaitlistError."""
+    value = block.get("mail")
+    if provider is not None:
+        if value:
+            raise WaitlistError([("extra.waitlist.mail", f"found {value!r} with {provider}; mail is the bundled "
+                                  "service's (SMTP_URL): leave it out, and give double_opt_in: true if "
+                                  f"{provider} mails a confirmation link itself")])
+        return False, "a hosted provider"
+    if isinstance(value, bool):
+        return value, f"extra.waitlist.mail in {WHERE}"
+    flag = environ.get("RT_WAITLIST_MAIL")
+    if flag in {"0", "1"}:  # make build: SMTP_URL in the environment, else in the service's environment file
+        return flag == "1", f"make build found {'an' if flag == '1' else 'no'} SMTP_URL where the service reads it"
+    if (environ.get("SMTP_URL") or "").strip():
+        return True, "SMTP_URL in the environment"
+    return False, "no SMTP_URL in the build's environment"
+
+
+def organisation_settings(extra: Mapping[str, Any]) -> dict[str, str]:
+    """`extra.organisation`, checked: {name, contact, contact_url}. Raises WaitlistError."""
+    block = extra.get("organisation")
+    what = ("name (who holds the waitlist's addresses: a person, team or company) and contact (an email "
+            "address or an https:// page where readers ask for removal); the privacy note names both")
+    if block is None:
+        raise WaitlistError([("extra.organisation", f"missing; give {what}")])
+    if not isinstance(block, Mapping):
+        raise WaitlistError([("extra.organisation", f"found {block!r}; give a mapping with {what}")])
+    problems = [(f"extra.organisation.{key}", f"not a setting of this block; the settings are "
+                 f"{', '.join(ORGANISATION_KEYS)}") for key in block if key not in ORGANISATION_KEYS]
+    name = _one_line(block.get("name"))
+    if name is None:
+        found = "missing" if "name" not in block else f"found {block['name']!r}"
+        problems.append(("extra.organisation.name", f"{found}; give who holds the waitlist's addresses (a person, "
+                         "team or company), on one line"))
+    contact = block.get("contact")
+    contact_url = None
+    if isinstance(contact, str) and EMAIL.fullmatch(contact.strip()):
+        contact = contact.strip()
+        contact_url = f"mailto:{contact}"
+    elif isinstance(contact, str) and urlsplit(contact.strip()).scheme == "https" and urlsplit(contact.strip()).hostname \
+            and not re.search(r"\s", contact.strip()):
+        contact = contact_url = contact.strip()
+    else:
+        found = "missing" if "contact" not in block else f"found {contact!r}"
+        problems.append(("extra.organisation.contact", f"{found}; give an email address (privacy@your.domain) or "
+                         "an https:// page where readers ask to be removed or what is kept about them"))
+    if problems:
+        raise WaitlistError(problems)
+    assert name is not None and contact_url is not None
+    return {"name": name, "contact": contact, "contact_url": contact_url}
+
+
+def settings(extra: Mapping[str, Any], site_url: str,
+             environ: Mapping[str, str] | None = None) -> tuple[dict[str, Any], dict[str, str], str]:
+    """(`extra.waitlist` completed, `extra.organisation` checked, where `mail` came from).
+    Raises WaitlistError listing every problem found."""
+    environ = os.environ if environ is None else environ
+    block = extra.get("waitlist")
+    if block is None:
+        block = {}
+    if not isinstance(block, Mapping):
+        raise WaitlistError([("extra.waitlist", f"found {block!r}; give a mapping (DEPLOY.md, Form settings), or "
+                              "leave it out for the bundled service")])
+    problems = _block_problems(block)
+    completed: dict[str, Any] = {**TEXTS, "netlify": False, **block, "messages": {**MESSAGES, **(block.get("messages") or {})}
+                                 if isinstance(block.get("messages") or {}, Mapping) else MESSAGES}
+    organisation: dict[str, str] = {}
+    source = ""
     try:
-        block.update(provider_settings(block, config.site_url or "/"))
+        completed.update(provider_settings(completed, site_url))
+        completed["mode"] = "hosted" if completed["provider"] else "service"
+        completed.setdefault("json", completed["mode"] == "service")
+        completed["mail"], source = mail_setting(block, completed["provider"], environ)
+    except WaitlistError as error:
+        problems += error.problems
+    try:
+        organisation = organisation_settings(extra)
+    except WaitlistError as error:
+        problems += error.problems
+    if problems:
+        raise WaitlistError(list(dict.fromkeys(problems)))
+    return completed, organisation, source
+
+
+@event_priority(90)  # before the plugins (mkdocs-macros reads `extra`), after hooks/brand.py
+def on_config(config):  # type: ignore[no-untyped-def]
+    try:
+        block, organisation, source = settings(config.extra, config.site_url or "/")
     except WaitlistError as error:
         raise PluginError(str(error)) from None
+    if isinstance(config.extra.get("waitlist"), dict):
+        config.extra["waitlist"].update(block)  # the same dictionary, wherever it is already held
+    else:
+        config.extra["waitlist"] = block
+    config.extra["organisation"] = organisation
+    if block["mode"] == "hosted":
+        log.info(f"waitlist: the form posts to {block['provider']}; the bundled service's pages are left out")
+    else:
+        log.info(f"waitlist: the bundled service, {'sending' if block['mail'] else 'sending no'} email ({source}); "
+                 "the privacy note says so (extra.waitlist.mail: true|false to set it)")
     return config
+
+
+def on_files(files, config):  # type: ignore[no-untyped-def]
+    """In hosted mode, the bundled service's pages are not built (nor listed anywhere)."""
+    if config.extra["waitlist"]["mode"] == "hosted":
+        for path in SERVICE_ONLY:
+            file = files.get_file_from_path(path)
+            if file is not None:
+                files.remove(file)
+    return files

@@ -1,8 +1,8 @@
 """Everything a build would reject, without building: `make check` (or `python -m macros.check`).
 
 Data, prompt placements, macro names and template syntax in every page (with the page's own
-line numbers, front matter included), characters the PDFs' font cannot draw, and the two-page
-print limit. Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
+line numbers, front matter included), characters the PDFs' font cannot draw, the two-page
+print limit, and mkdocs.yml's `extra.waitlist` and `extra.organisation` (hooks/waitlist.py). Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
 not cached yet is laid out once (about a second per sheet and size) and cached for the build.
 Every problem is printed as `file:line: field: what was found; what to do`, never a traceback.
 
@@ -55,6 +55,43 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     return problems, laid_out
 
 
+def config_problems(config_file: Path) -> list[Problem]:
+    """mkdocs.yml's waitlist and organisation settings, checked as hooks/waitlist.py checks them
+    when a build starts (the build would stop on each of these), with the line of the setting."""
+    from mkdocs.utils.yaml import yaml_load
+
+    sys.path.insert(0, str(ROOT))
+    from hooks.waitlist import WaitlistError, settings
+
+    text = config_file.read_text(encoding="utf-8")
+    config = yaml_load(text) or {}
+    extra = config.get("extra") if isinstance(config.get("extra"), dict) else {}
+    try:
+        settings(extra, str(config.get("site_url") or "/"))
+    except WaitlistError as error:
+        return [Problem(config_file.name, field, message, setting_line(text, field)) for field, message in error.problems]
+    return []
+
+
+def setting_line(text: str, field: str) -> int:
+    """The line of `field` (extra.waitlist.provider) in a YAML file written as mkdocs.yml is, by
+    its keys' indentation; the nearest enclosing key found when it is not there; 0 for none."""
+    line, start, indent = 0, 0, -1
+    lines = text.splitlines()
+    for key in field.split("."):
+        for number in range(start, len(lines)):
+            stripped = lines[number].lstrip(" ")
+            depth = len(lines[number]) - len(stripped)
+            if stripped and not stripped.startswith("#") and depth <= indent:
+                return line  # the enclosing block ended without this key
+            if depth > indent and stripped.startswith(f"{key}:"):
+                line, start, indent = number + 1, number + 1, depth
+                break
+        else:
+            return line
+    return line
+
+
 def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tuple[Course | None, list[Problem]]:
     from .pdf import glyph_problems
 
@@ -66,6 +103,7 @@ def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tu
         problems += error.problems
     if course is not None:
         problems += glyph_problems(course, f"{data.relative_to(data.parent)}/worksheets")
+    problems += config_problems(config_file)
     if course is not None and not problems:
         started = time.perf_counter()
         length, laid_out = print_problems(course, config_file, lay_out)

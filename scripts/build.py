@@ -8,6 +8,12 @@ that file exists, else this machine (`--local-url`, http://127.0.0.1:8000/). `--
 (`make build PRODUCTION=1`) refuses, before building anything, an address that is missing, only
 means this machine, or is not https://.
 
+Whether the bundled waitlist service sends email (its `SMTP_URL`) is looked up the same way,
+for the privacy note (hooks/waitlist.py): set in the environment, else in the environment file.
+Only that it is set is passed on, as RT_WAITLIST_MAIL=1|0 (unless the environment already has
+RT_WAITLIST_MAIL); the address and its password are never read into the build's environment.
+`extra.waitlist.mail` in mkdocs.yml, when given, wins over both.
+
 Then the whole check (`macros.check`), then `mkdocs build --strict` into a fresh folder beside
 the target (in this process: the check has already imported what the build needs and loaded the
 course, which the build reuses; a second interpreter cost half a second of every build), then a
@@ -93,6 +99,19 @@ def site_url(environ: dict[str, str], env_file: Path | None, production: bool,
     return url, source
 
 
+def mail_configured(environ: dict[str, str], env_file: Path | None) -> bool | None:
+    """Whether SMTP_URL is set (not empty) where the service reads it: the environment, else
+    the environment file. None when the file exists but cannot be read."""
+    if (environ.get("SMTP_URL") or "").strip():
+        return True
+    if env_file is None or not env_file.exists():
+        return False
+    try:
+        return bool((env_file_value(env_file, "SMTP_URL") or "").strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def publish(built: Path, target: Path) -> None:
     """Move `built` into `target`'s place; the old site is removed only once the new one is in."""
     if target.exists():
@@ -113,6 +132,9 @@ def build(target: Path, check: bool = True, extra: list[str] | None = None, env_
         print(error, file=sys.stderr)
         return 2
     os.environ["SITE_URL"] = url  # for the check (its PDFs) and mkdocs (mkdocs.yml's !ENV)
+    mail = mail_configured(dict(os.environ), env_file)
+    if mail is not None and "RT_WAITLIST_MAIL" not in os.environ:
+        os.environ["RT_WAITLIST_MAIL"] = "1" if mail else "0"  # for the privacy note (hooks/waitlist.py)
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
     said = f"SITE_URL from {source}" if source != LOCAL else "no SITE_URL given: for this machine only"
     print(f"building for {url} ({said})", file=sys.stderr)
