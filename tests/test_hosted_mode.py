@@ -293,6 +293,23 @@ def test_mail_comes_from_the_setting_else_from_where_the_service_reads_it() -> N
     assert mail_setting({"action": "https://formspree.io/f/x"}, "Formspree", {"SMTP_URL": "smtp://x"})[0] is False
 
 
+def test_make_build_passes_on_only_whether_smtp_url_is_set(tmp_path: Path) -> None:
+    """scripts/build.py: SMTP_URL in the environment, else in the environment file (ENV_FILE)."""
+    from scripts.build import mail_configured
+
+    env_file = tmp_path / "service.env"
+    assert mail_configured({}, env_file) is False  # no file
+    env_file.write_text("SITE_URL=https://x.example/\n# SMTP_URL=smtp://old\nSMTP_URL=\n", encoding="utf-8")
+    assert mail_configured({}, env_file) is False  # commented out, empty
+    assert mail_configured({"SMTP_URL": "smtp://localhost"}, env_file) is True
+    env_file.write_text("SMTP_URL='smtps://u:p@mail.example:465'\n", encoding="utf-8")
+    assert mail_configured({}, env_file) is True
+    assert mail_configured({}, None) is False
+    env_file.chmod(0o000)
+    if not os.access(env_file, os.R_OK):  # root reads it anyway
+        assert mail_configured({}, env_file) is None
+
+
 @pytest.mark.parametrize(("extra", "expected"), [
     ({"waitlist": {}}, ["mkdocs.yml: extra.organisation: missing; give name (who holds the waitlist's addresses: "
                         "a person, team or company) and contact (an email address or an https:// page where "
