@@ -163,6 +163,14 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     context.close()
 
 
+def page_paths(site: Path) -> list[str]:
+    """Every page a reader can reach: the sitemap's, and the waitlist's pages, which the sitemap
+    leaves out (transactional pages: `sitemap: false`, overrides/sitemap.xml) but which are
+    pages all the same, with the same checks to pass."""
+    waitlist = sorted(f"waitlist/{p.parent.name}/" for p in (site / "waitlist").glob("*/index.html"))
+    return sitemap_paths(site) + [p for p in waitlist if p not in sitemap_paths(site)]
+
+
 def sitemap_paths(site: Path) -> list[str]:
     """Every page of the sitemap, as a path relative to the site root."""
     import re

@@ -26,7 +26,7 @@ from tests.article import (
     shingles,
     survives,
 )
-from tests.conftest import ROOT, sitemap_paths
+from tests.conftest import ROOT, page_paths
 
 COURSE = load_course(ROOT / "data")
 CHAPTERS = [c.id for c in COURSE.chapters]
@@ -68,7 +68,7 @@ def data_texts() -> dict[str, str]:
 
 
 def all_texts(site: Path) -> dict[str, str]:
-    texts = {f"/{path}": prose(site, path, "main") for path in sitemap_paths(site)}
+    texts = {f"/{path}": prose(site, path, "main") for path in page_paths(site)}
     texts.update(data_texts())
     return texts
 

@@ -19,11 +19,11 @@ from PIL import Image
 from publish import csp, social
 from publish.compress import MIN_BYTES
 from publish.csp import CspError, inline_script_hashes, policy, site_hashes
-from tests.conftest import sitemap_paths
+from tests.conftest import page_paths, sitemap_paths
 
 
 def pages(site: Path) -> dict[str, BeautifulSoup]:
-    return {p: BeautifulSoup((site / p / "index.html").read_text(encoding="utf-8"), "lxml") for p in sitemap_paths(site)}
+    return {p: BeautifulSoup((site / p / "index.html").read_text(encoding="utf-8"), "lxml") for p in page_paths(site)}
 
 
 def local_file(site: Path, base_url: str, url: str) -> Path:

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup, NavigableString
 
 from macros.data import load_course
 from macros.typography import curly_quotes
-from tests.conftest import ROOT, sitemap_paths
+from tests.conftest import ROOT, page_paths
 
 STRAIGHT_QUOTE = re.compile(r"""['"]""")
 MACHINE_KEYS = {"format", "key", "href", "kind", "role", "id", "type", "chapter", "who"}
@@ -180,7 +180,7 @@ def offences(text: str, pattern: re.Pattern[str]) -> Iterator[str]:
 
 def report(site: Path, find: object) -> str:
     lines = []
-    for path in sitemap_paths(site):
+    for path in page_paths(site):
         lines += [f"{path or '(landing)'}: {found}" for found in find(document(site, path))]  # type: ignore[operator]
     return "\n".join(lines)
 

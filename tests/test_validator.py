@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tests.conftest import ROOT, sitemap_paths
+from tests.conftest import ROOT, page_paths
 
 VNU = ROOT / "tests" / "vnu" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -101,7 +101,7 @@ def errors(site: Path) -> list[Error]:
 
 def test_every_page_of_the_sitemap_and_the_404_page_are_checked(site: Path) -> None:
     checked = {path.relative_to(site).as_posix() for path in pages(site)}
-    expected = {f"{path}index.html" for path in sitemap_paths(site)} | {"404.html"}
+    expected = {f"{path}index.html" for path in page_paths(site)} | {"404.html"}
     assert expected <= checked, sorted(expected - checked)
 
 

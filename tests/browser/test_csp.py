@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.request import urlopen
 
-from tests.conftest import sitemap_paths
+from tests.conftest import page_paths
 
 RECORD_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -37,7 +37,7 @@ def test_no_policy_violation_or_console_error_anywhere(browser, served: str, sit
     def violations() -> list[str]:
         return page.evaluate("JSON.parse(sessionStorage.getItem('__csp') || '[]')")
 
-    for path in sitemap_paths(site):
+    for path in page_paths(site):
         page.goto(served + path)
     # Search, as a reader uses it.
     page.goto(served)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.conftest import sitemap_paths
+from tests.conftest import page_paths
 
 AXE = Axe()
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
@@ -105,7 +105,7 @@ def test_search_with_results_shown_has_no_axe_violations(browser, served: str, s
 def test_every_page_leads_with_a_skip_link_into_main(browser, served: str, site: Path) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=SIZES["desktop"])
     page = context.new_page()
-    paths = [*sitemap_paths(site), "404.html"]
+    paths = [*page_paths(site), "404.html"]
     assert sum(p.startswith("worksheets/") for p in paths) >= 16
     for path in paths:
         page.goto(served + path)
@@ -199,4 +199,17 @@ def test_the_landing_page_offers_the_sites_navigation_on_a_wide_screen(browser, 
     links = nav.locator("a.md-nav__link:visible")
     assert links.count() >= 8
     assert links.first.inner_text().strip() == "Start here"
+    context.close()
+
+
+def test_in_forced_colours_the_search_field_and_the_header_keep_a_boundary(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=SIZES["desktop"], forced_colors="active")
+    page = context.new_page()
+    page.goto(served + "betrayal/")
+    ready(page)
+    borders = page.evaluate("""() => [".md-search__form", ".md-header"].map(sel => {
+        const s = getComputedStyle(document.querySelector(sel));
+        return [sel, s.borderBottomStyle, parseFloat(s.borderBottomWidth)]; })""")
+    for selector, style, width in borders:
+        assert style == "solid" and width >= 1, (selector, style, width)
     context.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sitemap_paths
+from tests.conftest import page_paths, sitemap_paths
 
 RECORD_SHIFTS = """
 window.__shifts = [];
@@ -49,7 +49,7 @@ def test_no_page_shifts_after_its_first_paint(browser, served: str, site: Path, 
     context.add_init_script(RECORD_SHIFTS)
     page = context.new_page()
     moved = {}
-    for path in sitemap_paths(site):
+    for path in page_paths(site):
         page.goto(served + path)
         settle(page)
         total, entries = shifts(page)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import sitemap_paths
+from tests.conftest import page_paths
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 SCHEMES = ["light", "dark"]
@@ -116,7 +116,7 @@ TITLE = """
 def test_on_every_page_the_title_leads(browser, served: str, site: Path, size: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
     page = context.new_page()
-    paths = sitemap_paths(site)
+    paths = page_paths(site)
     assert len(paths) > 30
     for path in paths:
         page.goto(served + path)
@@ -268,3 +268,14 @@ def test_dark_mode_hero_and_search_icon_can_be_seen(browser, served: str) -> Non
 def test_colour_parsing() -> None:
     assert re.fullmatch(r"[-\w]+", TOKENS[0])
     assert contrast([0, 0, 0], [255, 255, 255]) == pytest.approx(21)
+
+
+def test_the_chapter_cards_sit_three_by_two_of_equal_height_on_a_wide_screen(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    context, page = open_page(browser, served, "", "desktop", "light")
+    boxes = page.locator("[data-rt-chapter-card]").evaluate_all(
+        "els => els.map(el => { const r = el.getBoundingClientRect(); return [Math.round(r.top), Math.round(r.height)]; })")
+    assert len(boxes) == 6
+    rows = sorted({top for top, _ in boxes})
+    assert len(rows) == 2 and all(sum(1 for top, _ in boxes if top == row) == 3 for row in rows), boxes
+    assert len({height for _, height in boxes}) == 1, boxes  # one height for all six
+    context.close()

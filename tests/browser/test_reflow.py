@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_layout import settle
-from tests.conftest import sitemap_paths
+from tests.conftest import page_paths, sitemap_paths
 
 SCREENS = {
     # The narrowest phone WCAG names (320 CSS px), held upright.
@@ -95,7 +95,7 @@ def report(wide: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_no_page_scrolls_sideways(browser, served: str, site: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
-    paths = [*sitemap_paths(site), "no-such-page/"]  # the last one is the 404 page
+    paths = [*page_paths(site), "no-such-page/"]  # the last one is the 404 page
     wide = on_screen(browser, served, paths, SCREENS[screen])
     assert not wide, report(wide)
 

@@ -245,3 +245,19 @@ def test_external_links_print_their_address_and_links_within_the_site_do_not(  #
     assert "ahelpline(https://help.example.org/call-us)" in text
     assert "thesafetypageand" in text and f"({served}safety/)" not in text
     assert "thesources." in text and "(../sources/)" not in text
+
+
+def test_a_printed_page_carries_every_countrys_lines_whatever_the_screen_shows(browser, served: str) -> None:  # type: ignore[no-untyped-def]
+    """On screen the note shows the reader's country only; on paper, every country's crisis and
+    abuse lines and the Safety page's full address (issue 24)."""
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(served + "betrayal/")
+    wait_for_scripts(page)
+    note = page.locator("article [data-rt-safety-note]").last
+    assert note.locator("[data-rt-helpline-country]:visible").count() == 1  # the UK's, on screen
+    text = "".join(pdf_text(print_pdf(page)).split())
+    for number in ("988", "1-800-799-7233", "116123", "08082000247", "08000271234", "131114", "1800737732", "1737", "0800733843"):
+        assert number in text, number
+    assert (served + "safety/").replace(" ", "") in text
+    context.close()
