@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import ipaddress
 import json
 import os
 import unicodedata
@@ -29,6 +28,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
+from .address import is_local, public_address  # noqa: F401 (is_local: scripts/build.py)
 from .brand import slugify
 from .data import Course, Problem, _line, _path
 from .model import Worksheet
@@ -68,21 +68,7 @@ class Site:
         """The address without the scheme, as a reader would type it: `example.org/`. Empty
         when the site has no public address (a build for this machine, `127.0.0.1:8000`): a
         printed sheet never sends a reader to an address that only worked on the build machine."""
-        parts = urlsplit(self.url)
-        if not parts.netloc:
-            return ""
-        return "" if is_local(parts.hostname or "") else parts.netloc + parts.path
-
-
-def is_local(host: str) -> bool:
-    """A host name that only means this machine (loopback, `localhost`, unspecified)."""
-    if host in {"localhost", ""} or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified
+        return public_address(self.url)
 
 
 def site_from_config(config: Mapping[str, Any]) -> Site:

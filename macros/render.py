@@ -13,6 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from .address import public_address
 from .data import Course
 from .helplines import countries
 from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
@@ -72,10 +73,12 @@ def template_environment(templates: Path) -> Environment:
 
 class Renderer:
     def __init__(self, course: Course, templates: Path = TEMPLATES, site_url: str = "") -> None:
-        """`site_url`: the address the site is served from, which paper shows in full (the
-        Safety page's, in the safety note); without it, paper shows only the link's words."""
+        """`site_url`: the address the site is served from. Paper shows the Safety page's
+        address in full (in the safety note) when it is public (macros/address.py); a build for
+        this machine prints none."""
         self.course = course
-        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
+        address = public_address(site_url)
+        self.safety_address = (address.rstrip("/") + "/safety/") if address else ""
         self.env = template_environment(templates)
         self.env.globals.update(who_labels=WHO_LABELS, pdfs=PDF_SIZES)
         # Data records arrive curled (model.Prose); configuration text (mkdocs.yml `extra`) does not.
@@ -99,7 +102,7 @@ class Renderer:
         if not self.course.helplines:
             return Markup("")
         return self._render("safety_note.html", countries=countries(self.course.helplines), root=root, compact=compact,
-                            safety_url=self.site_url and self.site_url + "safety/")
+                            safety_url=self.safety_address)
 
     def helplines(self) -> Markup:
         """Every helpline, by country, for the Safety page, with the country chooser."""

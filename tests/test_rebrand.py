@@ -113,6 +113,11 @@ def test_the_pdfs_hold_the_new_brand_in_their_text_and_metadata(rebranded: rebra
         assert not mentions, mentions
         assert metadata["/Author"] == rebrand.NAME, metadata
         assert rebrand.NAME in metadata["/Title"], metadata
+        # Every sheet's safety note gives the public Safety page's full address (issue 24).
+        assert "harbour.example/safety/" in "".join(text.split()), pdf.name
+    # So does a page printed from the browser (print.css shows it; the screen does not).
+    chapter = page(rebranded.site, "betrayal/index.html")
+    assert [a.get_text() for a in chapter.select(".rt-safety-note__address")] == [", harbour.example/safety/"]
     for size in ("a4", "letter"):
         workbook = rebranded.site / "worksheets" / f"{rebrand.SLUG}-workbook-{size}.pdf"
         cover = " ".join(PdfReader(workbook).pages[0].extract_text().split())
