@@ -6,7 +6,7 @@ PORT ?= 8000
 # The address the site is built for (SITE_URL: canonical links, the sitemap, the PDFs' address…)
 # comes from the environment (`SITE_URL=https://… make build`), else from ENV_FILE, the file the
 # service reads its settings from (DEPLOY.md), when it exists, else http://127.0.0.1:$(PORT)/.
-# `make build PRODUCTION=1` refuses a missing or loopback SITE_URL (scripts/build.py).
+# `make build PRODUCTION=1` refuses a missing, loopback or http:// SITE_URL (scripts/build.py).
 ENV_FILE ?= /etc/rebuilding-trust.env
 PRODUCTION ?=
 LOCAL_URL := http://127.0.0.1:$(PORT)/
