@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.colours import contrast
 from tests.conftest import page_paths
 
 AXE = Axe()
@@ -32,18 +33,6 @@ RING = """
           colour: parse(s.outlineColor), bg: parse(bg)};
 }
 """
-
-
-def luminance(rgb: list[float]) -> float:
-    def channel(c: float) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
-
-
-def contrast(a: list[float], b: list[float]) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def ready(page) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.colours import contrast
 from tests.conftest import page_paths
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
@@ -66,18 +67,6 @@ def is_token(colour: list[float], palette: list[list[float]]) -> bool:
     if colour[3] == 0:
         return True  # transparent: no colour at all
     return any(all(abs(colour[i] - token[i]) <= 1.5 for i in range(3)) for token in palette)
-
-
-def luminance(rgb: list[float]) -> float:
-    def channel(c: float) -> float:
-        c = c / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    return 0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
-
-
-def contrast(a: list[float], b: list[float]) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def open_page(browser, served: str, path: str, size: str, scheme: str):  # type: ignore[no-untyped-def]
