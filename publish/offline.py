@@ -178,10 +178,21 @@ def page_references(html: str, page: str, base_path: str = "/") -> list[str]:
 
 
 def pages(site: Path) -> list[str]:
-    """Every page the worker caches, as a path in the site."""
+    """Every page the worker caches, as a path in the site. Not the pages at moved addresses
+    (publish/redirects.py): a server answers them with a redirect, whose bytes are not the
+    page's, and the worker would refuse its whole install."""
     found = [p.relative_to(site).as_posix() for p in sorted(site.rglob("index.html"))]
-    found = [p for p in found if not p.startswith(EXCLUDED_PAGES)]
+    found = [p for p in found if not p.startswith(EXCLUDED_PAGES) and p.removesuffix("index.html") not in moved_folders(site)]
     return found + [name for name in ERROR_PAGES if (site / name).is_file()]
+
+
+def moved_folders(site: Path) -> set[str]:
+    """The site's folders that moved (`/old/ /new/ 301` in `_redirects`), as `old/`."""
+    try:
+        rules = (site / "_redirects").read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return set()
+    return {rule.split()[0].strip("/") + "/" for rule in rules if rule.split() and rule.split()[0].endswith("/")}
 
 
 def _hashes(site: Path, paths: Iterable[str]) -> dict[str, str]:
