@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from macros.data import load_course
 from tests.browser.test_layout import settle
-from tests.conftest import page_paths, sitemap_paths
+from tests.conftest import ROOT, page_paths, sitemap_paths
 
 SCREENS = {
     # The narrowest phone WCAG names (320 CSS px), held upright.
@@ -103,7 +104,7 @@ def test_no_page_scrolls_sideways(browser, served: str, site: Path, screen: str)
 @pytest.mark.parametrize("screen", PHONES)
 def test_no_worksheet_scrolls_sideways_on_common_phones(browser, served: str, site: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
     paths = worksheet_paths(site)
-    assert len(paths) == 16
+    assert len(paths) == len(load_course(ROOT / "data").worksheets)
     wide = on_screen(browser, served, paths, PHONES[screen])
     assert not wide, report(wide)
 
