@@ -143,7 +143,7 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
             for old in (f"worksheets/{former}/" for former in worksheet.formerly):
                 moved.update({f"{old}{old.split('/')[1]}-{size}.pdf": f"{new}{worksheet.id}-{size}.pdf" for size in ("a4", "letter")})
                 moved[old] = new
-        redirects.write(site, moved, config.site_url or "", config.theme["language"])
+        redirects.write(site, moved, config.site_url or "", config.theme["language"], Markup(brand["name"]).unescape())
     except FileExistsError as error:
         raise PluginError(f"Redirects: {error}") from None
     search.write_plain_quotes(site)

@@ -149,8 +149,8 @@ class Partners(Record):
         return self
 
     def label(self, letter: str) -> str:
-        """"Partner A — the partner who was hurt"."""
-        return f"Partner {letter.upper()} — {PARTNER_ROLE_LABELS[getattr(self, letter.lower())]}"
+        """"Partner A—the partner who was hurt" (the house style: an unspaced em dash)."""
+        return f"Partner {letter.upper()}—{PARTNER_ROLE_LABELS[getattr(self, letter.lower())]}"
 
 
 class Worksheet(Record):

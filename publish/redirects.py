@@ -25,7 +25,7 @@ PAGE = """<!doctype html>
 <meta name="robots" content="noindex">
 <meta http-equiv="refresh" content="0; url={target}">
 <link rel="canonical" href="{canonical}">
-<title>This page has moved</title>
+<title>This page has moved · {name}</title>
 </head>
 <body>
 <main>
@@ -46,7 +46,7 @@ def rules(moved: Mapping[str, str]) -> list[tuple[str, str]]:
     return files + [rule for old, new in folders for rule in ((old, new), (old + "*", new + ":splat"))]
 
 
-def write(site: Path, moved: Mapping[str, str], site_url: str, language: str = "en") -> None:
+def write(site: Path, moved: Mapping[str, str], site_url: str, language: str = "en", name: str = "") -> None:
     """`_redirects` for `moved` (site paths, relative to the root: a folder ends with "/"), and
     a page at each old folder's address."""
     for old, new in moved.items():
@@ -58,7 +58,7 @@ def write(site: Path, moved: Mapping[str, str], site_url: str, language: str = "
         if not old.endswith("/"):
             continue
         depth = "../" * old.strip("/").count("/") + "../"
-        page = PAGE.format(language=escape(language), target=escape(f"{depth}{new}"),
+        page = PAGE.format(language=escape(language), target=escape(f"{depth}{new}"), name=escape(name),
                            canonical=escape(f"{site_url.rstrip('/')}/{new}"))
         (site / old).mkdir(parents=True)
         (site / old / "index.html").write_text(page, encoding="utf-8")

@@ -270,7 +270,7 @@ def sources_items(site: Path) -> list[str]:
 # the chapter's page shows.
 SOURCE_USES = {
     "Mating in Captivity": [("intimacy", "needs air")],
-    "The secret to desire in a long-term relationship": [("intimacy", "Like fire, desire needs air")],
+    "The secret to desire in a long-term relationship": [("intimacy", "fire needs air")],
     "Rethinking infidelity": [("betrayal", "Your first marriage is over")],
     "The State of Affairs": [("betrayal", "lost parts of ourselves"), ("practices", "Detective questions")],
     "The Seven Principles for Making Marriage Work": [("intimacy", "shared meaning")],

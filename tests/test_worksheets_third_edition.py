@@ -46,8 +46,8 @@ def test_every_sheet_that_names_partner_a_or_b_says_which_role_each_is(site: Pat
     for worksheet in two:
         assert worksheet.partners, worksheet.id
         key = words(page(site, f"worksheets/{worksheet.id}").select_one("[data-rt-partners]"))
-        assert "Partner A — the partner who was hurt" in key or "Partner A — the partner who broke trust" in key, worksheet.id
-        assert "Partner B — the partner" in key, worksheet.id
+        assert "Partner A—the partner who was hurt" in key or "Partner A—the partner who broke trust" in key, worksheet.id
+        assert "Partner B—the partner" in key, worksheet.id
         pdf = site / "worksheets" / worksheet.id / f"{worksheet.id}-a4.pdf"
         text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
         assert worksheet.partners.label("a") in text and worksheet.partners.label("b") in text, worksheet.id
