@@ -24,7 +24,6 @@ from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
@@ -118,10 +117,9 @@ def running_header_style(title: str, site: Site, path: str = "") -> Markup:
     page's title, the site's name and the page's address. A browser's margin boxes cannot read the
     document (Chromium has no `string-set`), but they inherit custom properties from the root
     element. The PDFs take the same words from the document itself (`string-set`, pdf.css)."""
-    # The browser prints the page the reader has open, from wherever it is served: its own
-    # address, loopback included (Site.address is for the PDFs, which travel).
-    parts = urlsplit(site.url)
-    address = (parts.netloc + parts.path if parts.netloc else site.url) + path.lstrip("/")
+    # The page's public address (Site.address), or none for a build that only serves this
+    # machine: paper travels, and `127.0.0.1:8000/…` on a sheet sends its reader nowhere.
+    address = site.address + path.lstrip("/") if site.address else ""
     rules = (
         f"--rt-print-title:{css_string(title)};"
         f"--rt-print-site:{css_string(site.name)};"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.colours import contrast
 from tests.conftest import page_paths
@@ -107,8 +108,11 @@ def test_every_page_leads_with_a_skip_link_into_main(browser, served: str, site:
                 break
         assert stops[-1], f"/{path}: no skip link in the first two Tab stops"
         page.keyboard.press("Enter")
-        page.wait_for_function("() => document.activeElement && document.activeElement.closest('main') !== null", timeout=3000)
-        assert page.evaluate("document.activeElement.matches('main h1')"), path
+        try:
+            page.wait_for_function("() => document.activeElement && document.activeElement.matches('main h1')", timeout=10_000)
+        except PlaywrightTimeout:
+            focused = page.evaluate("document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : null")
+            raise AssertionError(f"/{path}: after the skip link, focus is on {focused}, not the title") from None
     context.close()
 
 

@@ -70,7 +70,6 @@ def expected_fields(worksheet) -> list[list[object]]:  # type: ignore[no-untyped
 def test_every_worksheet_prints_on_one_or_two_pages_with_every_label_and_no_chrome(  # type: ignore[no-untyped-def]
         print_page, served: str, worksheet) -> None:
     open_page(print_page, f"{served}worksheets/{worksheet.id}/")
-    address = served.split("://", 1)[1] + f"worksheets/{worksheet.id}/"
     for size, (width, height) in SIZES.items():
         reader = print_pdf(print_page, size)
         assert paper_fields(print_page, worksheet.id) == expected_fields(worksheet)
@@ -82,7 +81,8 @@ def test_every_worksheet_prints_on_one_or_two_pages_with_every_label_and_no_chro
         assert not chrome_in(worksheet, text), f"{size}: site chrome on paper: {chrome_in(worksheet, text)}"
         for page in reader.pages:  # the running header and footer, on every sheet
             sheet = normal(page.extract_text())
-            assert worksheet.title in sheet and "Rebuilding Trust" in sheet and address in sheet
+            # a build for this machine prints no address (test_pdf_unit.py: a public one does)
+            assert worksheet.title in sheet and "Rebuilding Trust" in sheet and "127.0.0.1" not in sheet
             assert f"of {len(reader.pages)}" in sheet
 
 

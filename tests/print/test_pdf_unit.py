@@ -73,6 +73,8 @@ def test_a_css_string_cannot_end_the_style_element_or_the_string() -> None:
     style = running_header_style("A & B", SITE, "/worksheets/x/")
     assert str(style) == ('<style data-rt-print-header>:root{--rt-print-title:"A \\26  B";'
                           '--rt-print-site:"Rebuilding Trust";--rt-print-address:"example.org/course/worksheets/x/"}</style>')
+    local = running_header_style("A", Site("Rebuilding Trust", "http://127.0.0.1:8000/"), "/worksheets/x/")
+    assert '--rt-print-address:""' in str(local)  # paper names no address that only this machine serves
 
 
 def test_a_worksheet_pdf_is_a4_or_letter_with_its_words_fonts_and_title() -> None:

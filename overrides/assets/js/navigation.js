@@ -351,6 +351,11 @@
       const palette = visiblePalette();
       if (palette) palette.click();
       schemeLabel();
+    } else if (target && target.closest("a.md-skip")) {
+      // "Skip to content": the title (tabindex=-1, publish/markup.py) takes focus whoever handles
+      // the link, the browser or Material's instant navigation, which may take the click first.
+      const title = document.getElementById(decodeURIComponent(target.closest("a.md-skip").hash.slice(1)));
+      if (title) requestAnimationFrame(() => title.focus());
     }
   });
 
