@@ -12,7 +12,7 @@ PRODUCTION ?=
 LOCAL_URL := http://127.0.0.1:$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build check dev test bench audit screenshots clean
+.PHONY: serve build check dev system test test-fast bench audit screenshots clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,13 +41,25 @@ dev: $(BIN)/.installed
 # The W3C Nu HTML Checker for tests/test_validator.py (runs on Java), at the version the lockfile
 # pins. --ignore-scripts: its install script would fetch a Java runtime; the system's is used.
 VNU := tests/vnu/node_modules/vnu-jar/build/dist/vnu.jar
-$(VNU): tests/vnu/package.json tests/vnu/package-lock.json
+$(VNU): tests/vnu/package.json tests/vnu/package-lock.json | system
 	cd tests/vnu && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
-test: $(BIN)/.installed $(VNU)
+# The Debian packages the tests need (Chromium, Java, PostgreSQL, nginx…): scripts/system-packages
+# installs what is missing (as root or through sudo), or stops with the one line to run.
+system:
+	@scripts/system-packages
+
+# Everything, in parallel (pytest-xdist; the built site is shared: tests/shared.py), with the
+# slowest tests and the total at the end.
+test: system $(BIN)/.installed $(VNU)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=25
+
+# For editors: the data, checks, renderers and publishing steps; no browser, no servers, no
+# full build (tests/conftest.py marks the rest).
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -n auto -m "not browser and not print and not waitlist and not deploy and not build"
 
 # Benchmarks print figures and ratios; `make audit` (Lighthouse, needs Node.js) is separate.
 bench: $(BIN)/.installed

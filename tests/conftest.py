@@ -16,6 +16,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from tests.shared import keep_running, once, stop_kept
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -25,77 +27,114 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def site_port() -> int:
-    return free_port()
-
-
-@pytest.fixture(scope="session")
-def base_url(site_port: int) -> str:
-    return f"http://127.0.0.1:{site_port}/"
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Path:
-    """The site, built once with `mkdocs build --strict` for the address the tests serve it on."""
-    out = tmp_path_factory.mktemp("site")
+def build_site(out: Path, base_url: str) -> None:
+    """The site, built with `mkdocs build --strict` into `out` for the address `base_url`."""
     env = {**os.environ, "SITE_URL": base_url, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr
-    return out
 
 
-@pytest.fixture(scope="session")
-def rebranded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """A copy of the project with another brand, built once by `make build PRODUCTION=1` with
-    SITE_URL from an environment file (tests/rebrand.py)."""
-    from tests.rebrand import build
-
-    return build(tmp_path_factory.mktemp("rebranded"))
-
-
-@pytest.fixture(scope="session")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The SQLite file the served site's waitlist writes to."""
-    return tmp_path_factory.mktemp("db") / "waitlist.sqlite3"
-
-
-@contextmanager
-def serving(site: Path, port: int, database: Path, quiet: bool = False) -> Iterator[str]:
+def start_serving(site: Path, port: int, database: Path, log: Path | None = None) -> subprocess.Popen[bytes]:
     """`site` as `make serve` serves it: the waitlist service on 127.0.0.1:`port` with its
     headers (CSP, compression), a real SQLite file at `database`, no mail, no admin token and
-    no rate limit (whatever this shell's environment says). Yields the base URL; stops it after."""
+    no rate limit (whatever this shell's environment says), once it answers."""
     url = f"http://127.0.0.1:{port}/"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WAITLIST_", "SMTP_", "DATABASE_URL", "SITE_"))}
     env.update(PORT=str(port), SITE_DIR=str(site), SITE_URL=url, DATABASE_URL=f"sqlite:///{database}",
                WAITLIST_RATE_LIMIT="0")
-    output = subprocess.DEVNULL if quiet else None
+    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps it)
     service = subprocess.Popen([sys.executable, "-m", "waitlist", "serve"], cwd=ROOT, env=env,
-                               stdout=output, stderr=output)
+                               stdout=output, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urlopen(url, timeout=2).read()
+            return service
+        except OSError:
+            if service.poll() is not None or time.monotonic() > deadline:
+                service.kill()
+                raise AssertionError(f"the waitlist service did not start: {log.read_text() if log else ''}") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def serving(site: Path, port: int, database: Path) -> Iterator[str]:
+    """`site` served (`start_serving`) for the length of a `with`. Yields the base URL."""
+    service = start_serving(site, port, database)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urlopen(url, timeout=2).read()
-                break
-            except OSError:
-                assert service.poll() is None and time.monotonic() < deadline, "the waitlist service did not start"
-                time.sleep(0.1)
-        yield url
+        yield f"http://127.0.0.1:{port}/"
     finally:
         service.terminate()
         service.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")
-def served(site: Path, site_port: int, base_url: str, database: Path) -> Iterator[str]:
-    """The built site as `make serve` serves it (`serving`). Yields the base URL."""
-    with serving(site, site_port, database) as url:
-        assert url == base_url
-        yield url
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The site, built once per run for the address it is served on, and served there by one
+    service with one SQLite file, for every worker (tests/shared.py)."""
+
+    def make(folder: Path) -> dict[str, str]:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        build_site(folder / "site", url)
+        return {"site": str(folder / "site"), "url": url, "port": str(port),
+                "database": str(folder / "waitlist.sqlite3"), "log": str(folder / "service.log")}
+
+    return once(tmp_path_factory, "site", make)
+
+
+@pytest.fixture(scope="session")
+def site_port(shared_site: dict[str, str]) -> int:
+    return int(shared_site["port"])
+
+
+@pytest.fixture(scope="session")
+def base_url(shared_site: dict[str, str]) -> str:
+    return shared_site["url"]
+
+
+@pytest.fixture(scope="session")
+def site(shared_site: dict[str, str]) -> Path:
+    """The built site (`shared_site`). Tests read it and never change it."""
+    return Path(shared_site["site"])
+
+
+@pytest.fixture(scope="session")
+def rebranded(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A copy of the project with another brand, built once per run by `make build PRODUCTION=1`
+    with SITE_URL from an environment file (tests/rebrand.py)."""
+    from tests import rebrand
+
+    return rebrand.Rebranded.from_json(once(tmp_path_factory, "rebranded", lambda folder: rebrand.build(folder).to_json()))
+
+
+@pytest.fixture(scope="session")
+def database(shared_site: dict[str, str]) -> Path:
+    """The SQLite file the served site's waitlist writes to."""
+    return Path(shared_site["database"])
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory, shared_site: dict[str, str]) -> str:
+    """The built site as `make serve` serves it (`start_serving`), started once per run and
+    stopped when the run ends. Returns the base URL."""
+
+    def start(folder: Path) -> str:
+        service = start_serving(Path(shared_site["site"]), int(shared_site["port"]), Path(shared_site["database"]),
+                                Path(shared_site["log"]))
+        keep_running(tmp_path_factory, service)
+        return shared_site["url"]
+
+    return once(tmp_path_factory, "served", start)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The run's controller (or the only process) stops the servers workers left running."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        stop_kept(session.config._tmp_path_factory)  # type: ignore[attr-defined]
 
 
 def chromium_path() -> str:
@@ -178,3 +217,28 @@ def sitemap_paths(site: Path) -> list[str]:
     xml = (site / "sitemap.xml").read_text(encoding="utf-8")
     urls = re.findall(r"<loc>(.*?)</loc>", xml)
     return [re.sub(r"^https?://[^/]+/", "", url) for url in urls]
+
+
+# --- markers: what a test needs, so a subset can run without it (`make test-fast`) -----------
+
+FOLDER_MARKS = {"browser": "browser", "print": "print", "waitlist": "waitlist"}
+DEPLOY_MODULES = {"test_deploy.py", "test_container.py", "test_postgres.py", "test_restore_steps.py"}
+BUILD_FIXTURES = {"site", "served", "rebranded", "base_url", "database", "shared_site", "site_port"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test by what it needs (pyproject.toml lists the markers): `browser` (Chromium),
+    `print` (PDFs), `waitlist` (the service), `deploy` (nginx, Caddy, systemd, PostgreSQL, a
+    container build) by folder or module; `build` (the built site or a scratch build) by the
+    fixtures it uses or its module's own `pytestmark`."""
+    for item in items:
+        path = Path(str(item.path)).relative_to(ROOT / "tests")
+        names = set(getattr(item, "fixturenames", ()))
+        if len(path.parts) > 1 and path.parts[0] in FOLDER_MARKS:
+            item.add_marker(FOLDER_MARKS[path.parts[0]])
+        if "browser" in names or "page" in names:
+            item.add_marker("browser")
+        if path.name in DEPLOY_MODULES:
+            item.add_marker("deploy")
+        if names & BUILD_FIXTURES:
+            item.add_marker("build")

@@ -38,6 +38,14 @@ class Rebranded:
     env_file: Path
     output: str  # what `make build` printed
 
+    def to_json(self) -> dict[str, str]:
+        return {"project": str(self.project), "site": str(self.site), "env_file": str(self.env_file),
+                "output": self.output}
+
+    @classmethod
+    def from_json(cls, value: dict[str, str]) -> Rebranded:
+        return cls(Path(value["project"]), Path(value["site"]), Path(value["env_file"]), value["output"])
+
 
 def copy_project(out: Path) -> Path:
     """A scratch copy of the project: the virtualenv linked, file times kept (make then sees

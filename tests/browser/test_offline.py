@@ -124,7 +124,7 @@ def own_site(site: Path, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     its own worker): the tests may change its files as a new deploy would."""
     copy = tmp_path / "site"
     shutil.copytree(site, copy)
-    with serving(copy, free_port(), tmp_path / "waitlist.sqlite3", quiet=True) as url:
+    with serving(copy, free_port(), tmp_path / "waitlist.sqlite3") as url:
         yield copy, url
 
 

@@ -66,7 +66,7 @@ def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     tmp = tmp_path_factory.mktemp("formspree")
     port = free_port()
     site = build(tmp, FORMSPREE, f"http://127.0.0.1:{port}/")
-    with serving(site, port, tmp / "db.sqlite3", quiet=True) as base:
+    with serving(site, port, tmp / "db.sqlite3") as base:
         yield base, site
 
 
