@@ -11,9 +11,9 @@ policy) and before the precompressed copies are made, this writes at the site's 
   (Material's instant navigation reads it on every page: without it the pages reload in full
   offline, and each logs a failed request). Separately, `later`: Material's search worker and
   its index, which the pages fetch only when the reader first reaches for search
-  (overrides/assets/js/search.js); the worker keeps them when they are fetched, checked against
-  their hashes, so search works offline once it has been used online, and a reader who never
-  searches never downloads them. And the worksheet PDFs and the workbooks, which the worker
+  (overrides/assets/js/search.js), so the first load stays within its budget; the worker
+  fetches them at install with the rest (after the first visit is idle), so search works
+  offline after a first visit. And the worksheet PDFs and the workbooks, which the worker
   keeps only when the reader asks (the "Keep worksheets PDFs offline" button). Left out: the
   `.br`/`.gz` copies (the browser decodes what it fetches), source maps, link-preview images,
   lunr's language files (an English site's search never loads them), and the waitlist's pages,
@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from publish import jsoncache
@@ -221,7 +221,7 @@ def offline_files(site: Path, base_path: str = "/", cache: Path | None = None) -
         url = page_url(path)
         files[url] = sha256(data)
         key = f"{files[url]} {url} {base_path}"
-        found = known.get(key)
+        found: Any = known.get(key)  # JSON from the cache: checked on the next line
         valid = isinstance(found, list) and len(found) == 2 and all(isinstance(part, list) for part in found)
         seen[key] = found if valid else [list(part) for part in _references(data.decode("utf-8"), url, base_path)]
         wanted.update(seen[key][0])

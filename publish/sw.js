@@ -10,11 +10,12 @@
    complete cache stay, and the browser tries again at its next update check. So a cache never
    holds two builds. Activate: takes over at once (skipWaiting, clients.claim) and deletes the
    older caches; the PDFs, if kept, were brought up to this build in the same way during install.
-   Search (MANIFEST.later: Material's search worker and index) is not fetched at install: the
-   pages fetch it only when the reader first reaches for search. The worker keeps it then, if
-   its SHA-256 is this build's (else the page still gets it, and it is not kept), and a later
-   build's install carries it over when its bytes have not changed. So search works offline
-   once it has been used online, and a reader who never searches never downloads it.
+   Search (MANIFEST.later: Material's search worker and index), which the pages fetch only when
+   the reader first reaches for search, is fetched at install too, with the rest of the course:
+   the install runs once the first visit is idle (offline.js), outside the first load's budget,
+   so search works offline after a first visit even if the reader never searched online. A page
+   that fetches it before the install has kept it gets it from the network, and the worker keeps
+   it then if its SHA-256 is this build's.
    Fetch: same-origin GETs under the scope only. A file of this build is answered from its cache
    (`x/index.html` as `x/`, queries ignored); anything else goes to the network; a page that is
    not cached, asked for offline, gets the offline page (503). POSTs and /api/ are never touched.
@@ -98,18 +99,6 @@ async function fill(name, wanted, sources, progress, keep = new Map()) {
   return fetched;
 }
 
-/* Copy into cache `name` what `sources` hold of `wanted` with the same bytes; fetch nothing. */
-async function carry(name, wanted, sources) {
-  const cache = await caches.open(name);
-  for (const source of sources.filter((other) => other !== name)) {
-    const other = await caches.open(source);
-    for (const [url, hash] of wanted) {
-      const found = await other.match(url);
-      if (found && found.headers.get(HASH) === hash && !(await cache.match(url))) await cache.put(url, found);
-    }
-  }
-}
-
 const isPdfCache = (name) => name.startsWith(PREFIX + "pdfs:");
 
 async function pdfsKept() {
@@ -123,8 +112,7 @@ self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const previous = await ours();
     try {
-      await fill(CACHE, FILES, previous, null, LATER);
-      await carry(CACHE, LATER, previous);
+      await fill(CACHE, new Map([...FILES, ...LATER]), previous);
       if (previous.some(isPdfCache)) await fill(PDF_CACHE, PDFS, previous.filter(isPdfCache));
     } catch (error) {
       await caches.delete(CACHE);
