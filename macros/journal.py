@@ -1,7 +1,7 @@
 """The journal page: every reflection prompt and worksheet field of the course, in course order.
 
 The reader's answers never leave their browser, so the page that shows them is drawn there
-(overrides/assets/js/journal.js). The build supplies what the script cannot know: the
+(overrides/assets/js/journal/). The build supplies what the script cannot know: the
 questions, labels, checklist items, table headings and links, as JSON in one attribute (not
 indexed by search), plus the page's controls. Storage keys match the
 `data-rt-key` attributes of fields.html and reflection.html; JOURNAL.md documents them.

@@ -20,8 +20,7 @@ import os
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from importlib.metadata import version
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -200,15 +199,18 @@ class PdfMaker:
     # --- cache keys ---------------------------------------------------------------------------
 
     def inputs_digest(self) -> str:
-        """A digest of what every PDF is made from besides its HTML: the stylesheets' bytes and
-        the WeasyPrint version. The HTML itself is hashed whole (worksheet_digest): whatever it is
+        """A digest of what every PDF is made from besides its HTML: the stylesheets' bytes, the
+        fonts' bytes, this module's code and the versions of WeasyPrint and what it draws with. The HTML itself is hashed whole (worksheet_digest): whatever it is
         made from (data, helplines, templates, the code that renders them, the site's name and
         address) reaches the PDF only through it, so no list of inputs can miss one."""
-        digest = hashlib.sha256()
-        for path in self.stylesheets:
-            digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
-        digest.update(version("weasyprint").encode())
-        return digest.hexdigest()
+        from publish import stamp
+
+        return stamp.stamp(
+            stamp.of_files(*self.stylesheets),
+            # what lays the HTML out and writes the PDF: this module, the fonts, the libraries
+            stamp.of_files(Path(__file__), *(font_files() or ())),
+            stamp.of_versions(*PDF_LIBRARIES),
+        )
 
     def worksheet_digest(self, worksheet_id: str, size: str, inputs: str | None = None) -> str:
         """The cache key of one worksheet's PDF: a digest of its HTML and of the inputs."""
@@ -227,7 +229,7 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def _local_only():  # type: ignore[no-untyped-def]
+def _local_only():
     """A URL fetcher that reads local files only: a build never touches the network."""
     from weasyprint.urls import URLFetcher
 
@@ -319,12 +321,12 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
         for worksheet in maker.ordered():
             target = worksheets_dir / worksheet.id / f"{worksheet.id}-{size}.pdf"
             html = maker.worksheet_html(worksheet.id, size)
-            pages = write(target, html_digest(inputs, size, html), lambda h=html: maker.pdf(h))
+            pages = write(target, html_digest(inputs, size, html), partial(maker.pdf, html))
             problem = length_problem(worksheet.id, size, pages) if pages is not None else None
             if problem:
                 report.problems.append(problem)
         html = maker.workbook_html(size)
-        write(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html), lambda h=html: maker.pdf(h))
+        write(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html), partial(maker.pdf, html))
     return report
 
 
@@ -334,6 +336,8 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
 # first), from Debian's fonts-dejavu-core. A character it lacks would come from whatever fallback
 # font the build machine happens to have, or be drawn as a box: so the build requires every
 # character of a worksheet to be in DejaVu Sans, and the PDFs look the same on every machine.
+# WeasyPrint and the libraries that shape what it writes: their versions are in every PDF's key.
+PDF_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pillow")
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".local/share/fonts"))
 
@@ -342,25 +346,33 @@ FONT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "fonts.json"
 
 
 @cache
-def pdf_characters() -> frozenset[int] | None:
-    """The code points every PDF font face can draw; None when the fonts are not installed.
-
-    Kept between builds in `.cache/fonts.json` (or `$RT_FONT_CACHE`) under the font files'
-    paths, sizes and modification times, so a new or updated font is read again; reading the
-    fonts' character maps took 25 ms of every build."""
-    from publish import jsoncache
-
+def font_files() -> tuple[Path, ...] | None:
+    """The PDF fonts' files (FONT_FILES), or None when one is not installed."""
     files = []
     for name in FONT_FILES:
-        found = [p for d in FONT_DIRS for p in glob.glob(f"{d}/**/{name}", recursive=True)]
+        found = sorted(p for d in FONT_DIRS for p in glob.glob(f"{d}/**/{name}", recursive=True))
         if not found:
             return None
         files.append(Path(found[0]))
-    key = ";".join(f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files)
+    return tuple(files)
+
+
+@cache
+def pdf_characters() -> frozenset[int] | None:
+    """The code points every PDF font face can draw; None when the fonts are not installed.
+
+    Kept between builds in `.cache/fonts.json` (or `$RT_FONT_CACHE`) under a stamp of the font
+    files' bytes, this code and fontTools' version (publish/stamp.py), so a new or updated font is
+    read again; reading the fonts' character maps took 25 ms of every build."""
+    from publish import jsoncache, stamp
+
+    files = font_files()
+    if files is None:
+        return None
+    made_from = stamp.stamp(stamp.of_files(Path(__file__), *files), stamp.of_versions("fonttools"))
     where = Path(os.environ.get("RT_FONT_CACHE") or FONT_CACHE)
-    known = jsoncache.read(where)
-    points = known.get("points")
-    if known.get("fonts") == key and isinstance(points, list) and all(isinstance(n, int) for n in points):
+    points = jsoncache.read(where, made_from).get("points")
+    if isinstance(points, list) and all(isinstance(n, int) for n in points):
         return frozenset(points)
     from fontTools.ttLib import TTFont
 
@@ -370,7 +382,7 @@ def pdf_characters() -> frozenset[int] | None:
         sets.append(set(font.getBestCmap()))
         font.close()
     drawable = frozenset(set.intersection(*sets))
-    jsoncache.write(where, {"fonts": key, "points": sorted(drawable)})
+    jsoncache.write(where, {"points": sorted(drawable)}, made_from)
     return drawable
 
 

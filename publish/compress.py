@@ -19,16 +19,18 @@ so the server sends them without compressing on every request.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
+import zlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
 
-from publish import cachefiles
+from publish import cachefiles, stamp
 
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt"}
 MIN_BYTES = 1024
@@ -62,8 +64,14 @@ ENCODINGS = (
 )
 
 
-def cache_key(raw: bytes, encoding: Encoding) -> str:
-    digest = hashlib.sha256(encoding.key.encode() + b"\0")
+@functools.cache
+def code_stamp() -> str:
+    """What made the cached copies: this module and the compressors' versions (publish/stamp.py)."""
+    return stamp.stamp(stamp.of_files(Path(__file__)), stamp.of_versions("brotli"), zlib.ZLIB_RUNTIME_VERSION)
+
+
+def cache_key(raw: bytes, encoding: Encoding, made_by: str = "") -> str:
+    digest = hashlib.sha256(encoding.key.encode() + b"\0" + (made_by or code_stamp()).encode() + b"\0")
     digest.update(raw)
     return digest.hexdigest()
 
@@ -172,17 +180,17 @@ def compress_site(site: Path, cache_dir: Path | None = None, workers: int | None
             report.from_cache += 1
             report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
     failed: set[Path] = set()
-    for (path, raw, index), data in zip(todo, _compress_all([(i, raw) for _, raw, i in todo], workers), strict=True):
+    for (path, raw, index), compressed in zip(todo, _compress_all([(i, raw) for _, raw, i in todo], workers), strict=True):
         encoding = ENCODINGS[index]
-        if isinstance(data, BaseException):
-            report.failed.append(f"{path.relative_to(site).as_posix()}{encoding.suffix}: {data!r}")
+        if isinstance(compressed, BaseException):
+            report.failed.append(f"{path.relative_to(site).as_posix()}{encoding.suffix}: {compressed!r}")
             failed.add(path)
             continue
         key = cache_key(raw, encoding)
-        cache.put(key, data)
-        _install(path.with_name(path.name + encoding.suffix), data, cache.path(key))
+        cache.put(key, compressed)
+        _install(path.with_name(path.name + encoding.suffix), compressed, cache.path(key))
         report.compressed += 1
-        report.saved += len(raw) - len(data) if encoding.suffix == ".br" else 0
+        report.saved += len(raw) - len(compressed) if encoding.suffix == ".br" else 0
     for path in failed:  # served plain rather than half compressed
         for encoding in ENCODINGS:
             path.with_name(path.name + encoding.suffix).unlink(missing_ok=True)

@@ -26,6 +26,7 @@ unchanged page is not parsed again; the cache keeps the pages of the last build 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
@@ -34,7 +35,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
-from publish import jsoncache
+from publish import jsoncache, stamp
 
 INLINE_SCRIPT = re.compile(r"<script(?P<attrs>(?:\s[^>]*)?)>(?P<body>.*?)</script>", re.S | re.I)
 DATA_BLOCK = re.compile(r"""type\s*=\s*["']?application/(ld\+)?json""", re.I)
@@ -185,7 +186,14 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "csp.json"
 def _read_cache(path: Path | None) -> dict[str, list[str]]:
     """The event handlers of each page of the last build, by the sha256 of its text; {} when
     there is none or it cannot be read (then every page is parsed)."""
-    return {k: v for k, v in jsoncache.read(path).items() if isinstance(v, list) and all(isinstance(h, str) for h in v)}
+    kept = jsoncache.read(path, code_stamp())
+    return {k: v for k, v in kept.items() if isinstance(v, list) and all(isinstance(h, str) for h in v)}
+
+
+@functools.cache
+def code_stamp() -> str:
+    """What the cached entries were made by: this module (publish/stamp.py)."""
+    return stamp.stamp(stamp.of_files(Path(__file__)))
 
 
 def site_hashes(site: Path, template_dirs: Iterable[Path], cache: Path | None = None) -> set[str]:
@@ -206,7 +214,7 @@ def site_hashes(site: Path, template_dirs: Iterable[Path], cache: Path | None = 
             hashes |= checked_hashes(page.relative_to(site).as_posix(), html, shipped, seen[key])
         except CspError as error:
             errors.append(str(error))
-    jsoncache.write(cache, seen)
+    jsoncache.write(cache, seen, code_stamp())
     if errors:
         raise CspError("\n".join(errors))
     return hashes

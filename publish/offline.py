@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from publish import jsoncache
+from publish import jsoncache, stamp
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -214,7 +214,8 @@ def offline_files(site: Path, base_path: str = "/", cache: Path | None = None) -
     files: dict[str, str] = {}
     wanted: set[str] = set(name for name in ALWAYS if (site / name).is_file())
     later: set[str] = set(name for name in LATER if (site / name).is_file())
-    known = jsoncache.read(cache / REFERENCES if cache else None)
+    made_by = stamp.stamp(stamp.of_files(Path(__file__)))  # the parser that found the references
+    known = jsoncache.read(cache / REFERENCES if cache else None, made_by)
     seen: dict[str, list[list[str]]] = {}
     for path in pages(site):
         data = (site / path).read_bytes()
@@ -226,7 +227,7 @@ def offline_files(site: Path, base_path: str = "/", cache: Path | None = None) -
         seen[key] = found if valid else [list(part) for part in _references(data.decode("utf-8"), url, base_path)]
         wanted.update(seen[key][0])
         later.update(seen[key][1])
-    jsoncache.write(cache / REFERENCES if cache else None, seen)
+    jsoncache.write(cache / REFERENCES if cache else None, seen, made_by)
     for folder in IMAGE_FOLDERS:
         wanted.update(p.relative_to(site).as_posix() for p in sorted((site / folder).glob("*")) if p.is_file())
     manifest = site / WEB_MANIFEST

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import PIL  # its version only; Image and the rest when a card is drawn (not cached): 9 ms
 
-from publish import cachefiles
+from publish import cachefiles, stamp
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -36,7 +36,7 @@ def _font(bold: bool, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont
     return ImageFont.load_default(size=size)  # Pillow's own scalable font
 
 
-def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:  # type: ignore[no-untyped-def]
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
     """Greedy word wrap by measured pixel width."""
     lines: list[str] = []
     for word in text.split():
@@ -68,9 +68,8 @@ KEEP = 200  # cached cards kept (the most recently used): a few dozen builds' wo
 
 def _inputs() -> bytes:
     """What every card's look depends on besides its words."""
-    fonts = [f"{p}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for folder in FONT_DIRS if folder.is_dir()
-             for p in sorted(folder.glob("DejaVuSans*.ttf"))]
-    return b"\0".join([Path(__file__).read_bytes(), PIL.__version__.encode(), "\n".join(fonts).encode()])
+    fonts = [p for folder in FONT_DIRS if folder.is_dir() for p in sorted(folder.glob("DejaVuSans*.ttf"))]
+    return stamp.stamp(stamp.of_files(Path(__file__), *fonts), PIL.__version__).encode()
 
 
 def card_key(title: str, kicker: str, site_name: str, inputs: bytes) -> str:

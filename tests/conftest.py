@@ -16,6 +16,7 @@ from urllib.request import urlopen
 
 import pytest
 
+from tests.helpers import PROMPTS, WORKSHEET, write
 from tests.shared import keep_running, once, stop_kept
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,3 +243,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("deploy")
         if names & BUILD_FIXTURES:
             item.add_marker("build")
+
+
+# --- a small course's data, for the modules that load data without MkDocs -------------------
+# (tests/test_data.py, tests/test_render.py, tests/test_journal_render.py; tests/helpers.py)
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    (root / "worksheets").mkdir(parents=True)
+    shutil.copy(ROOT / "data" / "chapters.yml", root / "chapters.yml")
+    write(root / "prompts.yml", PROMPTS)
+    write(root / "worksheets" / "tracker.yml", WORKSHEET)
+    return root

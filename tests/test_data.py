@@ -4,53 +4,15 @@ reported with the file, the field and what was expected, and all problems come t
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from macros.data import CourseDataError, Problem, check_placements, load_and_check, load_course, schemas
+from tests.helpers import PROMPTS, WORKSHEET, write
 
 ROOT = Path(__file__).resolve().parent.parent
-
-WORKSHEET = {
-    "title": "Seven-day tracker",
-    "chapter": "consistency",
-    "summary": "Small promises, kept.",
-    "who": "together",
-    "minutes": 10,
-    "instructions": "Each evening, five minutes.\n\nNo speeches.",
-    "sections": [
-        {
-            "title": "The week",
-            "fields": [
-                {"type": "table", "id": "tracker", "label": "Promises", "columns": ["Promise", "Kept?"],
-                 "row_labels": ["Day 1", "Day 2"]},
-                {"type": "text", "id": "noticed", "label": "What did you notice?", "lines": 4},
-                {"type": "scale", "id": "safety", "label": "How safe?", "low": "Not", "high": "Very"},
-                {"type": "checklist", "id": "done", "label": "Done", "items": ["a", "b"]},
-                {"type": "date", "id": "date", "label": "Date"},
-                {"type": "signature", "id": "sign", "label": "Signed"},
-            ],
-        }
-    ],
-}
-PROMPTS = [{"id": "consistency-small", "chapter": "consistency", "role": "both", "question": "What small thing?"}]
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    (root / "worksheets").mkdir(parents=True)
-    shutil.copy(ROOT / "data" / "chapters.yml", root / "chapters.yml")
-    write(root / "prompts.yml", PROMPTS)
-    write(root / "worksheets" / "tracker.yml", WORKSHEET)
-    return root
-
-
-def write(path: Path, content: object) -> None:
-    path.write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
 
 
 def problems_of(root: Path) -> list[Problem]:

@@ -11,24 +11,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from macros.data import CourseDataError, load_course
+from macros.data import load_course
 from macros.facts import in_words
 from tests.conftest import ROOT, sitemap_paths
+from tests.helpers import LINE, doc, problems, text
 
 NUMBER_WORDS = {in_words(n): n for n in range(100)}
-
-
-def doc(site: Path, path: str) -> BeautifulSoup:
-    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "lxml")
-
-
-def text(node) -> str:  # type: ignore[no-untyped-def]
-    """The node's text, spaces collapsed and typographic quotes read as plain ones."""
-    plain = node.get_text(" ").translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))
-    return re.sub(r"\s+", " ", plain).strip()
 
 
 def chapters(site: Path) -> list[str]:
@@ -203,44 +193,6 @@ def test_the_safety_page_lists_every_helpline(site: Path) -> None:
 
 
 # --- the helplines file is checked like the rest of the data --------------------------------
-
-
-def data_with(tmp_path: Path, helplines: str) -> Path:
-    data = tmp_path / "data"
-    (data / "worksheets").mkdir(parents=True)
-    for name in ("chapters.yml", "prompts.yml"):
-        (data / name).write_text((ROOT / "data" / name).read_text(encoding="utf-8"), encoding="utf-8")
-    (data / "helplines.yml").write_text(helplines, encoding="utf-8")
-    return data
-
-
-LINE = """- id: xx-line
-  country: Testland
-  country_code: xx
-  emergency: "112"
-  service: Test line
-  kind: abuse
-  phone: "0800 000 000"
-  source: https://example.org/
-  checked: "2026-11-30"
-- id: xx-crisis
-  country: Testland
-  country_code: xx
-  emergency: "112"
-  service: Test crisis line
-  kind: crisis
-  phone: "0800 000 001"
-  source: https://example.org/
-  checked: "2026-11-30"
-"""
-
-
-def problems(tmp_path: Path, helplines: str) -> list[str]:
-    try:
-        load_course(data_with(tmp_path, helplines))
-    except CourseDataError as error:
-        return [str(p) for p in error.problems]
-    return []
 
 
 def test_a_good_helpline_file_loads(tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ from bs4 import BeautifulSoup
 from macros.data import Course, load_course
 from macros.journal import JournalSettingsError, journal_outline, journal_settings, placed_prompt_order, render_journal
 from tests.conftest import ROOT
-from tests.test_data import PROMPTS, WORKSHEET, write
-from tests.test_data import data as data  # noqa: F401  (re-exported fixture)
+from tests.helpers import PROMPTS, WORKSHEET, write
 
 TWO_PROMPTS = [
     *PROMPTS,
@@ -28,7 +27,7 @@ PAGES = {
 
 
 @pytest.fixture
-def course(data: Path) -> Course:  # noqa: F811
+def course(data: Path) -> Course:
     write(data / "prompts.yml", TWO_PROMPTS)
     return load_course(data)
 
@@ -70,7 +69,7 @@ def test_worksheet_fields_carry_what_the_journal_needs_to_show_each_kind(course:
     assert [f["key"] for f in sheet["fields"]] == [f"ws:tracker:{f['id']}" for f in WORKSHEET["sections"][0]["fields"]]
 
 
-def test_unlabelled_table_rows_are_numbered(course: Course, data: Path) -> None:  # noqa: F811
+def test_unlabelled_table_rows_are_numbered(course: Course, data: Path) -> None:
     sheet = json.loads(json.dumps(WORKSHEET))
     table = sheet["sections"][0]["fields"][0]
     del table["row_labels"]
@@ -118,7 +117,7 @@ def test_the_page_has_real_buttons_an_alert_region_and_a_no_javascript_explanati
     assert outline_of(render_journal(course, PAGES, "../")) == journal_outline(course, PAGES, "../")
 
 
-def test_text_from_data_cannot_leave_the_outline_attribute(data: Path) -> None:  # noqa: F811
+def test_text_from_data_cannot_leave_the_outline_attribute(data: Path) -> None:
     nasty = """It's "quoted" </div><script>alert(1)</script> & more"""
     write(data / "prompts.yml", [{**PROMPTS[0], "question": nasty}])
     course = load_course(data)
@@ -130,7 +129,7 @@ def test_text_from_data_cannot_leave_the_outline_attribute(data: Path) -> None: 
     assert consistency["items"][0]["question"] == "It’s “quoted” </div><script>alert(1)</script> & more"
 
 
-def test_the_outline_carries_curly_text_and_ids_as_written(data: Path) -> None:  # noqa: F811
+def test_the_outline_carries_curly_text_and_ids_as_written(data: Path) -> None:
     """The journal page's script (journal-page.js) shows the outline's words beside the reader's
     answers, and the Markdown export repeats them: the same curled text as the pages. Keys and
     links keep the ids as written."""

@@ -154,7 +154,8 @@ def test_the_cached_parse_of_a_page_finds_what_parsing_finds(tmp_path: Path, mon
         patched.setattr(csp, "event_handlers", lambda html: pytest.fail("an unchanged page was parsed again"))
         assert site_hashes(site, templates, cache) == inline_script_hashes("<script>loader()</script>")
     (site / "a" / "index.html").write_text('<p>ok</p><button onclick="go()">Go</button>', encoding="utf-8")
-    for damaged in (None, "{not json", '{"x": 1}'):
+    saved = cache.read_text(encoding="utf-8")
+    for damaged in (None, "{not json", '{"x": 1}', saved.replace('"stamp": "', '"stamp": "older code ')):
         if damaged is not None:
             cache.write_text(damaged, encoding="utf-8")
         with pytest.raises(CspError, match=r"a/index\.html: inline event handler <button onclick=…>"):
@@ -357,3 +358,26 @@ def test_the_joined_stylesheet_keeps_only_the_palettes_own_colours(site: Path) -
     assert named <= {"custom"}, named  # mkdocs.yml's palette: primary and accent "custom"
     material = sorted((site / "assets" / "stylesheets").glob("palette.*.min.css"))[0].read_text(encoding="utf-8")
     assert "[data-md-color-primary=indigo]" in material  # Material's file has them: they were left out
+
+
+def test_every_cache_key_changes_with_the_code_and_libraries_that_make_its_entries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: keys of bytes, not of hand-kept lists. The stamp of a cache's maker changes with
+    any byte of its module and any version of the libraries it names."""
+    from importlib import metadata
+
+    from publish import compress, stamp
+
+    module = tmp_path / "maker.py"
+    module.write_text("x = 1\n", encoding="utf-8")
+    before = stamp.of_files(module)
+    module.write_text("x = 2\n", encoding="utf-8")
+    assert stamp.of_files(module) != before
+    versions = stamp.of_versions("brotli")
+    monkeypatch.setattr(stamp, "version", lambda name: metadata.version(name) + ".post1")
+    assert stamp.of_versions("brotli") != versions
+    compress.code_stamp.cache_clear()
+    other = compress.code_stamp()
+    monkeypatch.undo()
+    compress.code_stamp.cache_clear()
+    assert compress.cache_key(b"text", compress.ENCODINGS[0]) != compress.cache_key(b"text", compress.ENCODINGS[0], other)

@@ -9,12 +9,11 @@ from bs4 import BeautifulSoup
 
 from macros.data import Course, load_course
 from macros.render import Renderer, page_root, reading_minutes
-from tests.test_data import PROMPTS, WORKSHEET, write  # noqa: F401 (fixture data)
-from tests.test_data import data as data  # noqa: F401  (re-exported fixture)
+from tests.helpers import PROMPTS, WORKSHEET, write
 
 
 @pytest.fixture
-def course(data: Path) -> Course:  # noqa: F811
+def course(data: Path) -> Course:
     return load_course(data)
 
 
@@ -26,7 +25,7 @@ def labels_of(doc: BeautifulSoup) -> dict[str, str]:
     return {label["for"]: label.get_text(" ", strip=True) for label in doc.select("label[for]")}
 
 
-def test_text_from_data_is_escaped(data: Path) -> None:  # noqa: F811
+def test_text_from_data_is_escaped(data: Path) -> None:
     write(data / "worksheets" / "tracker.yml", {**WORKSHEET, "title": "<script>alert(1)</script> & more"})
     write(data / "prompts.yml", [{**PROMPTS[0], "question": 'Why <img src=x onerror="alert(1)">?'}])
     renderer = Renderer(load_course(data))
@@ -38,7 +37,7 @@ def test_text_from_data_is_escaped(data: Path) -> None:  # noqa: F811
     assert "Why &lt;img src=x onerror=”alert(1)”&gt;?" in page  # its quotes curled as loaded
 
 
-def test_text_from_data_has_curly_quotes_and_ids_stay_as_written(data: Path) -> None:  # noqa: F811
+def test_text_from_data_has_curly_quotes_and_ids_stay_as_written(data: Path) -> None:
     """Every text of a prompt and a worksheet is curled as it is loaded (model.Prose), so the page
     shows it curled; ids, and the storage keys and element ids made from them, are untouched."""
     quoted = {"title": "Partner's \"check-in\"", "summary": "Don't rush.", "instructions": "Say 'yes'.\n\nThe '90s."}
@@ -115,7 +114,7 @@ def test_worksheet_groups_are_fieldsets_with_legends(course: Course) -> None:
     assert legends == ["The week", "How safe?", "Done"]
 
 
-def test_worksheet_sections_are_headings_below_the_title(data: Path) -> None:  # noqa: F811
+def test_worksheet_sections_are_headings_below_the_title(data: Path) -> None:
     """Screen readers move through a worksheet by its headings: the title is the h1, each
     section's legend holds an h2 (no level skipped), with an id no field's id can take."""
     second = {"title": "Section 2", "fields": [

@@ -21,7 +21,7 @@ from macros.helplines import Helpline, countries
 from macros.journal import render_journal
 from macros.render import Renderer
 from tests.conftest import ROOT
-from tests.test_facts_and_safety import LINE, doc, problems, text
+from tests.helpers import LINE, doc, problems, text
 
 HELPLINES = yaml.safe_load((ROOT / "data" / "helplines.yml").read_text(encoding="utf-8"))
 CODES = list(dict.fromkeys(h["country_code"] for h in HELPLINES))

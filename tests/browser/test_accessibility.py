@@ -10,25 +10,16 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.helpers import violations
 from tests.conftest import page_paths, sitemap_paths
 
-AXE = Axe()
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
 WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 
 
 def settle(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-
-
-def violations(page) -> list:  # type: ignore[no-untyped-def]
-    """Each violation as (rule, the first three elements it names)."""
-    results = AXE.run(page, options=OPTIONS)
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -14,15 +14,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 
-from macros.data import load_course
-from tests.conftest import ROOT
-
-COURSE = load_course(ROOT / "data")
-CHAPTERS = [c.id for c in COURSE.chapters]
-PREFIX = "/rt:v1:"  # the site is served at the root: scope "/" + "rt:v1:"
-SAVED = "Saved on this device"
+from tests.browser.helpers import (
+    CHAPTERS,
+    COURSE,
+    PREFIX,
+    SAVED,
+    chapter_with_prompt,
+    follow,
+    import_file,
+    journal_link,
+    local_storage,
+    nav_link,
+    open_page,
+    prompt_box,
+    prompts_on,
+    wait_ready,
+    write_prompt,
+)
 
 STORAGE_OFF = """
 Object.defineProperty(window, "localStorage", {
@@ -35,77 +44,10 @@ Object.defineProperty(window, "localStorage", {
 # --- helpers --------------------------------------------------------------------------------
 
 
-def built(site: Path, path: str) -> BeautifulSoup:
-    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
-
-
-def prompts_on(site: Path, chapter: str) -> list[tuple[str, str]]:
-    """(prompt id, role) of every reflection prompt on a chapter page, in page order."""
-    return [(box["data-rt-prompt"], box["data-rt-role"])
-            for box in built(site, chapter).select("div.rt-reflection[data-rt-prompt]")]
-
-
-def chapter_with_prompt(site: Path, skip: tuple[str, ...] = ()) -> tuple[str, str]:
-    for chapter in CHAPTERS:
-        if chapter not in skip and prompts_on(site, chapter):
-            return chapter, prompts_on(site, chapter)[0][0]
-    raise AssertionError("no chapter page has a reflection prompt")
-
-
 def richest_worksheet() -> str:
     """The worksheet with the most kinds of field, in course order."""
     ordered = [w for c in COURSE.chapters for w in COURSE.worksheets_of(c.id)]
     return max(ordered, key=lambda w: len({f.type for f in w.fields})).id
-
-
-def wait_ready(page, path: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the journal (main.js) has set up the page at `path` (it marks the role partial)."""
-    page.wait_for_function(
-        "p => { const ui = document.querySelector('[data-rt-ready]'); return !!ui && ui.dataset.rtReady === p }",
-        arg="/" + path,
-    )
-
-
-def open_page(page, served: str, path: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(served + path)
-    wait_ready(page, path)
-
-
-def follow(page, link, path: str) -> None:  # type: ignore[no-untyped-def]
-    """Click `link` and prove it was an instant navigation, not a reload."""
-    page.evaluate("window.__rtMarker = 1")
-    link.click()
-    wait_ready(page, path)
-    assert page.evaluate("window.__rtMarker") == 1, f"clicking to /{path} reloaded the page"
-
-
-def nav_link(page, served: str, path: str):  # type: ignore[no-untyped-def]
-    return page.locator(f'.md-nav--primary a.md-nav__link[href="{served}{path}"]').first
-
-
-def journal_link(page):  # type: ignore[no-untyped-def]
-    return page.locator("[data-rt-chapter-end] a[href$='journal/']").first
-
-
-def local_storage(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return page.evaluate("Object.fromEntries(Object.entries(localStorage))")
-
-
-def prompt_box(page, prompt_id: str):  # type: ignore[no-untyped-def]
-    return page.locator(f'[data-rt-key="prompt:{prompt_id}"]')
-
-
-def write_prompt(page, prompt_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    box = prompt_box(page, prompt_id)
-    box.fill(text)
-    status = page.locator(f'.rt-reflection[data-rt-prompt="{prompt_id}"] [data-rt-status]')
-    status.filter(has_text=SAVED).wait_for()
-
-
-def import_file(page, which: str, path: Path) -> None:  # type: ignore[no-untyped-def]
-    with page.expect_file_chooser() as chooser:
-        page.locator(f'[data-rt-import="{which}"]').click()
-    chooser.value.set_files(str(path))
 
 
 def export_json(page) -> tuple[Path, dict]:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.test_journal import (
+from tests.browser.helpers import (
     PREFIX,
     chapter_with_prompt,
     follow,

@@ -16,49 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import FOCUS, RECORD_UNFOCUSED, first_chapter
 from tests.conftest import sitemap_paths
 
 SCREENS = {
     "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
     "desktop": {"viewport": {"width": 1280, "height": 800}},
 }
-
-# Before any key is pressed: every focusable element's outline and box shadow, unfocused.
-RECORD_UNFOCUSED = """() => {
-  window.__rtUnfocused = new WeakMap();
-  for (const el of document.querySelectorAll('a[href], button, input, textarea, select, summary, [tabindex]')) {
-    if (el === document.activeElement) continue; // focused already (a new page's heading): not its unfocused look
-    const s = getComputedStyle(el);
-    window.__rtUnfocused.set(el, [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join('|'));
-  }
-}"""
-
-# The focused element: where it is, what is on top of it, and whether its focus shows.
-FOCUS = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return { body: true };
-  const r = el.getBoundingClientRect();
-  // A link that wraps onto two lines has nothing of its own at the centre of its box: take the
-  // centre of its first line.
-  const line = el.getClientRects()[0] || r;
-  const x = Math.min(Math.max(line.left + line.width / 2, 0), innerWidth - 1);
-  const y = Math.min(Math.max(line.top + line.height / 2, 0), innerHeight - 1);
-  const top = document.elementFromPoint(x, y);
-  const s = getComputedStyle(el);
-  const now = [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join('|');
-  const before = (window.__rtUnfocused && window.__rtUnfocused.get(el)) || 'none|0px|rgba(0, 0, 0, 0)|none';
-  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1 && !/rgba\\(.*, 0\\)$/.test(s.outlineColor);
-  return {
-    body: false,
-    name: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${String(el.className).split(' ').slice(0, 2).join('.')} "${(el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40)}"`,
-    inside: r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth + 1 &&
-      (r.height > innerHeight / 2 ? r.top < innerHeight && r.bottom > 0 : r.top >= 0 && r.bottom <= innerHeight + 1),
-    uncovered: !!top && (top === el || el.contains(top)),
-    cover: top ? `${top.tagName.toLowerCase()}.${String(top.className).split(' ')[0]}` : 'nothing',
-    shows: now !== before && (outline || s.boxShadow !== 'none'),
-    rect: [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)],
-  };
-}"""
 
 SETTLED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 
@@ -119,10 +83,6 @@ class Journey:
         assert self.page.evaluate("window.__rtSamePage") == 1, "a full reload, not an instant navigation"
         self.loaded()
         self.check()
-
-
-def first_chapter(site: Path) -> str:
-    return next(p for p in sitemap_paths(site) if 'data-rt-prompt="' in (site / p / "index.html").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("screen", SCREENS)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import settle
 from tests.conftest import page_paths, sitemap_paths
 
 RECORD_SHIFTS = """
@@ -28,14 +29,6 @@ SCREENS = {
 }
 # "Good" is under 0.1 by Google's measure; we hold every page to a tenth of that.
 MOST = 0.01
-
-
-def settle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the scripts have run and the browser has painted what they did."""
-    page.wait_for_load_state("load")
-    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    page.wait_for_timeout(200)
 
 
 def shifts(page) -> tuple[float, list]:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from mkdocs.utils.yaml import yaml_load
 
-from tests.browser.test_keyboard import FOCUS, RECORD_UNFOCUSED, first_chapter
+from tests.browser.helpers import FOCUS, RECORD_UNFOCUSED, first_chapter
 from tests.conftest import ROOT, sitemap_paths
 
 CONFIGURED = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]["quick_exit"]

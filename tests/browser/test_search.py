@@ -5,23 +5,10 @@ from __future__ import annotations
 import pytest
 
 from macros.data import load_course
+from tests.browser.helpers import search_and_open
 from tests.conftest import ROOT
 
 COURSE = load_course(ROOT / "data")
-
-
-def search_and_open(page, base: str, query: str) -> str:  # type: ignore[no-untyped-def]
-    page.goto(base)
-    box = page.locator("input[data-md-component=search-query]")
-    box.click()  # the search box in the header (desktop layout)
-    box.press_sequentially(query, delay=10)  # Material searches on key events, as a reader types
-    # Results update as the worker catches up with the typing: take the best result that
-    # matches every word of the query (Material lists partial matches' missing terms).
-    best = page.locator(".md-search-result__item > a:first-child:not(:has(.md-search-result__terms))").first
-    best.wait_for(timeout=10_000)
-    best.click()
-    page.wait_for_load_state()
-    return page.url.removeprefix(base).split("#")[0].split("?")[0]
 
 
 # Short words such as "in" or "of" prefix-match titles ("Introduction"), which Material boosts

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from publish.search import plain_quotes
-from tests.browser.test_search import search_and_open
+from tests.browser.helpers import search_and_open
 
 
 @pytest.mark.parametrize("apostrophe", ["'", "\u2019"])

@@ -11,8 +11,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tests.browser.test_accessibility import violations
-from tests.browser.test_layout import settle
+from tests.browser.helpers import settle, violations
 from tests.conftest import ROOT
 
 HELPLINES = yaml.safe_load((ROOT / "data" / "helplines.yml").read_text(encoding="utf-8"))

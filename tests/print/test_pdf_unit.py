@@ -270,7 +270,7 @@ def test_the_fonts_characters_are_kept_between_builds_and_read_again_when_a_font
     assert fresh() == first and len(opened) == 2  # from the cache: no font opened
 
     saved = json.loads(kept.read_text(encoding="utf-8"))
-    kept.write_text(json.dumps({**saved, "fonts": saved["fonts"] + "-updated"}), encoding="utf-8")  # another font file
+    kept.write_text(json.dumps({**saved, "stamp": saved["stamp"] + "-other"}), encoding="utf-8")  # other fonts or code
     assert fresh() == first and len(opened) == 4
     kept.write_text("{damaged", encoding="utf-8")
     assert fresh() == first and len(opened) == 6

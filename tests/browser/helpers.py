@@ -1,0 +1,172 @@
+"""Shared by the browser tests (tests/browser/test_*.py): waiting for a page to settle, axe-core's
+violations, the journal's pages and storage, the keyboard's focus probes, and Material's search
+driven like a reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from bs4 import BeautifulSoup
+
+from macros.data import load_course
+from tests.conftest import ROOT, sitemap_paths
+
+# --- a page, settled (tests/browser/test_layout.py) ----------------------------------------
+
+
+def settle(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the scripts have run and the browser has painted what they did."""
+    page.wait_for_load_state("load")
+    page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    page.wait_for_timeout(200)
+
+
+# --- axe-core (tests/browser/test_accessibility.py) -----------------------------------------
+
+AXE = Axe()
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
+
+
+def violations(page) -> list:  # type: ignore[no-untyped-def]
+    """Each violation as (rule, the first three elements it names)."""
+    results = AXE.run(page, options=OPTIONS)
+    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+
+
+# --- the journal (tests/browser/test_journal.py) -------------------------------------------
+
+COURSE = load_course(ROOT / "data")
+CHAPTERS = [c.id for c in COURSE.chapters]
+PREFIX = "/rt:v1:"  # the site is served at the root: scope "/" + "rt:v1:"
+SAVED = "Saved on this device"
+
+
+def built(site: Path, path: str) -> BeautifulSoup:
+    return BeautifulSoup((site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def prompts_on(site: Path, chapter: str) -> list[tuple[str, str]]:
+    """(prompt id, role) of every reflection prompt on a chapter page, in page order."""
+    return [(box["data-rt-prompt"], box["data-rt-role"])
+            for box in built(site, chapter).select("div.rt-reflection[data-rt-prompt]")]
+
+
+def chapter_with_prompt(site: Path, skip: tuple[str, ...] = ()) -> tuple[str, str]:
+    for chapter in CHAPTERS:
+        if chapter not in skip and prompts_on(site, chapter):
+            return chapter, prompts_on(site, chapter)[0][0]
+    raise AssertionError("no chapter page has a reflection prompt")
+
+
+def wait_ready(page, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the journal (main.js) has set up the page at `path` (it marks the role partial)."""
+    page.wait_for_function(
+        "p => { const ui = document.querySelector('[data-rt-ready]'); return !!ui && ui.dataset.rtReady === p }",
+        arg="/" + path,
+    )
+
+
+def open_page(page, served: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(served + path)
+    wait_ready(page, path)
+
+
+def follow(page, link, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Click `link` and prove it was an instant navigation, not a reload."""
+    page.evaluate("window.__rtMarker = 1")
+    link.click()
+    wait_ready(page, path)
+    assert page.evaluate("window.__rtMarker") == 1, f"clicking to /{path} reloaded the page"
+
+
+def nav_link(page, served: str, path: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'.md-nav--primary a.md-nav__link[href="{served}{path}"]').first
+
+
+def journal_link(page):  # type: ignore[no-untyped-def]
+    return page.locator("[data-rt-chapter-end] a[href$='journal/']").first
+
+
+def local_storage(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return page.evaluate("Object.fromEntries(Object.entries(localStorage))")
+
+
+def prompt_box(page, prompt_id: str):  # type: ignore[no-untyped-def]
+    return page.locator(f'[data-rt-key="prompt:{prompt_id}"]')
+
+
+def write_prompt(page, prompt_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    box = prompt_box(page, prompt_id)
+    box.fill(text)
+    status = page.locator(f'.rt-reflection[data-rt-prompt="{prompt_id}"] [data-rt-status]')
+    status.filter(has_text=SAVED).wait_for()
+
+
+def import_file(page, which: str, path: Path) -> None:  # type: ignore[no-untyped-def]
+    with page.expect_file_chooser() as chooser:
+        page.locator(f'[data-rt-import="{which}"]').click()
+    chooser.value.set_files(str(path))
+
+
+# --- focus, key by key (tests/browser/test_keyboard.py) -------------------------------------
+
+# Before any key is pressed: every focusable element's outline and box shadow, unfocused.
+RECORD_UNFOCUSED = """() => {
+  window.__rtUnfocused = new WeakMap();
+  for (const el of document.querySelectorAll('a[href], button, input, textarea, select, summary, [tabindex]')) {
+    if (el === document.activeElement) continue; // focused already (a new page's heading): not its unfocused look
+    const s = getComputedStyle(el);
+    window.__rtUnfocused.set(el, [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join('|'));
+  }
+}"""
+
+# The focused element: where it is, what is on top of it, and whether its focus shows.
+FOCUS = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return { body: true };
+  const r = el.getBoundingClientRect();
+  // A link that wraps onto two lines has nothing of its own at the centre of its box: take the
+  // centre of its first line.
+  const line = el.getClientRects()[0] || r;
+  const x = Math.min(Math.max(line.left + line.width / 2, 0), innerWidth - 1);
+  const y = Math.min(Math.max(line.top + line.height / 2, 0), innerHeight - 1);
+  const top = document.elementFromPoint(x, y);
+  const s = getComputedStyle(el);
+  const now = [s.outlineStyle, s.outlineWidth, s.outlineColor, s.boxShadow].join('|');
+  const before = (window.__rtUnfocused && window.__rtUnfocused.get(el)) || 'none|0px|rgba(0, 0, 0, 0)|none';
+  const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1 && !/rgba\\(.*, 0\\)$/.test(s.outlineColor);
+  return {
+    body: false,
+    name: `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${String(el.className).split(' ').slice(0, 2).join('.')} "${(el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 40)}"`,
+    inside: r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= innerWidth + 1 &&
+      (r.height > innerHeight / 2 ? r.top < innerHeight && r.bottom > 0 : r.top >= 0 && r.bottom <= innerHeight + 1),
+    uncovered: !!top && (top === el || el.contains(top)),
+    cover: top ? `${top.tagName.toLowerCase()}.${String(top.className).split(' ')[0]}` : 'nothing',
+    shows: now !== before && (outline || s.boxShadow !== 'none'),
+    rect: [Math.round(r.left), Math.round(r.top), Math.round(r.width), Math.round(r.height)],
+  };
+}"""
+
+
+def first_chapter(site: Path) -> str:
+    return next(p for p in sitemap_paths(site) if 'data-rt-prompt="' in (site / p / "index.html").read_text(encoding="utf-8"))
+
+
+# --- search (tests/browser/test_search.py) --------------------------------------------------
+
+
+def search_and_open(page, base: str, query: str) -> str:  # type: ignore[no-untyped-def]
+    page.goto(base)
+    box = page.locator("input[data-md-component=search-query]")
+    box.click()  # the search box in the header (desktop layout)
+    box.press_sequentially(query, delay=10)  # Material searches on key events, as a reader types
+    # Results update as the worker catches up with the typing: take the best result that
+    # matches every word of the query (Material lists partial matches' missing terms).
+    best = page.locator(".md-search-result__item > a:first-child:not(:has(.md-search-result__terms))").first
+    best.wait_for(timeout=10_000)
+    best.click()
+    page.wait_for_load_state()
+    return page.url.removeprefix(base).split("#")[0].split("?")[0]
