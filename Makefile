@@ -12,7 +12,7 @@ PRODUCTION ?=
 LOCAL_URL := http://127.0.0.1:$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build check dev system test test-fast bench audit screenshots clean
+.PHONY: serve build check dev system lint test test-fast bench audit screenshots clean
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,21 +45,35 @@ $(VNU): tests/vnu/package.json tests/vnu/package-lock.json | system
 	cd tests/vnu && npm ci --no-audit --no-fund --ignore-scripts
 	touch $@
 
+# ESLint for the site's scripts (rules: tests/eslint/eslint.config.mjs), at the versions the
+# lockfile pins.
+ESLINT := tests/eslint/node_modules/.bin/eslint
+$(ESLINT): tests/eslint/package.json tests/eslint/package-lock.json | system
+	cd tests/eslint && npm ci --no-audit --no-fund
+	touch $@
+
 # The Debian packages the tests need (Chromium, Java, PostgreSQL, nginx…): scripts/system-packages
 # installs what is missing (as root or through sudo), or stops with the one line to run.
 system:
 	@scripts/system-packages
 
+# The static checks, in seconds: ruff, mypy (pyproject.toml's [tool.mypy]) and ESLint on the
+# site's scripts and the offline worker. mypy and ESLint keep caches (.mypy_cache/, and
+# node_modules/.cache/ under tests/eslint/), which check again what changed, the rules included.
+lint: $(BIN)/.installed $(ESLINT)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(ESLINT) --config tests/eslint/eslint.config.mjs --cache --cache-location tests/eslint/node_modules/.cache/eslint overrides publish
+
 # Everything, in parallel (pytest-xdist; the built site is shared: tests/shared.py), with the
 # slowest tests and the total at the end.
-test: system $(BIN)/.installed $(VNU)
-	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto --durations=25
+test: system $(BIN)/.installed lint $(VNU)
+	$(BIN)/python -m pytest -n auto --dist loadscope --durations=25
 
 # For editors: the data, checks, renderers and publishing steps; no browser, no servers, no
 # full build (tests/conftest.py marks the rest).
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -n auto -m "not browser and not print and not waitlist and not deploy and not build"
+	$(BIN)/python -m pytest -n auto --dist loadscope -m "not browser and not print and not waitlist and not deploy and not build"
 
 # Benchmarks print figures and ratios; `make audit` (Lighthouse, needs Node.js) is separate.
 bench: $(BIN)/.installed

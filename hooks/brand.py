@@ -33,7 +33,7 @@ _landing: dict[str, str | None] = {}
 
 
 @event_priority(100)  # before the plugins: mkdocs-macros reads `extra` when it starts
-def on_config(config):  # type: ignore[no-untyped-def]
+def on_config(config):
     global _landing
     try:
         brand = brand_settings(config.site_name, config.extra)
@@ -46,7 +46,7 @@ def on_config(config):  # type: ignore[no-untyped-def]
     return config
 
 
-def on_page_markdown(markdown: str, page, config, files) -> str:  # type: ignore[no-untyped-def]
+def on_page_markdown(markdown: str, page, config, files) -> str:
     if page.is_homepage:
         if _landing.get("title"):
             page.meta["title"] = Markup(escape(_landing["title"]))

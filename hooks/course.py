@@ -33,7 +33,7 @@ from macros.journal import JournalSettingsError, journal_settings  # noqa: E402
 _current: Course | None = None  # this build's course: loaded in on_config, used by every page
 
 
-def _course(config) -> Course:  # type: ignore[no-untyped-def]
+def _course(config) -> Course:
     project = Path(config.config_file_path).parent
     try:
         return load_and_check_once(project / "data", Path(config.docs_dir))
@@ -52,7 +52,7 @@ def _ordered(course: Course) -> list[str]:
     return [w.id for c in course.chapters for w in course.worksheets_of(c.id)]
 
 
-def on_config(config):  # type: ignore[no-untyped-def]
+def on_config(config):
     global _current
     try:  # the journal's lock and discreet mode (overrides/partials/rt-lock.html, main.html)
         journal_settings(config.extra)
@@ -66,7 +66,7 @@ def on_config(config):  # type: ignore[no-untyped-def]
     return config
 
 
-def on_files(files: Files, config) -> Files:  # type: ignore[no-untyped-def]
+def on_files(files: Files, config) -> Files:
     course = _this_build()
     for worksheet_id in _ordered(course):
         worksheet = course.worksheets[worksheet_id]
@@ -77,7 +77,7 @@ def on_files(files: Files, config) -> Files:  # type: ignore[no-untyped-def]
 
 
 @event_priority(-100)  # after mkdocs-macros has rendered the page
-def on_page_markdown(markdown: str, page, config, files) -> str:  # type: ignore[no-untyped-def]
+def on_page_markdown(markdown: str, page, config, files) -> str:
     """A generated worksheet page's title and description, as escaped text (see the docstring)."""
     worksheet_id = page.meta.get("worksheet_id")
     if worksheet_id and page.file.generated_by:
@@ -88,7 +88,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:  # type: ignore
 
 
 @event_priority(100)  # before anything reads the page's HTML (Material's search among them)
-def on_page_content(html: str, page, config, files) -> str:  # type: ignore[no-untyped-def]
+def on_page_content(html: str, page, config, files) -> str:
     """The macros' HTML blocks back in place of their tokens (macros/blocks.py)."""
     try:
         return restore(page.file.src_uri, html, page.present_anchor_ids)
@@ -101,7 +101,7 @@ def as_text(text: str) -> Markup:
     return escape(str(text))
 
 
-def on_env(env, config, files):  # type: ignore[no-untyped-def]
+def on_env(env, config, files):
     """The theme's templates (overrides/main.html) show the same safety note the macros render,
     and style it by the reader's chosen country (data/helplines.yml).
 

@@ -47,11 +47,11 @@ def on_startup(command: str, dirty: bool) -> None:
     _serving = command == "serve"
 
 
-def site_of(config) -> Site:  # type: ignore[no-untyped-def]
+def site_of(config) -> Site:
     return site_from_config(config)
 
 
-def on_page_context(context, page, config, nav):  # type: ignore[no-untyped-def]
+def on_page_context(context, page, config, nav):
     """The running header's <style>, for overrides/main.html to put in the page's <head>: a
     <style> in the body may not set `:root` (HTML; the Nu validator rejects it). Material's
     instant navigation swaps the head's elements that differ, so it follows the page."""
@@ -62,7 +62,7 @@ def on_page_context(context, page, config, nav):  # type: ignore[no-untyped-def]
     return context
 
 
-def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
+def on_post_build(config) -> None:
     if os.environ.get("RT_PDF", "1") == "0":
         log.info("Worksheet PDFs switched off (RT_PDF=0)")
         return

@@ -55,7 +55,7 @@ def full_site() -> bool:
     return _command != "serve"
 
 
-def on_config(config):  # type: ignore[no-untyped-def]
+def on_config(config):
     """Join Material's stylesheets and `extra_css` into one file, which the pages link instead;
     give each of `extra_javascript` a hashed name (an entry with `type: module` is an ES module:
     it and every module it imports, publish/assets.py). The pages load the scripts themselves,
@@ -83,12 +83,13 @@ def on_config(config):  # type: ignore[no-untyped-def]
     return config
 
 
-def social_slug(page) -> str:  # type: ignore[no-untyped-def]
+def social_slug(page) -> str:
     """The preview image a page uses: its chapter's, or the landing page's."""
     return page.meta.get("chapter") or "home" if page and page.meta else "home"
 
 
-def on_env(env, config, files):  # type: ignore[no-untyped-def]
+def on_env(env, config, files):
+    assert _assets is not None  # set by on_config
     env.globals["social_slug"] = social_slug
     env.globals["stylesheet"] = _assets.stylesheet
     env.globals["asset"] = _assets.asset
@@ -98,20 +99,20 @@ def on_env(env, config, files):  # type: ignore[no-untyped-def]
     return env
 
 
-def on_post_page(output: str, page, config) -> str:  # type: ignore[no-untyped-def]
+def on_post_page(output: str, page, config) -> str:
     """Valid HTML for Material's drawer and search toggles, and "Skip to content" on every page,
     leading to the title (publish/markup.py says why)."""
     return markup.with_skip_link(markup.without_toggle_autocomplete(output, page.file.src_uri), page.file.src_uri)
 
 
-def on_post_template(output: str, template_name: str, config) -> str:  # type: ignore[no-untyped-def]
+def on_post_template(output: str, template_name: str, config) -> str:
     """The same for the pages Material renders without a Markdown source (404.html)."""
     if not template_name.endswith(".html"):
         return output
     return markup.with_skip_link(markup.without_toggle_autocomplete(output, template_name), template_name)
 
 
-def template_dirs(config) -> list[Path]:  # type: ignore[no-untyped-def]
+def template_dirs(config) -> list[Path]:
     """Where the inline scripts the pages may hold are written: the theme's templates (ours in
     overrides/, then Material's) and the macros' (macros/templates)."""
     folders = [Path(d) for d in config.theme.dirs]
@@ -121,7 +122,8 @@ def template_dirs(config) -> list[Path]:  # type: ignore[no-untyped-def]
     return folders
 
 
-def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
+def on_post_build(config) -> None:
+    assert _assets is not None  # set by on_config
     site = Path(config.site_dir)
     _assets.write(site)
     project = Path(config.config_file_path).parent
@@ -171,7 +173,7 @@ def on_post_build(config) -> None:  # type: ignore[no-untyped-def]
         write_compressed(site, project, unloaded_folders(config))
 
 
-def unloaded_folders(config) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def unloaded_folders(config) -> tuple[str, ...]:
     """Folders of the built site whose files no page loads, so not worth compressed copies:
     lunr's language support, when search is in English only (Material loads it for other
     languages)."""

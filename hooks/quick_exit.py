@@ -63,6 +63,7 @@ def check(block: Any, where: str | Callable[[str | None], str] = "mkdocs.yml") -
                                   f"{MAX_LABEL} characters (the header has no room for more on a phone)"))
     if problems:
         raise QuickExitError("\n".join(f"{at(key)}: {problem}" for key, problem in problems))
+    assert isinstance(url, str)  # checked above: no problem, so text
     return {"url": url.strip(), "label": " ".join(label.split())}
 
 
@@ -114,7 +115,7 @@ def locator(config_file: str | None) -> Callable[[str | None], str]:
     return at
 
 
-def on_config(config):  # type: ignore[no-untyped-def]
+def on_config(config):
     try:
         config.extra["quick_exit"] = check(config.extra.get("quick_exit"), locator(config.config_file_path))
     except QuickExitError as error:

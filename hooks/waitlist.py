@@ -232,7 +232,7 @@ def organisation_settings(extra: Mapping[str, Any]) -> dict[str, str]:
                          "an https:// page where readers ask to be removed or what is kept about them"))
     if problems:
         raise WaitlistError(problems)
-    assert name is not None and contact_url is not None
+    assert name is not None and isinstance(contact, str) and contact_url is not None
     return {"name": name, "contact": contact, "contact_url": contact_url}
 
 
@@ -269,7 +269,7 @@ def settings(extra: Mapping[str, Any], site_url: str,
 
 
 @event_priority(90)  # before the plugins (mkdocs-macros reads `extra`), after hooks/brand.py
-def on_config(config):  # type: ignore[no-untyped-def]
+def on_config(config):
     try:
         block, organisation, source = settings(config.extra, config.site_url or "/")
     except WaitlistError as error:
@@ -287,7 +287,7 @@ def on_config(config):  # type: ignore[no-untyped-def]
     return config
 
 
-def on_files(files, config):  # type: ignore[no-untyped-def]
+def on_files(files, config):
     """In hosted mode, the bundled service's pages are not built (nor listed anywhere)."""
     if config.extra["waitlist"]["mode"] == "hosted":
         for path in SERVICE_ONLY:

@@ -16,7 +16,7 @@ from .pdf import PAGE_SIZES, site_from_config
 from .render import Renderer, page_root, reading_minutes
 
 
-def define_env(env) -> None:  # type: ignore[no-untyped-def]
+def define_env(env) -> None:
     project = Path(env.project_dir)
     try:
         course = load_and_check_once(project / "data", Path(env.conf["docs_dir"]))
@@ -36,7 +36,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
 
     asked_on: set[str] = set()  # pages whose first prompt already carries the role question
 
-    def reflection(prompt_id: str):  # type: ignore[no-untyped-def]
+    def reflection(prompt_id: str):
         first = env.page.url not in asked_on
         asked_on.add(env.page.url)
         return renderer.reflection(prompt_id, ask_role=first)
@@ -61,7 +61,7 @@ def define_env(env) -> None:  # type: ignore[no-untyped-def]
     html("waitlist_action", renderer.waitlist_action)
 
 
-def on_post_page_macros(env) -> None:  # type: ignore[no-untyped-def]
+def on_post_page_macros(env) -> None:
     """The macros' HTML blocks out of Markdown's way until it is done (macros/blocks.py), unless
     RT_MACRO_BLOCKS=markdown asks for them to go through Markdown (the pages come out the same:
     tests/test_blocks.py builds both ways)."""
@@ -71,7 +71,7 @@ def on_post_page_macros(env) -> None:  # type: ignore[no-untyped-def]
     env.markdown = blocks.swap(env.page.file.src_uri, env.markdown)
 
 
-def on_pre_page_macros(env) -> None:  # type: ignore[no-untyped-def]
+def on_pre_page_macros(env) -> None:
     """Chapters show their reading time (read by overrides/main.html)."""
     if "chapter" in env.page.meta:
         env.page.meta["reading_time"] = reading_minutes(env.page.markdown)

@@ -65,7 +65,9 @@ def config_problems(config_file: Path) -> list[Problem]:
 
     text = config_file.read_text(encoding="utf-8")
     config = yaml_load(text) or {}
-    extra = config.get("extra") if isinstance(config.get("extra"), dict) else {}
+    extra = config.get("extra")
+    if not isinstance(extra, dict):
+        extra = {}
     try:
         settings(extra, str(config.get("site_url") or "/"))
     except WaitlistError as error:

@@ -222,7 +222,7 @@ def _yaml_conversion(got: Any, node: yaml.Node | None) -> str | None:
             f"write it in quotes: \"{node.value}\"")
 
 
-def _message(error: dict[str, Any], model: type[BaseModel], node: yaml.Node | None = None) -> str:
+def _message(error: Mapping[str, Any], model: type[BaseModel], node: yaml.Node | None = None) -> str:
     kind, ctx, got = error["type"], error.get("ctx", {}), error.get("input")
     loc = error["loc"]
     if kind in {"string_type", "literal_error"} and (converted := _yaml_conversion(got, node)):
@@ -445,16 +445,16 @@ def check_placements(course: Course, pages: Mapping[str, str]) -> list[Problem]:
     for prompt in course.prompts.values():
         pages_of = placed.get(prompt.id, [])
         expected = f'a line {{{{ reflection("{prompt.id}") }}}} in docs/{prompt.chapter}.md'
-        line = course.prompt_lines.get(prompt.id, 0)
+        prompt_line = course.prompt_lines.get(prompt.id, 0)
         field = f"prompt {prompt.id!r}"
         if not pages_of:
-            problems.append(Problem("data/prompts.yml", field, f"prompt is placed nowhere; add {expected}", line))
+            problems.append(Problem("data/prompts.yml", field, f"prompt is placed nowhere; add {expected}", prompt_line))
         elif len(pages_of) > 1:
             problems.append(Problem("data/prompts.yml", field, f"prompt is placed {len(pages_of)} times "
-                                    f"({', '.join(pages_of)}); keep exactly one", line))
+                                    f"({', '.join(pages_of)}); keep exactly one", prompt_line))
         elif Path(pages_of[0]).stem != prompt.chapter:
             problems.append(Problem("data/prompts.yml", field, f"prompt of chapter {prompt.chapter!r} is placed in "
-                                    f"{pages_of[0]}; move it: expected {expected}", line))
+                                    f"{pages_of[0]}; move it: expected {expected}", prompt_line))
     return problems
 
 

@@ -157,7 +157,7 @@ class Renderer:
         return self._render("waitlist_action.html", kind=kind, label=WAITLIST_ACTIONS[kind])
 
     @staticmethod
-    def _lookup(table: dict, key: str, kind: str, where: str):  # type: ignore[no-untyped-def]
+    def _lookup(table: dict, key: str, kind: str, where: str):
         if key not in table:
             raise KeyError(f"no {kind} with id {key!r}; expected one defined in {where}")
         return table[key]

@@ -243,6 +243,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("deploy")
         if names & BUILD_FIXTURES:
             item.add_marker("build")
+    # What needs no build first: in a parallel run the first worker to reach a test that needs
+    # the site builds it (tests/shared.py) while the other goes on with tests that do not.
+    items.sort(key=lambda item: any(item.get_closest_marker(m) for m in ("build", "browser", "print")))
 
 
 # --- a small course's data, for the modules that load data without MkDocs -------------------

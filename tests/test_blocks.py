@@ -17,6 +17,8 @@ from markupsafe import Markup
 from macros import blocks
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
+
 EXTENSIONS = ["md_in_html", "attr_list", "pymdownx.superfences"]
 BLOCK = '<div class="rt-x" id="here">\n<p>One</p>\n<a name="there"></a>\n</div>'
 

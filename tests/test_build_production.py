@@ -25,6 +25,8 @@ from bs4 import BeautifulSoup
 from tests import rebrand
 from tests.conftest import ROOT, sitemap_paths
 
+pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
+
 
 def load_build_script():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("rt_build_script", ROOT / "scripts" / "build.py")

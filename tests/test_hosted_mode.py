@@ -32,6 +32,8 @@ from hooks.waitlist import MESSAGES, SERVICE_ONLY, WaitlistError, mail_setting, 
 from tests.conftest import sitemap_paths
 from tests.rebrand import copy_project
 
+pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = "## 1. Static hosting with a hosted form provider"
 # What the test writes for DEPLOY.md's placeholders.

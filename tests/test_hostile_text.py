@@ -27,6 +27,8 @@ from publish.csp import CspError, site_hashes
 from publish.search import plain_quotes
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
+
 HOSTILE = '<script>alert(1)</script> " onfocus="alert(1) {{ 7*7 }} {% include "x" %} & < שלום عربي'
 LEFT_OUT = {".venv", "site", ".cache", "node_modules", ".git", "var", "__pycache__", ".pytest_cache"}
 
