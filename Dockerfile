@@ -30,6 +30,8 @@ RUN apt-get update \
  && install -d -o waitlist -g waitlist -m 0700 /app/var
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /src/waitlist /app/waitlist
+# The release's version is read from pyproject.toml beside waitlist/ (python -m waitlist --version).
+COPY --from=build /src/pyproject.toml /app/pyproject.toml
 COPY --from=build /src/site /app/site
 WORKDIR /app
 USER waitlist

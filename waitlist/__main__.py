@@ -1,5 +1,5 @@
-"""Command line: ``python -m waitlist serve``, ``export``, ``stats``, ``delete``, ``purge``,
-``backup`` and ``restore``."""
+"""Command line: ``python -m waitlist serve``, ``migrate``, ``export``, ``stats``, ``delete``,
+``purge``, ``backup`` and ``restore``; ``python -m waitlist --version`` names the release."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from waitlist import admin, backup
-from waitlist.config import ConfigError, Settings
+from waitlist import __version__, admin, backup
+from waitlist.config import ConfigError, Settings, database_url_from_env
 
 if TYPE_CHECKING:
     import uvicorn
     from starlette.types import ASGIApp
+
+    from waitlist.migrations import Report
 
 HOST = "127.0.0.1"
 GRACEFUL_SHUTDOWN_SECONDS = 10
@@ -29,8 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     # owner's alone, whatever umask cron or a shell gave us.
     os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m waitlist", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"waitlist {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help=f"serve SITE_DIR and the waitlist API on {HOST}:$PORT")
+    commands.add_parser("serve", help=f"serve SITE_DIR and the waitlist API on {HOST}:$PORT "
+                        "(migrates the database first)")
+    commands.add_parser("migrate", help="bring DATABASE_URL up to this release's schema "
+                        "version and say what was done (serve does it at start)")
     export_command = commands.add_parser(
         "export", help="every sign-up as CSV (reads DATABASE_URL): printed, or written to PATH "
         "(mode 0600, whole or not at all)")
@@ -40,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "export":
         return export(args.path)
+    if args.command == "migrate":
+        return migrate()
     if args.command in ("delete", "purge", "stats"):
         return admin.run(args)
     if args.command in ("backup", "restore"):
@@ -60,6 +68,17 @@ def serve(settings: Settings) -> int:
     from waitlist.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # The database is brought up to date before the server starts, so that a database this
+    # release cannot use stops it with one line and status 1 (the app's start-up would only
+    # find it already done).
+    try:
+        report = _migrate(settings.database_url)
+    except MigrateFailed as error:
+        print(f"waitlist: {error}", file=sys.stderr)
+        return 1
+    log = logging.getLogger("waitlist")
+    for line in report.lines():
+        log.info("schema: %s", line.strip())
     try:
         app = create_app(settings)
     except ValueError as error:  # a malformed SITE_DIR/_headers
@@ -123,6 +142,40 @@ def _freeze_what_is_loaded() -> None:
 
 def _stopped_by_request(_signal: int, _frame: FrameType | None) -> None:
     """Nothing left to do: uvicorn has already shut down cleanly."""
+
+
+class MigrateFailed(Exception):
+    """The database could not be brought up to date: one line for the owner."""
+
+
+def _migrate(database_url: str) -> Report:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from waitlist.migrations import SchemaError
+    from waitlist.store import Store
+
+    store = Store.from_url(database_url)
+    try:
+        return store.create_schema()
+    except SchemaError as error:
+        raise MigrateFailed(str(error)) from error
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise MigrateFailed(f"the database could not be migrated: {reason}") from error
+    finally:
+        store.dispose()
+
+
+def migrate() -> int:
+    """``python -m waitlist migrate``: the migrations DATABASE_URL lacks, applied and listed
+    (``already at version N, nothing to do`` when there were none); status 1 if refused."""
+    try:
+        report = _migrate(database_url_from_env())
+    except MigrateFailed as error:
+        print(f"waitlist: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(report.lines()))
+    return 0
 
 
 def export(path: Path) -> int:

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from waitlist import messages
+from waitlist import __version__, messages
 from waitlist.config import Settings
 from waitlist.errorpage import fill_error_page, fill_token
 from waitlist.headers import SecurityHeaders, site_headers
@@ -87,7 +87,10 @@ class Service:
     async def lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         settings = self.settings
         self.store = Store.from_url(settings.database_url)
-        await asyncio.to_thread(self.store.create_schema)
+        migrated = await asyncio.to_thread(self.store.create_schema)
+        if migrated.changed:  # serve migrates before it starts the app: only another caller
+            for line in migrated.lines():
+                log.info("schema: %s", line.strip())
         if settings.rate_limit > 0:
             self.limiter = RateLimiter(self.store, settings.rate_limit, rate_limit_key(settings))
         purging: asyncio.Task[None] | None = None
@@ -103,7 +106,7 @@ class Service:
         self.writer.start()
         if not settings.site_dir.is_dir():
             log.warning("SITE_DIR %s is not a directory: every page will be 404", settings.site_dir)
-        log.info("serving %s on port %d", settings.site_dir, settings.port)
+        log.info("waitlist %s serving %s on port %d", __version__, settings.site_dir, settings.port)
         try:
             yield
         finally:

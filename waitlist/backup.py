@@ -2,7 +2,8 @@
 makes first: the database and its sign-ups table exist (a read never creates either).
 
 One format for both databases: JSON lines. The first line names the format and records the
-schema (every table of ``store.metadata``, its columns and their types); then one line per row;
+schema: the database's schema version (waitlist/migrations.py) and every table of that version,
+its columns and their types; then one line per row;
 the last line counts the rows of each table and holds the SHA-256 of every line before it.
 Every line ends with its own checksum, ``"sum"``: the first 16 hex digits of the SHA-256 of
 the line as it would read without that field. ``restore`` checks all of it before it writes
@@ -12,6 +13,12 @@ header, and go back into the database as timestamps.
 
 Version 1 backups (made before the checksums) still restore: their end line's row counts
 catch a file cut short, but nothing catches a changed letter, and ``restore`` says so.
+
+A backup from an older schema version restores into this one: its rows are typed by the tables
+of its version and go through the later migrations' ``upgrade_rows`` (a backup made before
+backups recorded a schema version is of the first version whose tables it holds: the
+sign-ups table alone is version 1, release 1.0's). One from a newer schema version is refused,
+naming both versions.
 
 The rows are read in one transaction: a snapshot. On SQLite an explicit ``BEGIN`` (WAL keeps
 the writer going); on PostgreSQL ``REPEATABLE READ, READ ONLY``. Neither ``pg_dump`` nor
@@ -43,7 +50,9 @@ from typing import IO, Any, TypeVar
 from sqlalchemy import Connection, Table, delete, func, insert, inspect, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from waitlist import __version__, migrations
 from waitlist.config import database_url_from_env
+from waitlist.migrations import SchemaError
 from waitlist.store import Store, UTCDateTime, metadata, signups, utc_now
 
 FORMAT = "rebuilding-trust-waitlist-backup"
@@ -104,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"waitlist: note: {source} is a version {version} backup, made before "
                   "backups had checksums: its row counts were checked, but a changed letter "
                   "would not have been noticed", file=sys.stderr)
-        print(f"restored {_describe(counts)} from {source}")
-    except (BackupError, OSError) as error:
+        migrated = ""
+        if header["schema_version"] < migrations.latest():
+            migrated = (f" (made at schema version {header['schema_version']}, migrated to "
+                        f"version {migrations.latest()})")
+        print(f"restored {_describe(counts)} from {source}{migrated}")
+    except (BackupError, SchemaError, OSError) as error:
         print(f"waitlist: {error}", file=sys.stderr)
         return 1
     except SQLAlchemyError as error:
@@ -247,13 +260,17 @@ def open_existing(database_url: str, url_is_default: bool = False) -> Store:
     try:
         with store.engine.connect() as connection:
             present = inspect(connection).has_table(signups.name)
-    except SQLAlchemyError as error:
+            version = migrations.recorded_version(connection) if present else None
+    except (SQLAlchemyError, SchemaError) as error:
         store.dispose()
         raise BackupError(f"cannot open {shown}: {_first_line(error)}") from error
     if not present:
         store.dispose()
         raise NoDatabase(f"{shown} has no table {signups.name}: is DATABASE_URL the service's "
                           "database, and has the service started once?")
+    if version is not None and version > migrations.latest():
+        store.dispose()
+        raise BackupError(str(migrations.too_new(version, shown)))
     return store
 
 
@@ -280,9 +297,15 @@ def _write(store: Store, out: IO[bytes]) -> dict[str, int]:
 
     with _snapshot(store) as connection:
         present = set(inspect(connection).get_table_names())
-        tables = [table for table in metadata.sorted_tables if table.name in present]
-        header = {"format": FORMAT, "version": VERSION, "created_at": _iso(utc_now()),
-                  "dialect": store.engine.dialect.name,
+        schema_version = migrations.database_version(connection)
+        if schema_version > migrations.latest():
+            raise BackupError(str(migrations.too_new(schema_version)))
+        # The tables as the database's version has them (an older database not yet migrated
+        # is read as it is: its backup restores into this version, or into its own).
+        tables = [table for table in migrations.schema_at(schema_version).values()
+                  if table.name in present]
+        header = {"format": FORMAT, "version": VERSION, "schema_version": schema_version,
+                  "created_at": _iso(utc_now()), "dialect": store.engine.dialect.name,
                   "tables": {table.name: _schema(table) for table in tables}}
         line(header)
         for table in tables:
@@ -346,12 +369,13 @@ def _line_sum(plain: str) -> str:
 # -- restore ---------------------------------------------------------------------------------
 
 
-Rows = dict[str, list[dict[str, Any]]]
+Rows = migrations.Rows
 
 
 def read_backup(path: Path) -> tuple[dict[str, Any], Rows]:
-    """The header and the rows of every table, typed; BackupError if the file is not a
-    complete, unchanged backup this version can restore. ``-``: standard input."""
+    """The header (its ``schema_version`` filled in if the backup had none) and the rows of
+    every table, typed and migrated to this code's schema version; BackupError if the file is
+    not a complete, unchanged backup this version can restore. ``-``: standard input."""
     if _is_stdio(path):
         return parse_backup("standard input", sys.stdin.buffer.read())
     refuse_unless_readable(path)
@@ -383,7 +407,7 @@ def parse_backup(name: str, data: bytes) -> tuple[dict[str, Any], Rows]:
         raise BackupError(f"{name}: not a waitlist backup (one line with no line end)")
     header = _header(name, lines[0])
     checked = header["version"] >= 2
-    tables = _check_schema(name, header["tables"])
+    header["schema_version"], tables = _check_schema(name, header)
     rows: Rows = {table: [] for table in tables}
     footer: dict[str, Any] | None = None
     for number, raw in enumerate(lines[1:], start=2):
@@ -396,7 +420,8 @@ def parse_backup(name: str, data: bytes) -> tuple[dict[str, Any], Rows]:
         if record.get("end") is True:
             footer = {**record, "line": number}
             continue
-        table = tables.get(record.get("table"))  # type: ignore[arg-type]
+        table_name = record.get("table")
+        table = tables.get(table_name) if isinstance(table_name, str) else None
         if table is None or not isinstance(record.get("row"), dict):
             raise BackupError(f"{name}: line {number}: not a row of a table in the header")
         rows[table.name].append(_typed(name, number, table, record["row"]))
@@ -416,7 +441,7 @@ def parse_backup(name: str, data: bytes) -> tuple[dict[str, Any], Rows]:
     if counted != footer.get("rows"):
         raise BackupError(f"{name}: line {last}: the file holds {counted} rows, the end line "
                           f"says {footer.get('rows')}")
-    return header, rows
+    return header, migrations.upgrade_rows(rows, header["schema_version"])
 
 
 def _header(name: str, raw: bytes) -> dict[str, Any]:
@@ -479,19 +504,40 @@ def _checksum(name: str, number: int, line: str, required: bool) -> None:
                           "changed since the backup was made")
 
 
-def _check_schema(name: str, described: dict[str, Any]) -> dict[str, Table]:
-    """The tables of the backup, each known to this version with the same columns."""
+def _check_schema(name: str, header: dict[str, Any]) -> tuple[int, dict[str, Table]]:
+    """The backup's schema version and its tables, each as that version has it, with the same
+    columns. A backup that records no version (made before they did) is of the first version
+    that has its tables with their columns."""
+    described: dict[str, Any] = header["tables"]
+    version = header.get("schema_version")
+    if version is None:
+        version = next((number for number in range(1, migrations.latest() + 1)
+                        if _matches(described, migrations.schema_at(number))),
+                       migrations.latest())  # none: the check below names what differs
+    elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise BackupError(f"{name}: line 1: schema_version {version!r} is not a schema version")
+    elif version > migrations.latest():
+        raise BackupError(
+            f"{name}: made from schema version {version}, newer than this release knows: "
+            f"waitlist {__version__} restores schema versions up to {migrations.latest()}. "
+            "Restore it with the release that made it, or a newer one")
+    schema = migrations.schema_at(version)
     tables: dict[str, Table] = {}
     for table_name, columns in described.items():
-        table = metadata.tables.get(table_name)
+        table = schema.get(table_name)
         if table is None:
-            raise BackupError(f"{name}: table {table_name} is unknown to this version of the "
-                              "service")
+            raise BackupError(f"{name}: table {table_name} is unknown to schema version "
+                              f"{version}")
         if columns != _schema(table):
             raise BackupError(f"{name}: table {table_name} has columns {columns}; "
-                              f"this version expects {_schema(table)}")
+                              f"schema version {version} has {_schema(table)}")
         tables[table_name] = table
-    return tables
+    return version, tables
+
+
+def _matches(described: dict[str, Any], schema: dict[str, Table]) -> bool:
+    return all(table_name in schema and columns == _schema(schema[table_name])
+               for table_name, columns in described.items())
 
 
 def _typed(name: str, number: int, table: Table, row: dict[str, Any]) -> dict[str, Any]:
@@ -516,7 +562,9 @@ def load(store: Store, rows: Rows, replace: bool) -> dict[str, int]:
     """Put ``rows`` into ``store`` in one transaction; rows per table.
 
     Refuses (BackupError, nothing changed) when the database holds rows and ``replace`` is
-    false; with ``replace`` every table is emptied first. Tables the database lacks are created.
+    false; with ``replace`` every table is emptied first. The database is first brought up to
+    this code's schema version (``Store.create_schema``: a new one gets every table), and
+    ``rows`` must be of that version (``read_backup`` gives them so).
     """
     with store.engine.connect() as connection:
         held = _rows_held(connection)

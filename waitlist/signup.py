@@ -156,6 +156,8 @@ def canonical_email(raw: str) -> str | None:
         checked = validate_email(email, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return None
+    if checked.ascii_email is None:  # needs SMTPUTF8, which allow_smtputf8=False already refuses
+        return None
     canonical = checked.ascii_email.lower()
     local, _, domain = canonical.rpartition("@")
     if len(canonical) > MAX_EMAIL_LENGTH or len(local) > MAX_LOCAL_PART_LENGTH:

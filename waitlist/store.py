@@ -8,9 +8,9 @@ Four tables: the sign-ups; the mail bookkeeping (per inbox, keyed by an HMAC of 
 normalised mailbox, and one row for the global hourly count), which holds no address; the
 sign-up rate limit (per client, keyed by an HMAC of its IP address, never the address); and a
 tally of removals per day (counts only), for the statistics. Every instance that shares the
-database shares all four. ``create_schema`` creates the
-tables that are missing and touches no existing one, so an older database is upgraded in
-place at start.
+database shares all four. ``create_schema`` applies the migrations the database lacks
+(waitlist/migrations.py, which also keeps the schema version), so an older database is
+upgraded in place at start.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -50,9 +50,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from waitlist.signup import MAX_EMAIL_LENGTH, MAX_SOURCE_LENGTH, Signup
 
+if TYPE_CHECKING:
+    from waitlist.migrations import Report
+
 EXPORT_COLUMNS = ("email", "consent_at", "source", "created_at", "confirmed_at")
 SQLITE_BUSY_TIMEOUT_MS = 5000
-SCHEMA_LOCK_KEY = 0x7761_6974_6C69_7374  # "waitlist": pg_advisory_xact_lock's key for create_schema
+SCHEMA_LOCK_KEY = 0x7761_6974_6C69_7374  # "waitlist": pg_advisory_xact_lock's key for migrations
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -229,17 +232,18 @@ class Store:
     def from_url(cls, database_url: str) -> Store:
         return cls(make_engine(database_url))
 
-    def create_schema(self) -> None:
-        """Create the tables that do not exist yet (an older database gains the new ones; no
-        existing table or row is changed).
+    def create_schema(self) -> Report:
+        """Bring the database up to this code's schema version: the migrations it lacks, in
+        order, in one transaction (waitlist/migrations.py); what was done. A new database gets
+        every table; an older one gains what is new, its tables and rows otherwise untouched.
+        SchemaError, changing nothing, if the database is newer than this code.
 
         On PostgreSQL, instances starting at once take turns (a transaction-level advisory
         lock): otherwise two could both find a table missing and one would fail to create it.
         """
-        with self.engine.begin() as connection:
-            if self.engine.dialect.name == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
-            metadata.create_all(connection)
+        from waitlist.migrations import migrate
+
+        return migrate(self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

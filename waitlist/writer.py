@@ -25,6 +25,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -42,7 +43,7 @@ MAX_BATCH = 512
 ATTEMPTS = 3  # a batch the database rolled back as a deadlock or a conflict is run again
 
 
-def transient(error: BaseException) -> bool:
+def transient(error: BaseException) -> TypeGuard[DBAPIError]:
     """Whether the database rolled the batch back for a reason that running it again can cure:
     PostgreSQL's deadlock (40P01) or serialization failure (40001) between instances."""
     return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in {"40P01", "40001"}
@@ -137,7 +138,7 @@ class GroupCommitWriter:
                 if attempt < ATTEMPTS and transient(error):
                     # Rolled back whole: nothing of it was kept, so it can simply run again.
                     log.warning("a batch of %d sign-ups was rolled back (%s); trying again, %d of %d",
-                                len(batch), type(error.orig).__name__, attempt + 1, ATTEMPTS)  # type: ignore[attr-defined]
+                                len(batch), type(error.orig).__name__, attempt + 1, ATTEMPTS)
                     time.sleep(random.uniform(0.005, 0.05) * attempt)
                     continue
                 log.exception("could not commit a batch of %d sign-ups", len(batch))

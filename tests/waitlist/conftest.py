@@ -1,19 +1,23 @@
-"""Shared fixtures: a small built site, and the real service started as a subprocess."""
+"""Shared fixtures: a small built site, the real service started as a subprocess, and a
+throwaway PostgreSQL cluster (`postgres_url`)."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import glob
 import gzip
 import html
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -394,3 +398,42 @@ def local(link: str) -> str:
     """The path and query of a link made with SITE_URL, to ask the local service."""
     parts = urlsplit(link)
     return f"{parts.path}?{parts.query}"
+
+
+# -- PostgreSQL: a throwaway cluster, one per test module that asks for it -------------------
+# Needs Debian's ``postgresql`` package (initdb, pg_ctl) and psycopg; run as root, the cluster
+# runs as the ``postgres`` user through ``runuser`` (tests/waitlist/test_postgres.py).
+
+
+def _postgres_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = found[-1] if found else shutil.which("initdb")
+    if initdb is None:
+        raise RuntimeError("initdb not found: install Debian's postgresql package")
+    return Path(initdb).parent
+
+
+def _as_cluster_owner(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    bindir = _postgres_bin()
+    workdir = Path(tempfile.mkdtemp(prefix="waitlist-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres")
+    data, port = workdir / "data", free_port()
+    run = lambda *args: subprocess.run(  # noqa: E731
+        _as_cluster_owner([str(bindir / args[0]), *args[1:]]),
+        check=True, capture_output=True, timeout=60,
+    )
+    run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        run("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
+        shutil.rmtree(workdir, ignore_errors=True)
+

@@ -9,64 +9,26 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, insert, select, text
 
 from tests.waitlist.conftest import service_env
-from tests.waitlist.test_postgres import postgres_url  # noqa: F401  (the fixture)
+from tests.waitlist.helpers import (
+    DAY_ONE,
+    SIGNUPS,
+    V1_ROWS,
+    V1_SQLITE,
+    cli,
+    contents,
+    create_v1,
+    fill,
+    sqlite_url,
+)
 from waitlist.backup import FORMAT, BackupError, parse_backup
-from waitlist.store import Store, mail_log, metadata, signups, tally
-
-DAY_ONE = datetime(2026, 3, 1, 23, 59, 58, 123456, tzinfo=UTC)
-# Case variants, a unicode local part, an IDN domain in punycode, a quote: each kept as it is.
-SIGNUPS = [
-    {"id": 1, "email": "Ana@Example.com", "consent_at": DAY_ONE, "source": "landing",
-     "created_at": DAY_ONE, "confirmed_at": DAY_ONE + timedelta(minutes=3)},
-    {"id": 2, "email": "ana@example.com", "consent_at": DAY_ONE + timedelta(days=2),
-     "source": None, "created_at": DAY_ONE + timedelta(days=2), "confirmed_at": None},
-    {"id": 3, "email": "jürgen@xn--bcher-kva.example", "consent_at": DAY_ONE - timedelta(days=30),
-     "source": "intro\"page", "created_at": DAY_ONE - timedelta(days=30), "confirmed_at": None},
-    {"id": 7, "email": "o'brien+tag@example.org", "consent_at": DAY_ONE + timedelta(seconds=2),
-     "source": "landing", "created_at": DAY_ONE + timedelta(seconds=2),
-     "confirmed_at": DAY_ONE + timedelta(days=9)},
-]
-MAIL_LOG = [{"mailbox": "*", "window_start": 1_772_400_000, "sent": 3, "last_sent": 1_772_400_500},
-            {"mailbox": "a" * 64, "window_start": 1_772_400_100, "sent": 1,
-             "last_sent": 1_772_400_100}]
-TALLY = [{"day": "2026-02-28", "event": "removed", "count": 2},
-         {"day": "2026-03-01", "event": "purged", "count": 5}]
-
-
-def cli(*args: str, cwd: Path, database_url: str | None) -> subprocess.CompletedProcess[str]:
-    env = service_env() if database_url is None else service_env(DATABASE_URL=database_url)
-    return subprocess.run([sys.executable, "-m", "waitlist", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
-
-
-def fill(database_url: str) -> None:
-    """A database as the service leaves it, with rows in every table that holds any."""
-    store = Store.from_url(database_url)
-    store.create_schema()
-    with store.engine.begin() as connection:
-        connection.execute(insert(signups), SIGNUPS)
-        connection.execute(insert(mail_log), MAIL_LOG)
-        connection.execute(insert(tally), TALLY)
-    store.dispose()
-
-
-def contents(database_url: str) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, typed by the store, in primary-key order."""
-    store = Store.from_url(database_url)
-    with store.engine.connect() as connection:
-        found = {table.name: [dict(row._mapping) for row in connection.execute(
-            select(table).order_by(*table.primary_key.columns))]
-            for table in metadata.sorted_tables}
-    store.dispose()
-    return found
+from waitlist.store import Store, metadata, signups
 
 
 def by_date(database_url: str) -> list[str]:
@@ -113,16 +75,12 @@ def check_round_trip(source_url: str, target_url: str, tmp_path: Path) -> None:
     assert new_id > max(row["id"] for row in SIGNUPS)
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 def test_round_trip_on_sqlite(tmp_path: Path) -> None:
     """Every column of every table comes back equal into a new SQLite database."""
     check_round_trip(sqlite_url(tmp_path / "a.sqlite3"), sqlite_url(tmp_path / "b.sqlite3"), tmp_path)
 
 
-def test_round_trip_on_postgresql(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
+def test_round_trip_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     """The same on PostgreSQL, backed up and restored into the same (emptied) database."""
     clear(postgres_url)
     fill(postgres_url)
@@ -138,7 +96,7 @@ def test_round_trip_on_postgresql(tmp_path: Path, postgres_url: str) -> None:  #
     clear(postgres_url)
 
 
-def test_sqlite_to_postgresql_and_back(tmp_path: Path, postgres_url: str) -> None:  # noqa: F811
+def test_sqlite_to_postgresql_and_back(tmp_path: Path, postgres_url: str) -> None:
     """A SQLite backup restores into PostgreSQL, and PostgreSQL's into SQLite."""
     clear(postgres_url)
     check_round_trip(sqlite_url(tmp_path / "a.sqlite3"), postgres_url, tmp_path)
@@ -295,8 +253,6 @@ def test_the_documented_cron_line_fails_loudly(tmp_path: Path, database_exists: 
 def test_a_version_1_database_backs_up_and_restores_into_this_version(tmp_path: Path) -> None:
     """Before an upgrade (DEPLOY.md): a 1.0 database, the sign-ups table alone, backs up; the
     restore gives the same rows in a database with every table. stats on it fails in one line."""
-    from tests.waitlist.test_upgrade import V1_ROWS, V1_SQLITE, create_v1
-
     old, new = sqlite_url(tmp_path / "v1.sqlite3"), sqlite_url(tmp_path / "new.sqlite3")
     create_v1(old, V1_SQLITE)
     # stats before the service has upgraded it: one line, status 1, still no new table.

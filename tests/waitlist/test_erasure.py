@@ -34,6 +34,7 @@ from tests.waitlist.conftest import (
     token_of,
     unsubscribe_link,
 )
+from tests.waitlist.helpers import add_row
 from waitlist import messages
 from waitlist.app import purge_daily
 from waitlist.store import Store
@@ -45,22 +46,6 @@ def mail_service(start: Callable[..., Service], inbox: tuple[Inbox, int]) -> Ser
     _, port = inbox
     return start(SMTP_URL=f"smtp://127.0.0.1:{port}", WAITLIST_SECRET=SECRET, SITE_URL=SITE_URL,
                  WAITLIST_ADMIN_TOKEN=ADMIN_TOKEN, WAITLIST_RATE_LIMIT="0")
-
-
-def stamp(moment: datetime) -> str:
-    """A time as SQLAlchemy stores it in SQLite."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def add_row(db: Path, email: str, age: timedelta = timedelta(0), confirmed: bool = False,
-            source: str | None = "landing") -> None:
-    """A sign-up written straight into the database file (as an older version, or a person
-    typing SQL, would have left it)."""
-    when = stamp(datetime.now(UTC) - age)
-    with sqlite3.connect(db) as connection:
-        connection.execute(
-            "INSERT INTO waitlist_signups (email, consent_at, source, created_at, confirmed_at)"
-            " VALUES (?, ?, ?, ?, ?)", (email, when, source, when, when if confirmed else None))
 
 
 def run_cli(service: Service, *args: str) -> subprocess.CompletedProcess[str]:

@@ -28,10 +28,11 @@ from tests.waitlist.conftest import (
     free_port,
     signup_json,
 )
+from tests.waitlist.helpers import check_mail_limits
 from waitlist import mailer, messages
 from waitlist.app import create_app
 from waitlist.config import Settings
-from waitlist.store import MailLimits, Store
+from waitlist.store import Store
 from waitlist.tokens import Tokens, normalised_mailbox
 
 VARIANTS = [f"victim+{n}@gmail.com" for n in range(10)] + [
@@ -121,35 +122,6 @@ def test_the_global_hourly_cap_holds_and_says_try_again_later(
 def test_the_daily_limit_of_one_inbox_and_the_cap_window(tmp_path: Path) -> None:
     """The bookkeeping's SQL on its own (SQLite file; PostgreSQL in test_postgres.py)."""
     check_mail_limits(Store.from_url(f"sqlite:///{tmp_path / 'limits.sqlite3'}"))
-
-
-def check_mail_limits(store: Store) -> None:
-    store.create_schema()
-    limits = MailLimits(cooldown_seconds=900, per_inbox_per_day=3, per_hour=4)
-    t = 1_800_000_000
-
-    def reserve(key: str, at: int) -> str:
-        with store.engine.begin() as connection:
-            return store.reserve_mail(connection, key, at, limits)
-
-    try:
-        assert reserve("a", t) == "granted"
-        assert reserve("a", t + 899) == "recent"  # the cooldown
-        assert reserve("a", t + 900) == "granted"
-        assert reserve("a", t + 1800) == "granted"
-        assert reserve("a", t + 2700) == "recent"  # three a day
-        assert reserve("b", t + 2700) == "granted"  # the 4th mail this hour
-        assert reserve("c", t + 2701) == "capped"  # the 5th: the cap
-        assert reserve("a", t + 86400) == "granted"  # a new day, a new hour
-        with store.engine.begin() as connection:
-            assert not store.mail_capped(connection, t + 86400, limits)
-            rows = dict(connection.exec_driver_sql(
-                "SELECT mailbox, sent FROM waitlist_mail_log").fetchall())
-        # A refused mail left nothing: "c" was never counted, and "a"'s refusal at t + 2700
-        # gave its global count back (b's mail was the 4th, not the 5th).
-        assert rows == {"*": 1, "a": 1, "b": 1}
-    finally:
-        store.dispose()
 
 
 # -- in one process: the queue, and which thread does the bookkeeping ------------------------

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.waitlist.conftest import SECRET, Service, free_port, local, signup_json
-from tests.waitlist.test_erasure import add_row
+from tests.waitlist.helpers import add_row
 
 # Long enough that the List-Unsubscribe line is well past 78 characters (about 190).
 LONG_SITE_URL = "https://rebuilding-trust.a-rather-long-subdomain-for-the-course.example.org"

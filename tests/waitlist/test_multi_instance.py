@@ -1,6 +1,7 @@
 """Two real services on one PostgreSQL, as behind a load balancer: they share dedupe, the
 per-address rate limit (a restart forgets nothing) and the purge; the owner's statistics agree
-with what was sent. The cluster is the one test_postgres.py starts from Debian's package."""
+with what was sent. The cluster is the one `postgres_url` (tests/waitlist/conftest.py) starts from
+Debian's package."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.waitlist.conftest import ADMIN_TOKEN, Service, signup_json
-from tests.waitlist.test_postgres import _fresh_database, postgres_url  # noqa: F401  (fixture)
+from tests.waitlist.helpers import _fresh_database
 from waitlist.signup import Signup
 from waitlist.store import Store
 from waitlist.writer import GroupCommitWriter
@@ -40,7 +41,7 @@ def _stats(service: Service) -> dict:
 
 
 def test_concurrent_case_variants_over_two_instances_make_one_row_each(
-    start: Callable[..., Service], postgres_url: str  # noqa: F811
+    start: Callable[..., Service], postgres_url: str
 ) -> None:
     url = _fresh_database(postgres_url, "multi_dedupe")
     services = _pair(start, url, WAITLIST_RATE_LIMIT="0")
@@ -65,7 +66,7 @@ def test_concurrent_case_variants_over_two_instances_make_one_row_each(
 
 
 def test_a_burst_split_over_two_instances_meets_one_shared_limit(
-    start: Callable[..., Service], postgres_url: str  # noqa: F811
+    start: Callable[..., Service], postgres_url: str
 ) -> None:
     """Six a minute per address across the fleet, not six per instance; and after a restart
     of one instance the spent allowance is still spent."""
@@ -98,7 +99,7 @@ def test_a_burst_split_over_two_instances_meets_one_shared_limit(
 
 
 def test_no_raw_client_address_is_stored(
-    start: Callable[..., Service], postgres_url: str  # noqa: F811
+    start: Callable[..., Service], postgres_url: str
 ) -> None:
     url = _fresh_database(postgres_url, "multi_hashed")
     [service] = [start(DATABASE_URL=url, WAITLIST_RATE_LIMIT="5", WAITLIST_TRUST_PROXY="1")]
@@ -115,7 +116,7 @@ def test_no_raw_client_address_is_stored(
 
 
 def test_purges_from_several_instances_at_once_count_each_row_once(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
 ) -> None:
     """Each instance purges daily; two at the same moment delete each expired row once, and the
     tally counts it once (the DELETE is idempotent: the second finds nothing left)."""
@@ -141,7 +142,7 @@ def test_purges_from_several_instances_at_once_count_each_row_once(
         store.dispose()
 
 
-def test_instances_starting_at_once_create_the_schema_once(postgres_url: str) -> None:  # noqa: F811
+def test_instances_starting_at_once_create_the_schema_once(postgres_url: str) -> None:
     url = _fresh_database(postgres_url, "multi_schema")
     stores = [Store.from_url(url) for _ in range(6)]
     barrier = threading.Barrier(len(stores))
@@ -158,7 +159,7 @@ def test_instances_starting_at_once_create_the_schema_once(postgres_url: str) ->
 
 
 def test_a_batch_rolled_back_as_a_deadlock_is_committed_on_the_next_try(
-    postgres_url: str, caplog: pytest.LogCaptureFixture  # noqa: F811
+    postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Another instance's transaction and this writer's batch wait for each other's rows;
     PostgreSQL aborts the batch as a deadlock. The writer runs it again: both sign-ups are

@@ -7,21 +7,15 @@ runs as the ``postgres`` user through ``runuser``.
 from __future__ import annotations
 
 import csv
-import glob
 import io
 import json
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 
 from tests.waitlist.conftest import (
@@ -32,46 +26,11 @@ from tests.waitlist.conftest import (
     Service,
     confirm,
     confirm_link,
-    free_port,
     local,
     signup_json,
 )
-from tests.waitlist.test_mail_limits import check_mail_limits
-from tests.waitlist.test_upgrade import V1_POSTGRESQL, check_upgrade, create_v1
+from tests.waitlist.helpers import V1_POSTGRESQL, _fresh_database, check_mail_limits, check_upgrade, create_v1
 from waitlist.store import Store
-
-
-def _postgres_bin() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    initdb = found[-1] if found else shutil.which("initdb")
-    if initdb is None:
-        raise RuntimeError("initdb not found: install Debian's postgresql package")
-    return Path(initdb).parent
-
-
-def _as_cluster_owner(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    bindir = _postgres_bin()
-    workdir = Path(tempfile.mkdtemp(prefix="waitlist-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres")
-    data, port = workdir / "data", free_port()
-    run = lambda *args: subprocess.run(  # noqa: E731
-        _as_cluster_owner([str(bindir / args[0]), *args[1:]]),
-        check=True, capture_output=True, timeout=60,
-    )
-    run("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
-    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    run("pg_ctl", "-D", str(data), "-o", options, "-l", str(workdir / "log"), "-w", "start")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        run("pg_ctl", "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _export(service: Service) -> str:
@@ -125,16 +84,6 @@ def test_signups_duplicates_confirmation_and_export_on_postgresql(
         capture_output=True, check=True, timeout=30,
     )
     assert printed.stdout.decode() == text
-
-
-def _fresh_database(postgres_url: str, name: str) -> str:
-    """A new, empty database on the test cluster; its URL."""
-    engine = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def test_mail_limits_on_postgresql(postgres_url: str) -> None:

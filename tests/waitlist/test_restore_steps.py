@@ -22,11 +22,7 @@ import pytest
 from sqlalchemy import delete, insert
 
 from tests.waitlist.conftest import ADMIN_TOKEN, Service, service_env, signup_json
-from tests.waitlist.test_backup import DAY_ONE, cli, contents, fill, sqlite_url
-from tests.waitlist.test_postgres import (
-    _fresh_database,
-    postgres_url,  # noqa: F401  (the fixture)
-)
+from tests.waitlist.helpers import DAY_ONE, _fresh_database, cli, contents, fill, sqlite_url
 from waitlist.backup import read_backup
 from waitlist.store import Store, metadata, signups, tally
 
@@ -114,7 +110,7 @@ def the_backup(machine: dict[str, Path]) -> dict[str, list[dict[str, object]]]:
     return contents(source)
 
 
-def target_url(kind: str, tmp_path: Path, postgres_url: str, name: str) -> str:  # noqa: F811
+def target_url(kind: str, tmp_path: Path, postgres_url: str, name: str) -> str:
     if kind == "sqlite":
         return sqlite_url(tmp_path / "var" / "waitlist.sqlite3")
     return _fresh_database(postgres_url, name)

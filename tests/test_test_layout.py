@@ -1,0 +1,94 @@
+"""The test suite's own layout: no module under tests/ imports from a test module (a file named
+test_*.py). Helpers that several test modules share live in a helper module (tests/helpers.py,
+tests/browser/helpers.py, tests/waitlist/helpers.py, tests/print/helpers.py) or, for fixtures,
+in the nearest conftest.py. Importing from a test module ties one test file to another's
+internals, and a fixture or test function imported along is registered or collected a second
+time in the importing module."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+def in_a_test_module(name: str) -> bool:
+    """Whether a dotted module name is, or is inside, a test_*.py module."""
+    return any(part.startswith("test_") for part in name.split("."))
+
+
+def package_of(path: Path, root: Path) -> list[str]:
+    """The dotted package `path` belongs to, as its parts (tests/browser/x.py: tests, browser)."""
+    return list(path.relative_to(root).parent.parts)
+
+
+def imported_test_modules(source: str, path: Path, root: Path) -> list[tuple[int, str]]:
+    """The (line, module) of every import in `source` (the file `path` under `root`) that reads
+    from a test module: `import tests.test_x`, `from tests.test_x import y`, `from .test_x
+    import y`, `from . import test_x`, `from tests import test_x`, at any depth in the file."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names
+                      if in_a_test_module(alias.name)]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                package = package_of(path, root)
+                base = package[: len(package) - (node.level - 1)]
+                module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+                shown = "." * node.level + (node.module or "")
+            else:
+                module = shown = node.module or ""
+            if in_a_test_module(module):
+                found.append((node.lineno, shown))
+                continue
+            # `from package import test_x`: a module, when the package's folder holds test_x.py.
+            folder = root.joinpath(*module.split("."))
+            found += [(node.lineno, f"{shown}{'' if shown.endswith('.') else '.'}{alias.name}")
+                      for alias in node.names
+                      if alias.name.startswith("test_") and (folder / f"{alias.name}.py").is_file()]
+    return found
+
+
+def python_files() -> list[Path]:
+    """Every tests/**/*.py of the project (not third-party code installed under tests/)."""
+    return sorted(path for path in TESTS.rglob("*.py") if "node_modules" not in path.parts)
+
+
+def test_no_module_imports_from_a_test_module() -> None:
+    problems = [
+        f"{path.relative_to(ROOT)}:{line}: imports from the test module {module}"
+        for path in python_files()
+        for line, module in imported_test_modules(path.read_text(encoding="utf-8"), path, ROOT)
+    ]
+    assert not problems, (
+        "test modules must not import from other test modules; move the shared helper to a helper "
+        "module (tests/helpers.py, tests/<folder>/helpers.py) or a conftest.py:\n" + "\n".join(problems)
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from tests.test_data import PROMPTS\n", [(1, "tests.test_data")]),
+        ("from tests.browser.test_layout import (\n    settle,\n)\n", [(1, "tests.browser.test_layout")]),
+        ("import tests.waitlist.test_postgres\n", [(1, "tests.waitlist.test_postgres")]),
+        ("def f():\n    from tests.waitlist.test_upgrade import create_v1\n", [(2, "tests.waitlist.test_upgrade")]),
+        ("from .test_layout import settle\n", [(1, ".test_layout")]),
+        ("from ..test_data import write\n", [(1, "..test_data")]),
+        ("from . import test_layout\n", [(1, ".test_layout")]),
+        ("from tests.browser import test_layout\n", [(1, "tests.browser.test_layout")]),
+        ("from tests.browser.helpers import settle\n", []),
+        ("from .helpers import settle\n", []),
+        ("from tests.conftest import free_port\n", []),
+        ("from tests.browser import helpers\n", []),
+        ("import pytest\nfrom pathlib import Path\n", []),
+    ],
+)
+def test_the_check_finds_each_form(source: str, expected: list[tuple[int, str]]) -> None:
+    """The check itself, on a module placed at tests/browser/example.py of this project."""
+    assert imported_test_modules(source, TESTS / "browser" / "example.py", ROOT) == expected
