@@ -50,6 +50,7 @@ The values are written back into `config.extra` (the same dictionaries the macro
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -82,7 +83,19 @@ MESSAGES = {
                    "what you typed is still here.",
     "offline": "You're offline. Signing up needs a connection; what you typed is still here, so you can send "
                "it once you're back online.",
+    # The bundled service's emails (with SMTP_URL): each one's subject and first sentence; the
+    # links and what they do follow. {course}, {app} and {site} become the course's name, the
+    # app's (extra.brand) and the site's address. Written into the built site's `_mail.json`.
+    "confirm_subject": "Confirm your place on the {app} waitlist",
+    "confirm_intro": "Someone (we hope you) asked to join the waitlist for {app}, the relationship app from the "
+                     "makers of the free course {course}, at {site}.",
+    "removal_subject": "Remove your address from the {app} waitlist?",
+    "removal_intro": "Someone (we hope you) asked us to remove this address from the waitlist for {app}, from the "
+                     "makers of {course}, at {site}.",
 }
+MAIL_MESSAGES = ("confirm_subject", "confirm_intro", "removal_subject", "removal_intro")
+MAIL_FIELDS = ("course", "app", "site")
+MAIL_FILE = "_mail.json"  # read by the service at start (waitlist/messages.py), never served
 # Text settings of `extra.waitlist` and their defaults (`json` depends on the mode, below).
 TEXTS = {"action": "/api/waitlist", "method": "post", "email_field": "email", "consent_field": "consent",
          "honeypot_field": "website", "source": "landing"}
@@ -178,6 +191,9 @@ def _block_problems(block: Mapping[str, Any]) -> list[tuple[str, str]]:
             elif _one_line(text) is None:
                 problems.append((f"extra.waitlist.messages.{key}", f"found {text!r}; give the sentence the form "
                                  "shows, on one line, or leave it out for the default"))
+            elif key in MAIL_MESSAGES and (unknown := set(re.findall(r"\{([^}]*)\}", text)) - set(MAIL_FIELDS)):
+                problems.append((f"extra.waitlist.messages.{key}", f"found {{{sorted(unknown)[0]}}}; the email can "
+                                 f"fill in only {', '.join('{' + f + '}' for f in MAIL_FIELDS)}"))
     return problems
 
 
@@ -295,3 +311,22 @@ def on_files(files, config):
             if file is not None:
                 files.remove(file)
     return files
+
+
+def mail_wording(messages: Mapping[str, str], course: str, app: str) -> dict[str, str]:
+    """The emails' wording for `_mail.json`: the course's and the app's names filled in; {site}
+    is left for the service, which knows the address it serves."""
+    return {key: " ".join(messages[key].split()).replace("{course}", course).replace("{app}", app)
+            for key in MAIL_MESSAGES}
+
+
+def on_post_build(config):
+    """With the bundled service, its emails' wording beside the pages (`_mail.json`)."""
+    block = config.extra["waitlist"]
+    if block["mode"] != "service":
+        return
+    brand = config.extra.get("brand") or {}
+    wording = mail_wording(block["messages"], str(brand.get("name") or config.site_name), str(brand.get("app_name") or "the app"))
+    path = os.path.join(config.site_dir, MAIL_FILE)
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(wording, file, ensure_ascii=False, indent=1, sort_keys=True)

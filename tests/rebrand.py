@@ -29,6 +29,9 @@ APP = "Lantern"
 LANDING_TITLE = "Mending after betrayal: a free course for two"
 LANDING_DESCRIPTION = "Six short chapters, private reflection prompts and worksheets for couples mending after betrayal."
 PUBLIC_URL = "https://harbour.example/"
+# Who holds the list (extra.organisation): every owner replaces the placeholders.
+ORGANISATION = ("Harbour & Hearth Ltd", "privacy@harbour.example")
+OLD_ORGANISATION = ("The team behind this course", "privacy@example.org")
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ def rebranded_config(text: str) -> str:
     start = text.index("\n    description: A free, private, self-paced course for couples")
     end = text.index("\n", start + 1)
     text = text[:start] + f"\n    description: {json.dumps(LANDING_DESCRIPTION)}" + text[end:]
+    text = replace_line(text, f"\n    name: {OLD_ORGANISATION[0]}\n    contact: {OLD_ORGANISATION[1]}\n",
+                        f"\n    name: {json.dumps(ORGANISATION[0])}\n    contact: {ORGANISATION[1]}\n")
     # The landing page's copy names the app (extra.landing.app_lead): an owner rewrites it.
     return text.replace(f"{OLD_APP} is a relationship app", f"{APP} is a relationship app")
 

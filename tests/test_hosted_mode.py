@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -172,6 +173,7 @@ def test_hosted_mode_builds_only_the_thank_you_page(hosted: tuple[str, dict, Pat
     _, _, site = hosted
     assert sorted(p.name for p in (site / "waitlist").iterdir()) == ["thanks"]
     assert waitlist_links(site) <= {"/waitlist/thanks/"}
+    assert not (site / "_mail.json").exists()  # the provider writes its own emails
 
 
 def test_no_page_posts_to_the_service(hosted: tuple[str, dict, Path]) -> None:
@@ -237,6 +239,11 @@ def test_the_service_builds_every_waitlist_page_and_lists_none(service_without_m
     assert sorted(p.name for p in (site / "waitlist").iterdir()) == sorted(WAITLIST_PAGES)
     assert not [p for p in sitemap_paths(site) if p.startswith("waitlist/")]
     assert "privacy/" in sitemap_paths(site)
+    # The service's emails in mkdocs.yml's words, the course and the app named (hooks/waitlist.py).
+    wording = json.loads((site / "_mail.json").read_text(encoding="utf-8"))
+    assert sorted(wording) == ["confirm_intro", "confirm_subject", "removal_intro", "removal_subject"]
+    for text in (wording["confirm_intro"], wording["removal_intro"]):
+        assert "Rebuilding Trust" in text and "Wendo" in text and "{site}" in text and "{app}" not in text
 
 
 def test_without_mail_the_privacy_note_promises_no_email(service_without_mail: Path) -> None:
@@ -328,7 +335,11 @@ def test_make_build_passes_on_only_whether_smtp_url_is_set(tmp_path: Path) -> No
       "redirect_field, messages (DEPLOY.md, Form settings)",
       "mkdocs.yml: extra.waitlist.json: found 'no'; give true or false",
       "mkdocs.yml: extra.waitlist.messages.sucess: not a message of the form; the messages are success, "
-      "check_inbox, invalid_email, consent_missing, rate_limited, unreachable, offline"]),
+      "check_inbox, invalid_email, consent_missing, rate_limited, unreachable, offline, confirm_subject, "
+      "confirm_intro, removal_subject, removal_intro"]),
+    ({**EXTRA, "waitlist": {"messages": {"confirm_intro": "Join {app} at {url}."}}},
+     ["mkdocs.yml: extra.waitlist.messages.confirm_intro: found {url}; the email can fill in only {course}, {app}, "
+      "{site}"]),
     ({**EXTRA, "waitlist": {"action": "https://formspree.io/f/x", "mail": True}},
      ["mkdocs.yml: extra.waitlist.mail: found True with Formspree; mail is the bundled service's (SMTP_URL): "
       "leave it out, and give double_opt_in: true if Formspree mails a confirmation link itself"]),

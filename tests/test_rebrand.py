@@ -240,6 +240,19 @@ def test_the_journals_exports_carry_the_new_brand(browser, rebranded_served: str
 # --- the brand's settings (macros/brand.py, checked by hooks/brand.py) -----------------------
 
 
+def test_the_services_emails_name_the_new_course_and_app(rebranded: rebrand.Rebranded) -> None:
+    wording = json.loads((rebranded.site / "_mail.json").read_text(encoding="utf-8"))
+    assert rebrand.APP in wording["confirm_subject"] and rebrand.NAME in wording["confirm_intro"]
+    assert rebrand.APP in wording["removal_subject"] and rebrand.NAME in wording["removal_intro"]
+
+
+def test_the_privacy_note_names_the_owners_organisation_not_the_placeholder(rebranded: rebrand.Rebranded) -> None:
+    text = " ".join(BeautifulSoup((rebranded.site / "privacy" / "index.html").read_text(encoding="utf-8"),
+                                  "html.parser").main.get_text(" ").split())
+    assert rebrand.ORGANISATION[0] in text and rebrand.ORGANISATION[1] in text
+    assert not [old for old in rebrand.OLD_ORGANISATION if old in text]
+
+
 def test_slugs() -> None:
     from macros.brand import slugify
 

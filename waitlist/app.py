@@ -54,6 +54,7 @@ CONFIRMED_PATH = "/waitlist/confirmed/"
 REMOVE_PATH = "/waitlist/remove/"
 REMOVAL_SENT_PATH = "/waitlist/removal-sent/"
 REMOVED_PATH = "/waitlist/removed/"
+HEALTH_PATH = "/api/health"
 NO_STORE = {"Cache-Control": "no-store"}
 UNAVAILABLE = Rejection("unavailable", 503)
 MAIL_BUSY = Rejection("mail-busy", 503, retry_after=3600)
@@ -95,7 +96,8 @@ class Service:
             self.limiter = RateLimiter(self.store, settings.rate_limit, rate_limit_key(settings))
         purging: asyncio.Task[None] | None = None
         if settings.smtp is not None and self.tokens is not None:
-            self.mailer = Mailer(settings.smtp, settings.smtp_from, settings.site_url, self.tokens)
+            self.mailer = Mailer(settings.smtp, settings.smtp_from, settings.site_url, self.tokens,
+                                 wording=messages.mail_wording(settings.site_dir))
             self.mailer.start()
             limits = MailLimits(per_hour=settings.mail_per_hour)
             self.gate = MailGate(self.store, self.mailer, self.tokens, limits)
@@ -201,6 +203,22 @@ class Service:
         if self.writer is None:
             raise StoreUnavailable("not started")
         return self.writer
+
+    # -- GET /api/health: the container's HEALTHCHECK, a load balancer's probe ---------------
+
+    async def health(self, _request: Request) -> Response:
+        """200 while the service can take sign-ups: started, its writer thread running and its
+        database answering ``SELECT 1``; 503 otherwise. Says nothing about the database."""
+        if self.store is None or self.writer is None or not self.writer.running:
+            return JSONResponse({"ok": False}, 503, headers=NO_STORE)
+        try:
+            await asyncio.to_thread(self.store.ping)
+        except Exception as error:
+            reason = str(getattr(error, "orig", None) or error).strip()
+            log.warning("health check: the database did not answer: %s",
+                        reason.splitlines()[0] if reason else type(error).__name__)
+            return JSONResponse({"ok": False}, 503, headers=NO_STORE)
+        return JSONResponse({"ok": True}, headers=NO_STORE)
 
     # -- GET /api/waitlist/export and /api/waitlist/stats (admin token) ----------------------
 
@@ -432,6 +450,7 @@ def create_app(settings: Settings) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/api/waitlist", _Endpoint(service.signup), methods=["POST"]),
+            Route(HEALTH_PATH, service.health, methods=["GET"]),
             Route("/api/waitlist/export", service.export, methods=["GET"]),
             Route("/api/waitlist/stats", service.stats, methods=["GET"]),
             Route("/api/waitlist/confirm", service.confirm_link, methods=["GET"]),

@@ -30,6 +30,7 @@ from typing import Literal
 from urllib.parse import urlencode, urlsplit
 
 from waitlist.config import SmtpSettings
+from waitlist.messages import MailWording
 from waitlist.tokens import Tokens
 
 log = logging.getLogger("waitlist.mailer")
@@ -63,8 +64,9 @@ class Mailer:
 
     def __init__(
         self, smtp: SmtpSettings, sender: str, site_url: str, tokens: Tokens,
-        max_queued: int | None = None,
+        max_queued: int | None = None, wording: MailWording | None = None,
     ) -> None:
+        self._wording = wording or MailWording()
         self._smtp = smtp
         self._sender = sender
         self._site_url = site_url.rstrip("/")
@@ -123,10 +125,10 @@ class Mailer:
         unsubscribe_page = self.link(UNSUBSCRIBE_PAGE, unsubscribe)
         if mail.kind == "confirm":
             confirm = self._tokens.confirm_token(mail.row_id, mail.email)
-            message["Subject"] = "Please confirm your place on the waitlist"
+            message["Subject"] = self._wording.confirm_subject.replace("{site}", site)
             message.set_content(
                 "Hello,\n\n"
-                f"Someone (we hope you) asked to join the waitlist at {site}.\n"
+                f"{self._wording.confirm_intro.replace('{site}', site)}\n"
                 "To confirm that this is your address, open this link within 7 days\n"
                 "and press the button on the page:\n\n"
                 f"{self.link(CONFIRM_PAGE, confirm)}\n\n"
@@ -136,10 +138,10 @@ class Mailer:
                 f"{unsubscribe_page}\n"
             )
         else:
-            message["Subject"] = "Remove your address from the waitlist?"
+            message["Subject"] = self._wording.removal_subject.replace("{site}", site)
             message.set_content(
                 "Hello,\n\n"
-                f"Someone (we hope you) asked us to remove this address from the waitlist at {site}.\n"
+                f"{self._wording.removal_intro.replace('{site}', site)}\n"
                 "To remove it, open this link and press the button on the page:\n\n"
                 f"{unsubscribe_page}\n\n"
                 "If this was not you, ignore this email: nothing changes.\n"

@@ -53,7 +53,7 @@ MIN_GZIP_BYTES = 256
 NO_CACHE_NAMES = frozenset({"sw.js"})
 # A hex hash of 8+ characters right before the extension(s): bundle.f1a2b3c4.min.js
 FINGERPRINTED = re.compile(r"[.-][0-9a-fA-F]{8,}(?:\.[A-Za-z0-9]+)+$")
-HIDDEN_NAMES = frozenset({"_headers", "_redirects"})
+HIDDEN_NAMES = frozenset({"_headers", "_redirects", "_mail.json"})  # read by the service, never served
 # encoding -> suffix of the precompressed file, in order of preference
 PRECOMPRESSED = {"br": ".br", "gzip": ".gz"}
 CONTENT_TYPES = {
@@ -270,7 +270,7 @@ class StaticSite:
             return None
         parts = [part for part in url_path.split("/") if part]
         for part in parts:
-            if part.startswith(".") or part in HIDDEN_NAMES:
+            if part.startswith(".") or part.removesuffix(".br").removesuffix(".gz") in HIDDEN_NAMES:
                 return None
         if url_path.endswith("/"):
             parts.append("index.html")

@@ -6,17 +6,24 @@ button. A parser decodes those words again, so only the raw lines can tell."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import gzip
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from tests.waitlist.conftest import SECRET, Service, free_port, local, signup_json
 from tests.waitlist.helpers import add_row
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # Long enough that the List-Unsubscribe line is well past 78 characters (about 190).
 LONG_SITE_URL = "https://rebuilding-trust.a-rather-long-subdomain-for-the-course.example.org"
@@ -133,3 +140,43 @@ def test_an_international_domain_goes_out_in_its_ascii_form(
     [raw] = box.wait_for(1)
     assert "To: reader@xn--bcher-kva.example" in header_lines(raw)
     check_headers_on_the_wire(raw)
+
+
+def test_the_mails_name_the_course_and_the_app_in_the_words_mkdocs_yml_gives(
+    start: Callable[..., Service], raw_inbox: tuple[RawInbox, int], site_dir: Path, tmp_path: Path
+) -> None:
+    """The wording is `extra.waitlist.messages` (hooks/waitlist.py), which the build writes into
+    the site's `_mail.json`, here from mkdocs.yml as it is; the service reads it at start and
+    never serves it, nor a compressed copy of it."""
+    import shutil
+
+    import yaml
+
+    from hooks.waitlist import MESSAGES, mail_wording
+
+    class Loader(yaml.SafeLoader):  # mkdocs.yml's own tags (!ENV, !!python/name) read as nothing
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=Loader)  # noqa: S506
+    messages = {**MESSAGES, **config["extra"]["waitlist"].get("messages", {})}
+    course, app = config["site_name"], config["extra"]["brand"]["app_name"]
+    site = shutil.copytree(site_dir, tmp_path / "site")
+    (site / "_mail.json").write_text(json.dumps(mail_wording(messages, course, app)), encoding="utf-8")
+    (site / "_mail.json.gz").write_bytes(gzip.compress((site / "_mail.json").read_bytes()))
+    box, port = raw_inbox
+    service = start(site=site, SMTP_URL=f"smtp://127.0.0.1:{port}", WAITLIST_SECRET=SECRET,
+                    SITE_URL="https://course.example.org", WAITLIST_RATE_LIMIT="0")
+    add_row(service.db_path, "member@example.org", age=timedelta(days=30), confirmed=True)
+    with service.client() as client:
+        for name in ("_mail.json", "_mail.json.gz"):
+            assert client.get(f"/{name}").status_code == 404, name
+        assert signup_json(client, "new@example.org").status_code == 200
+        assert client.post("/api/waitlist/remove", data={"email": "member@example.org"}).status_code == 303
+        mails = [email.message_from_bytes(raw, policy=email.policy.default) for raw in box.wait_for(2)]
+    confirm, removal = sorted(mails, key=lambda m: "Remove" in str(m["Subject"]))
+    for mail in (confirm, removal):
+        text = " ".join(mail.get_content().split())
+        assert app in str(mail["Subject"]) and app in text and course in text, (mail["Subject"], text)
+        assert "course.example.org" in text and "{" not in text + str(mail["Subject"])
