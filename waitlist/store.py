@@ -44,6 +44,7 @@ from sqlalchemy import (
     make_url,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -247,6 +248,11 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def ping(self) -> None:
+        """``SELECT 1`` on a pooled connection: raises if the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def connect(self) -> Connection:
         """A connection for the writer thread to keep (one checkout, not one per batch)."""

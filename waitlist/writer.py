@@ -91,9 +91,14 @@ class GroupCommitWriter:
         await asyncio.to_thread(self._thread.join)
         self._loop = None
 
+    @property
+    def running(self) -> bool:
+        """Whether sign-ups can be saved: started, not stopped, and the thread alive."""
+        return self._loop is not None and self._thread.is_alive()
+
     async def save(self, signup: Signup) -> Saved:
         """Return once ``signup`` is committed (or raise StoreUnavailable)."""
-        if self._loop is None or not self._thread.is_alive():
+        if not self.running:
             raise StoreUnavailable("the writer is not running")
         future: asyncio.Future[Saved] = self._loop.create_future()
         self._queue.put((signup, future))
