@@ -25,8 +25,9 @@ RUN SITE_URL="$SITE_URL" NO_MKDOCS_2_WARNING=1 python scripts/build.py --site-di
 
 # -- packages: the service's packages alone, in /opt/venv --------------------------------------
 FROM python:3.11-slim-bookworm AS packages
-# binutils only to strip the compiled modules' debugging symbols (uvloop's alone is 13 MB with
-# them, 1 MB without); it stays in this stage. The venv gets no pip: the base image's installs.
+# binutils only to strip the compiled modules' symbols (uvloop's alone is 13.6 MB with them,
+# 1.6 MB without: the packages go from 61 MB to 36 MB); it stays in this stage. The venv gets no
+# pip: the base image's installs into it. The last line: the stripped modules still load.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends binutils \
  && rm -rf /var/lib/apt/lists/*
@@ -35,7 +36,7 @@ COPY requirements/runtime.txt /tmp/runtime.txt
 RUN python -m venv --without-pip /opt/venv \
  && pip --python /opt/venv/bin/python install -r /tmp/runtime.txt \
  && find /opt/venv -name '*.so' -exec strip --strip-unneeded {} + \
- && /opt/venv/bin/python -c "import starlette, uvicorn, uvloop, httptools, sqlalchemy, psycopg, email_validator, itsdangerous, brotli"
+ && /opt/venv/bin/python -c "import uvloop, httptools, brotli; from sqlalchemy.util._has_cython import HAS_CYEXTENSION; assert HAS_CYEXTENSION"
 
 # -- run: the service, its packages and the site; no compiler, no build or test package --------
 FROM python:3.11-slim-bookworm

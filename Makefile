@@ -14,7 +14,7 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build check dev system lint test test-fast bench audit screenshots clean
 
-$(BIN)/.installed: requirements.txt
+$(BIN)/.installed: requirements.txt $(wildcard requirements/*.txt)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -68,12 +68,12 @@ lint: $(BIN)/.installed $(ESLINT)
 # Everything, in parallel (pytest-xdist; the built site is shared: tests/shared.py), with the
 # slowest tests and the total at the end.
 test: system $(BIN)/.installed lint $(VNU)
-	$(BIN)/python -m pytest -n auto --dist loadscope --durations=25
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=25
 
 # For editors: the data, checks, renderers and publishing steps; no browser, no servers, no
 # full build (tests/conftest.py marks the rest).
 test-fast: $(BIN)/.installed
-	$(BIN)/python -m pytest -n auto --dist loadscope -m "not browser and not print and not waitlist and not deploy and not build"
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not browser and not print and not waitlist and not deploy and not build"
 
 # Benchmarks print figures and ratios; `make audit` (Lighthouse, needs Node.js) is separate.
 bench: $(BIN)/.installed
@@ -93,3 +93,21 @@ screenshots: build
 
 clean:
 	rm -rf site .site-new-* .site-old-* .pytest_cache
+
+# The container image (Dockerfile), built with docker or podman, whichever answers, and
+# measured: its size as `docker images` prints it (MB = 10^6 bytes), failing above IMAGE_MAX_MB.
+# The site is built for IMAGE_SITE_URL (any https:// address: only the size is wanted here).
+IMAGE ?= rebuilding-trust:image-size
+IMAGE_MAX_MB ?= 200
+IMAGE_SITE_URL ?= https://course.example.org/
+.PHONY: image-size
+image-size:
+	@engine=; for candidate in docker podman; do \
+	  if command -v $$candidate >/dev/null 2>&1 && $$candidate info >/dev/null 2>&1; then engine=$$candidate; break; fi; \
+	done; \
+	if [ -z "$$engine" ]; then echo "image-size: no docker or podman that answers (installed, and its daemon or socket running)" >&2; exit 2; fi; \
+	$$engine build --build-arg SITE_URL="$(IMAGE_SITE_URL)" -t $(IMAGE) . || exit 1; \
+	bytes=$$($$engine image inspect --format '{{.Size}}' $(IMAGE)) || exit 1; \
+	mb=$$(( (bytes + 999999) / 1000000 )); \
+	echo "$(IMAGE): $$mb MB ($$bytes bytes; at most $(IMAGE_MAX_MB) MB)"; \
+	if [ $$mb -gt $(IMAGE_MAX_MB) ]; then echo "image-size: $$mb MB is over $(IMAGE_MAX_MB) MB" >&2; exit 1; fi

@@ -223,8 +223,15 @@ def sitemap_paths(site: Path) -> list[str]:
 # --- markers: what a test needs, so a subset can run without it (`make test-fast`) -----------
 
 FOLDER_MARKS = {"browser": "browser", "print": "print", "waitlist": "waitlist"}
-DEPLOY_MODULES = {"test_deploy.py", "test_container.py", "test_postgres.py", "test_restore_steps.py"}
+DEPLOY_MODULES = {"test_deploy.py", "test_container.py", "test_postgres.py", "test_restore_steps.py",
+                  "test_deploy_commands.py"}
 BUILD_FIXTURES = {"site", "served", "rebranded", "base_url", "database", "shared_site", "site_port"}
+# Modules whose module-scoped fixtures build or start something costly: their tests stay on one
+# worker (`--dist loadgroup`, the Makefile), so it is done once; every other test goes wherever
+# a worker is free.
+ONE_WORKER_MODULES = {"test_hostile_text.py", "test_hosted_mode.py", "test_build_production.py", "test_rebrand.py",
+                      "test_validator.py", "test_waitlist_provider.py", "test_browser_print.py", "test_container.py",
+                      "test_transport.py", "test_build_and_upgrade_steps.py"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -243,6 +250,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("deploy")
         if names & BUILD_FIXTURES:
             item.add_marker("build")
+        if path.name in ONE_WORKER_MODULES:
+            item.add_marker(pytest.mark.xdist_group(path.as_posix()))
     # What needs no build first: in a parallel run the first worker to reach a test that needs
     # the site builds it (tests/shared.py) while the other goes on with tests that do not.
     items.sort(key=lambda item: any(item.get_closest_marker(m) for m in ("build", "browser", "print")))

@@ -1,10 +1,11 @@
 """The waitlist's two modes as an owner sets them up (issue 25), each built with `mkdocs build
 --strict` on a scratch copy of the project (tests/rebrand.py `copy_project`; no PDFs).
 
-- DEPLOY.md's "1. Static hosting with a hosted form provider": every code block of the section
-  is taken from the file as written (its placeholders filled in here), pasted as the whole
-  `extra.waitlist` block of mkdocs.yml and built. A block added there that no test runs fails
-  `test_every_block_of_the_hosting_section_is_run`.
+- DEPLOY.md's "1. Static hosting with a hosted form provider", "Form settings": every code block
+  of the section is taken from the file as written (tests/deploy_document.py; its placeholders
+  filled in here), pasted as the whole `extra.waitlist` block of mkdocs.yml and built. A block
+  added there that no test runs fails `test_every_block_of_the_hosting_section_is_run`, and
+  tests/test_deploy_document.py (this module declares its blocks in DEPLOY_MD_BLOCKS).
 - Hosted-form mode builds only the pages a static host can serve: no page posts to `/api/`,
   nothing links a page left out, the sitemap lists no waitlist page. The privacy note names the
   provider and the organisation (`extra.organisation`), and no email that is never sent.
@@ -31,16 +32,36 @@ from bs4 import BeautifulSoup
 
 from hooks.waitlist import MESSAGES, SERVICE_ONLY, WaitlistError, mail_setting, settings
 from tests.conftest import sitemap_paths
+from tests.deploy_document import block, blocks
 from tests.rebrand import copy_project
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTION = "## 1. Static hosting with a hosted form provider"
+SECTION = "Form settings"  # under DEPLOY.md's "1. Static hosting with a hosted form provider"
 # What the test writes for DEPLOY.md's placeholders.
 PLACEHOLDERS = {"<id>": "xtestform", "<user>": "someone"}
-# The provider each of the section's blocks sets up, in the order DEPLOY.md gives them.
-PROVIDERS = ("Formspree", "Buttondown", "Netlify")
+# The provider each of the section's blocks sets up, in the order DEPLOY.md gives them, and a
+# string only its block holds.
+PROVIDERS = {"Formspree": "formspree.io/f/", "Buttondown": "buttondown.com/", "Netlify": "netlify: true"}
+# The blocks of DEPLOY.md this module builds (tests/test_deploy_document.py reads this).
+DEPLOY_MD_BLOCKS = {
+    ("Form settings", "formspree.io/f/"): ("test_every_block_of_the_hosting_section_is_run",
+                                           "test_hosted_mode_builds_only_the_thank_you_page",
+                                           "test_no_page_posts_to_the_service", "test_the_sitemap_lists_no_waitlist_page",
+                                           "test_the_privacy_note_names_the_provider_and_the_organisation",
+                                           "test_the_form_is_the_providers", "test_make_check_names_what_the_build_would_refuse"),
+    ("Form settings", "buttondown.com/"): ("test_every_block_of_the_hosting_section_is_run",
+                                           "test_hosted_mode_builds_only_the_thank_you_page",
+                                           "test_no_page_posts_to_the_service", "test_the_sitemap_lists_no_waitlist_page",
+                                           "test_the_privacy_note_names_the_provider_and_the_organisation",
+                                           "test_the_form_is_the_providers", "test_make_check_names_what_the_build_would_refuse"),
+    ("Form settings", "netlify: true"): ("test_every_block_of_the_hosting_section_is_run",
+                                         "test_hosted_mode_builds_only_the_thank_you_page",
+                                         "test_no_page_posts_to_the_service", "test_the_sitemap_lists_no_waitlist_page",
+                                         "test_the_privacy_note_names_the_provider_and_the_organisation",
+                                         "test_the_form_is_the_providers", "test_make_check_names_what_the_build_would_refuse"),
+}
 SITE_URL = "https://course.example.org/"
 ORGANISATION = ("The team behind this course", "privacy@example.org")  # mkdocs.yml's extra.organisation
 WAITLIST_PAGES = ("thanks", *(Path(p).stem for p in SERVICE_ONLY))
@@ -50,12 +71,8 @@ SECRET = "s3cret-smtp-password"
 # --- DEPLOY.md's blocks ----------------------------------------------------------------------
 
 def section_blocks() -> list[tuple[str, str]]:
-    """(language, text) of every fenced code block in DEPLOY.md's hosting section, as written."""
-    text = (ROOT / "DEPLOY.md").read_text(encoding="utf-8")
-    start = text.index(f"\n{SECTION}\n")
-    end = text.find("\n## ", start + 1)
-    section = text[start:end if end != -1 else len(text)]
-    return [(m.group(1), m.group(2)) for m in re.finditer(r"^```(\w*)\n(.*?)^```$", section, re.S | re.M)]
+    """(language, text) of the section's block for each provider, in PROVIDERS' order, as written."""
+    return [(b.language, b.text) for b in (block(SECTION, marker) for marker in PROVIDERS.values())]
 
 
 def filled(block: str) -> str:
@@ -76,12 +93,14 @@ def with_waitlist_block(config: str, block: str) -> str:
 
 
 def test_every_block_of_the_hosting_section_is_run() -> None:
-    """One YAML block per provider this module builds, in order; any other block fails here."""
-    blocks = section_blocks()
-    assert [language for language, _ in blocks] == ["yaml"] * len(PROVIDERS), blocks
+    """One YAML block per provider this module builds, in order; any other block of the
+    section fails here (and any other block of DEPLOY.md, in tests/test_deploy_document.py)."""
+    ours = section_blocks()
+    assert [language for language, _ in ours] == ["yaml"] * len(PROVIDERS), ours
+    assert [b.text for b in blocks() if b.section == SECTION] == [text for _, text in ours]
     extra = {"organisation": {"name": ORGANISATION[0], "contact": ORGANISATION[1]}}
     found = [settings({**extra, **yaml.safe_load(filled(text))["extra"]}, SITE_URL, {})[0]["provider"]
-             for _, text in blocks]
+             for _, text in ours]
     assert found == list(PROVIDERS)
 
 
@@ -110,7 +129,7 @@ def mkdocs_build(project: Path, env: dict[str, str]) -> Path:
 def hosted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, Path]:
     """(provider, its block's settings, the site built with DEPLOY.md's block for it)."""
     provider = request.param
-    _, text = section_blocks()[PROVIDERS.index(provider)]
+    _, text = section_blocks()[list(PROVIDERS).index(provider)]
     block = filled(text)
     project = copy_project(tmp_path_factory.mktemp(provider.lower()) / "project")
     config = project / "mkdocs.yml"

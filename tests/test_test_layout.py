@@ -8,6 +8,7 @@ time in the importing module."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,14 @@ def test_no_module_imports_from_a_test_module() -> None:
 def test_the_check_finds_each_form(source: str, expected: list[tuple[int, str]]) -> None:
     """The check itself, on a module placed at tests/browser/example.py of this project."""
     assert imported_test_modules(source, TESTS / "browser" / "example.py", ROOT) == expected
+
+
+def test_every_module_with_a_module_scoped_fixture_runs_on_one_worker() -> None:
+    """A module-scoped fixture split over two xdist workers would build or start its thing twice:
+    such modules are listed in tests/conftest.py's ONE_WORKER_MODULES (`--dist loadgroup`)."""
+    from tests.conftest import ONE_WORKER_MODULES
+
+    tests = Path(__file__).resolve().parent
+    scoped = {p.name for p in tests.rglob("test_*.py") if "node_modules" not in p.parts
+              and re.search(r"scope=\"(module|class|package)\"", p.read_text(encoding="utf-8"))}
+    assert scoped == ONE_WORKER_MODULES

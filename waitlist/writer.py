@@ -98,7 +98,7 @@ class GroupCommitWriter:
 
     async def save(self, signup: Signup) -> Saved:
         """Return once ``signup`` is committed (or raise StoreUnavailable)."""
-        if not self.running:
+        if self._loop is None or not self._thread.is_alive():
             raise StoreUnavailable("the writer is not running")
         future: asyncio.Future[Saved] = self._loop.create_future()
         self._queue.put((signup, future))

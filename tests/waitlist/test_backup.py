@@ -1,5 +1,6 @@
 """``python -m waitlist backup PATH`` and ``restore PATH``: round trips on SQLite and PostgreSQL,
-reading commands that fail loudly on a missing database, and files only the owner can read."""
+reading commands that fail loudly on a missing database, and files only the owner can read.
+DEPLOY.md's cron file ("Backups") is run as cron runs it (tests/deploy_document.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select, text
 
+from tests.deploy_document import block
 from tests.waitlist.conftest import service_env
 from tests.waitlist.helpers import (
     DAY_ONE,
@@ -30,6 +32,10 @@ from tests.waitlist.helpers import (
 from waitlist.backup import FORMAT, BackupError, parse_backup
 from waitlist.store import Store, metadata, signups
 
+# The blocks of DEPLOY.md this module runs (tests/test_deploy_document.py reads this).
+DEPLOY_MD_BLOCKS = {
+    ("Backups", "MAILTO="): ("test_the_documented_cron_line_fails_loudly",),
+}
 
 def by_date(database_url: str) -> list[str]:
     """The addresses ordered by creation time, as the database itself sorts them."""
@@ -211,13 +217,32 @@ def test_files_are_created_0600(tmp_path: Path) -> None:
     store.dispose()
 
 
-def cron_command(backup_dir: Path, helper: Path) -> str:
-    """DEPLOY.md's cron line, as cron runs it (``\\%`` is ``%``), with the paths of this test."""
-    deploy = (Path(__file__).resolve().parents[2] / "DEPLOY.md").read_text(encoding="utf-8")
-    [line] = [line for line in deploy.splitlines() if line.startswith("17 3 * * * root ")]
-    command = line.removeprefix("17 3 * * * root ").replace("\\%", "%")
-    return (command.replace("/usr/local/sbin/waitlist", str(helper))
-            .replace("/var/backups/rebuilding-trust", str(backup_dir)))
+def crontab() -> tuple[dict[str, str], list[list[str]]]:
+    """DEPLOY.md's cron file (/etc/cron.d/rebuilding-trust-backup) as cron reads it: its
+    variables, and its jobs as (minute, hour, day, month, weekday, user, command)."""
+    variables, jobs = {}, []
+    for line in block("Backups", "MAILTO=").text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if "=" in line.split()[0]:
+            name, _, value = line.partition("=")
+            variables[name.strip()] = value.strip()
+        else:
+            jobs.append(line.split(None, 6))
+    return variables, jobs
+
+
+def cron_command(backup_dir: Path, helper: Path) -> tuple[str, str]:
+    """DEPLOY.md's cron job as cron runs it: the file's SHELL, and the command with ``\\%``
+    read as ``%`` (an unescaped ``%`` would end the command), with the paths of this test."""
+    variables, [job] = crontab()
+    assert variables["MAILTO"] and variables["SHELL"] == "/bin/sh", variables
+    *when, user, command = job
+    assert (when, user) == (["17", "3", "*", "*", "*"], "root")
+    assert "%" not in command.replace("\\%", ""), command
+    command = command.replace("\\%", "%")
+    return variables["SHELL"], (command.replace("/usr/local/sbin/waitlist", str(helper))
+                                .replace("/var/backups/rebuilding-trust", str(backup_dir)))
 
 
 @pytest.mark.parametrize("database_exists", [True, False])
@@ -236,7 +261,8 @@ def test_the_documented_cron_line_fails_loudly(tmp_path: Path, database_exists: 
     helper = tmp_path / "waitlist-helper"
     helper.write_text(f'#!/bin/sh\nexec {sys.executable} -m waitlist "$@"\n')
     helper.chmod(0o700)
-    result = subprocess.run(["/bin/sh", "-c", cron_command(backups, helper)], cwd=tmp_path,
+    shell, command = cron_command(backups, helper)
+    result = subprocess.run([shell, "-c", command], cwd=tmp_path,
                             env=service_env(), capture_output=True, text=True, timeout=60)
     made = sorted(path.name for path in backups.iterdir())
     if database_exists:

@@ -1,8 +1,11 @@
 """The deployment examples DEPLOY.md points to (deploy/), checked with the tools they are for:
 nginx's config passes `nginx -t` and, in front of the real service, writes no log line that
-holds an email address; the Caddyfile passes `caddy validate`; the systemd unit passes
-`systemd-analyze verify`. Each tool comes from Debian's packages (.ci/run installs them); a
-missing one fails the test with what to install, since a skipped test would prove nothing."""
+holds an email address; the Caddyfile passes `caddy validate` and, run by Caddy in front of the
+real service (sending its confirmation email to a local SMTP server), leaves no log line, of
+Caddy's or the service's, holding an email address, a link's token or the client's address; the
+systemd unit passes `systemd-analyze verify`. Each tool comes from Debian's packages (.ci/run
+installs them); a missing one fails the test with what to install, since a skipped test would
+prove nothing. The email's unsubscribe headers are checked against DEPLOY.md's sample of them."""
 
 from __future__ import annotations
 
@@ -17,13 +20,33 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.waitlist.conftest import REPO, Service
+from tests.deploy_document import block
+from tests.waitlist.conftest import (
+    REPO,
+    SECRET,
+    SITE_URL,
+    Inbox,
+    Service,
+    confirm_link,
+    local,
+    token_of,
+    unsubscribe_link,
+)
 
 DEPLOY = REPO / "deploy"
 DOMAIN = "course.example.org"
+# The blocks of DEPLOY.md this module checks (tests/test_deploy_document.py reads this).
+DEPLOY_MD_BLOCKS = {
+    ("Unsubscribe and erasure", "List-Unsubscribe-Post"): (
+        "test_behind_caddy_no_log_line_holds_an_email_a_token_or_the_client_address",),
+}
+# The client's address in the Caddy test: a loopback address of its own (Linux routes all of
+# 127.0.0.0/8 to lo), so that a log line holding it cannot be the proxy's or the service's own.
+CLIENT = "127.0.0.77"
 
 
 def tool(name: str) -> str:
@@ -165,17 +188,122 @@ def test_behind_nginx_no_log_line_holds_an_email_address(nginx_in_front: tuple[s
             assert not holders, f"{form} written to {holders}"
 
 
+def caddy_env(home: Path) -> dict[str, str]:
+    """Caddy's storage and autosaved configuration in `home`, not this machine's."""
+    return {"HOME": str(home), "XDG_DATA_HOME": str(home), "XDG_CONFIG_HOME": str(home), "PATH": "/usr/bin:/bin"}
+
+
+def site_block(caddyfile: str) -> str:
+    """The Caddyfile's site (everything from the domain's line on), without the global options."""
+    start = caddyfile.index(f"\n{DOMAIN} {{\n")
+    return caddyfile[start:]
+
+
 def test_caddyfile_passes_caddy_validate(tmp_path: Path) -> None:
     caddy = tool("caddy")
     text = (DEPLOY / "Caddyfile").read_text(encoding="utf-8").replace(DOMAIN, "rt.example.net")
     config = tmp_path / "Caddyfile"
     config.write_text(text, encoding="utf-8")
-    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
     result = subprocess.run([caddy, "validate", "--config", str(config), "--adapter", "caddyfile"],
-                            capture_output=True, text=True, env=env)
+                            capture_output=True, text=True, env=caddy_env(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert "log" not in re.findall(r"^\s*(\w+)", text, re.M)  # no access log
+    shipped = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    assert "log" not in re.findall(r"^\s*(\w+)", site_block(shipped), re.M)  # no access log
+    # Caddy's own log: its error lines lose the client's address, the query and the headers.
+    for field in ("request>remote_ip delete", "request>remote_port delete", "request>client_ip delete",
+                  "request>headers delete", "request>uri regexp"):
+        assert f"\t\t\t\t{field}" in shipped.split(f"\n{DOMAIN} {{")[0], field
+
+
+def local_caddyfile(port: int, upstream: int) -> str:
+    """deploy/Caddyfile with only what a test machine needs changed: the site's address is
+    `http://127.0.0.1:PORT` (plain HTTP on a free port, so no certificate is needed), the
+    service's port, and Caddy's own ports (admin endpoint, default HTTP and HTTPS ports) free
+    ones, with `skip_install_trust` (this machine's trust store is never touched). The log
+    settings are as shipped."""
+    text = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    assert text.count(f"\n{DOMAIN} {{\n") == 1 and text.count("reverse_proxy 127.0.0.1:8000\n") == 1
+    assert text.count("\n{\n\tservers {\n") == 1  # the global options open with `servers`
+    text = text.replace(f"\n{DOMAIN} {{\n", f"\nhttp://127.0.0.1:{port} {{\n")
+    text = text.replace("reverse_proxy 127.0.0.1:8000\n", f"reverse_proxy 127.0.0.1:{upstream}\n")
+    return text.replace("\n{\n\tservers {\n", f"\n{{\n\tadmin 127.0.0.1:{free_port()}\n\thttp_port {free_port()}\n"
+                        f"\thttps_port {free_port()}\n\tskip_install_trust\n\tservers {{\n")
+
+
+def start_caddy(folder: Path, port: int, upstream: int) -> tuple[subprocess.Popen[bytes], Path]:
+    """Caddy run with local_caddyfile in `folder`; its output (Caddy's whole log) in caddy.log."""
+    config, log = folder / "Caddyfile", folder / "caddy.log"
+    config.write_text(local_caddyfile(port, upstream), encoding="utf-8")
+    with open(log, "wb") as out:
+        caddy = subprocess.Popen([tool("caddy"), "run", "--config", str(config), "--adapter", "caddyfile"],
+                                 stdout=out, stderr=subprocess.STDOUT, env=caddy_env(folder))
+    deadline = time.monotonic() + 15
+    while b'"serving initial configuration"' not in log.read_bytes():
+        assert caddy.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    return caddy, log
+
+
+def documented_headers() -> list[re.Pattern[str]]:
+    """DEPLOY.md's sample of the email's unsubscribe headers, `…` standing for the token."""
+    lines = block("Unsubscribe and erasure", "List-Unsubscribe-Post").text.splitlines()
+    return [re.compile(re.escape(line).replace("…", r"[A-Za-z0-9_.~-]+")) for line in lines if line.strip()]
+
+
+def test_behind_caddy_no_log_line_holds_an_email_a_token_or_the_client_address(
+    tmp_path: Path, start: Callable[..., Service], inbox: tuple[Inbox, int]
+) -> None:
+    """Caddy, configured by deploy/Caddyfile (local_caddyfile), in front of the service with
+    double opt-in; a client at its own address (CLIENT). Through Caddy: a refused sign-up (no
+    consent, once with the address in the query string too), an accepted one, the emailed
+    confirmation link opened and its button pressed, the unsubscribe page opened and the
+    email's one-click unsubscribe posted; then the service is stopped (as during an upgrade)
+    and the confirmation link opened again: Caddy answers 502 itself and logs it. No line of
+    Caddy's log or the service's holds an email address, a token or the client's address,
+    and Caddy's error line for the 502 is there (the filter kept it)."""
+    box, smtp_port = inbox
+    running = start(WAITLIST_TRUST_PROXY="on", SMTP_URL=f"smtp://127.0.0.1:{smtp_port}", WAITLIST_SECRET=SECRET,
+                    SITE_URL=SITE_URL)
+    folder = tmp_path / "caddy"
+    folder.mkdir()
+    port = free_port()
+    caddy, caddy_log = start_caddy(folder, port, running.port)
+    refused, accepted = "private.person@example.org", "signed.up@example.org"
+    transport = httpx.HTTPTransport(local_address=CLIENT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", transport=transport, timeout=10) as client:
+            assert client.post("/api/waitlist", data={"email": refused, "source": "landing"}).status_code == 422
+            assert client.post("/api/waitlist?email=" + quote(refused), data={"email": refused}).status_code == 422
+            signed = client.post("/api/waitlist", data={"email": accepted, "consent": "on", "source": "landing"})
+            assert (signed.status_code, signed.headers["location"]) == (303, "/waitlist/check-inbox/")
+            [mail] = box.wait_for(1)
+            confirm, leave = confirm_link(mail), unsubscribe_link(mail)
+            page = client.get(local(confirm))
+            assert page.status_code == 200 and 'id="rt-waitlist-token"' in page.text
+            pressed = client.post("/api/waitlist/confirm", data={"token": token_of(confirm)})
+            assert (pressed.status_code, pressed.headers["location"]) == (303, "/waitlist/confirmed/")
+            # The email's headers are DEPLOY.md's sample, with the token in place of `…`.
+            shown = [f"{name}: {mail[name]}" for name in ("List-Unsubscribe", "List-Unsubscribe-Post")]
+            assert [bool(p.fullmatch(line)) for p, line in zip(documented_headers(), shown, strict=True)] == [True, True], shown
+            one_click = mail["List-Unsubscribe"].strip("<>")
+            assert client.get(local(leave)).status_code == 200
+            gone = client.post(local(one_click), data={"List-Unsubscribe": "One-Click"})
+            assert gone.status_code == 200 and running.count() == 0
+            assert running.stop() == 0
+            assert client.get(local(confirm)).status_code == 502  # Caddy's own error, logged
+    finally:
+        caddy.terminate()
+        caddy.wait(timeout=10)
+    tokens = {token_of(confirm), token_of(leave), token_of(one_click)}
+    secrets = {refused, accepted, CLIENT, *tokens}
+    forms = {form for secret in secrets for form in (secret, quote(secret), quote(secret, safe=""))}
+    written = {"Caddy's log": caddy_log.read_text(encoding="utf-8"), "the service's log": running.log()}
+    for name, text in written.items():
+        for number, line in enumerate(text.splitlines(), 1):
+            held = sorted(form for form in forms if form in line)
+            assert not held, f"{name}, line {number} holds {held}: {line}"
+    errors = [line for line in written["Caddy's log"].splitlines() if '"logger":"http.log.error"' in line]
+    assert len(errors) == 1 and '"status":502' in errors[0] and '"uri":"/waitlist/confirm/?…"' in errors[0], errors
 
 
 def test_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """DEPLOY.md's commands for backups, restores and exports, run exactly as they are written
-there: each block is read from DEPLOY.md (after its marker) and run by ``/bin/sh`` with only
+there: each block is read from DEPLOY.md (tests/deploy_document.py; this module declares them
+in DEPLOY_MD_BLOCKS, which tests/test_deploy_document.py checks) and run by ``/bin/sh`` with only
 the machine's paths filled in: the helper ``/usr/local/sbin/waitlist`` becomes
 ``python -m waitlist`` with this test's DATABASE_URL, ``/var/backups/rebuilding-trust`` a
 scratch folder, and ``systemctl`` a stand-in that records what it was asked. The doc and these
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, insert
 
+from tests.deploy_document import block
 from tests.waitlist.conftest import ADMIN_TOKEN, Service, service_env, signup_json
 from tests.waitlist.helpers import DAY_ONE, _fresh_database, cli, contents, fill, sqlite_url
 from waitlist.backup import read_backup
@@ -31,21 +33,19 @@ DEPLOY_MD = REPO / "DEPLOY.md"
 HELPER = "/usr/local/sbin/waitlist"
 BACKUP_DIR = "/var/backups/rebuilding-trust"
 DOCUMENTED_BACKUP = "waitlist-2026-03-01.jsonl"  # the name the restore steps restore
-
-
-def block_after(marker: str) -> str:
-    """The first ```sh block after the line of DEPLOY.md that starts with ``marker``."""
-    text = DEPLOY_MD.read_text(encoding="utf-8")
-    at = [i for i, line in enumerate(text.splitlines()) if line.startswith(marker)]
-    assert len(at) == 1, f"DEPLOY.md has {len(at)} lines starting with {marker!r}"
-    rest = "\n".join(text.splitlines()[at[0] + 1:])
-    match = re.search(r"^```sh\n(.*?)^```$", rest, re.S | re.M)
-    assert match, f"no ```sh block after {marker!r}"
-    return match.group(1)
+# The blocks of DEPLOY.md this module runs: (section, a string only that block holds) → tests.
+DEPLOY_MD_BLOCKS = {
+    ("Backups", "restore --replace"): ("test_the_steps_restore_replace_and_keep_the_state_before",
+                                       "test_the_documented_restore_steps_work_as_written",
+                                       "test_a_damaged_backup_changes_nothing_and_the_service_starts_again",
+                                       "test_a_failed_copy_of_the_current_state_stops_before_the_restore"),
+    ("Backups", "waitlist export /var/backups/"): ("test_the_documented_export_command_writes_a_file_only_the_owner_can_read",),
+    ("Backups", "/api/waitlist/export"): ("test_the_documented_curl_export_writes_a_0600_file",),
+}
 
 
 def restore_steps() -> str:
-    return block_after("**Restore.**")
+    return block("Backups", "restore --replace").text
 
 
 @pytest.fixture
@@ -245,7 +245,7 @@ def test_the_documented_export_command_writes_a_file_only_the_owner_can_read(
     tmp_path: Path, machine: dict[str, Path]
 ) -> None:
     """"Other copies": `export PATH`, under a shell umask of 022, gives a 0600 file."""
-    [line] = [line for line in block_after("**Other copies.**").splitlines() if line.strip()]
+    [line] = [line for line in block("Backups", "waitlist export /var/backups/").text.splitlines() if line.strip()]
     assert line.startswith(f"{HELPER} export {BACKUP_DIR}/")
     url = sqlite_url(tmp_path / "var" / "waitlist.sqlite3")
     emptied_then(url, "reader@example.org")
@@ -280,12 +280,12 @@ def test_the_documented_curl_export_writes_a_0600_file(
     tmp_path: Path, machine: dict[str, Path], start: Callable[..., Service]
 ) -> None:
     """"Other copies", over HTTP: the admin token, and a file only its owner can read."""
-    block = block_after("The same CSV comes over HTTP")
-    assert "curl" in block and "umask 077" in block
+    text = block("Backups", "/api/waitlist/export").text
+    assert "curl" in text and "umask 077" in text
     running = start(WAITLIST_ADMIN_TOKEN=ADMIN_TOKEN, WAITLIST_RATE_LIMIT="0")
     with running.client() as client:
         assert signup_json(client, "http@example.org").status_code == 200
-    script = block.replace("https://course.example.org", running.base_url)
+    script = text.replace("https://course.example.org", running.base_url)
     result = run_documented(script, machine, running.env["DATABASE_URL"],
                             WAITLIST_ADMIN_TOKEN=ADMIN_TOKEN)
     assert result.returncode == 0, result.stderr
