@@ -7,7 +7,7 @@
 # -- build: the build packages and the site (PDFs included) ------------------------------------
 FROM python:3.11-slim-bookworm AS build
 # WeasyPrint (the PDFs) needs Pango and HarfBuzz; the PDFs and preview images are set in
-# DejaVu Sans (macros/pdf.py), as .ci/run installs them.
+# DejaVu Sans (printing/pdf.py), as .ci/run installs them.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
@@ -18,10 +18,12 @@ WORKDIR /src
 COPY requirements/runtime.txt requirements/build.txt requirements/
 RUN pip install -r requirements/build.txt
 COPY . .
+# The project itself, which registers the build's MkDocs plugin (pyproject.toml's entry point).
+RUN pip install --no-deps --no-build-isolation --editable .
 # The public address: canonical links, the sitemap and the PDFs hold it. --production refuses a
 # missing one or one that means only this machine (127.0.0.1, localhost…).
 ARG SITE_URL
-RUN SITE_URL="$SITE_URL" NO_MKDOCS_2_WARNING=1 python scripts/build.py --site-dir /src/site --production
+RUN SITE_URL="$SITE_URL" NO_MKDOCS_2_WARNING=1 python -m scripts.build --site-dir /src/site --production
 
 # -- packages: the service's packages alone, in /opt/venv --------------------------------------
 FROM python:3.11-slim-bookworm AS packages

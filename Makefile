@@ -14,21 +14,26 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build check dev system lint test test-fast bench audit screenshots clean
 
-$(BIN)/.installed: requirements.txt $(wildcard requirements/*.txt)
+# The pinned packages, then the project itself in editable mode: that registers the build's
+# MkDocs plugin (pyproject.toml's entry point) and reads the code from this folder, so an edit
+# needs no reinstall. Our commands run as `python -m …` from here, so this folder's code is
+# what runs even where another copy of the project installed the virtualenv.
+$(BIN)/.installed: requirements.txt $(wildcard requirements/*.txt) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .  # no warning that folders here shadow the install: they are the install
 	touch $@
 
 # Everything a build would reject (data, placements, macros and templates in every page, PDF
 # characters, the two-page limit), in a few seconds, as `file:line: field: message`.
 check: $(BIN)/.installed
-	@$(BIN)/python -m macros.check
+	@$(BIN)/python -m sitebuild.check
 
 # Checks, builds into a temporary folder and replaces site/ only if everything succeeded
 # (scripts/build.py): a failed build leaves the previous site/ as it was.
 build: $(BIN)/.installed
-	@$(BIN)/python scripts/build.py --site-dir site --env-file "$(ENV_FILE)" --local-url "$(LOCAL_URL)" $(if $(filter-out 0,$(PRODUCTION)),--production)
+	@$(BIN)/python -m scripts.build --site-dir site --env-file "$(ENV_FILE)" --local-url "$(LOCAL_URL)" $(if $(filter-out 0,$(PRODUCTION)),--production)
 
 # One process: the built site and the waitlist API (PORT, SITE_URL, DATABASE_URL,
 # WAITLIST_ADMIN_TOKEN, WAITLIST_RATE_LIMIT… from the environment; see DEPLOY.md).
@@ -36,7 +41,7 @@ serve: build
 	PORT=$(PORT) SITE_DIR=site $(BIN)/python -m waitlist serve
 
 dev: $(BIN)/.installed
-	SITE_URL="$${SITE_URL:-$(LOCAL_URL)}" $(BIN)/mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)
+	SITE_URL="$${SITE_URL:-$(LOCAL_URL)}" $(BIN)/python -m mkdocs serve --livereload --dev-addr 127.0.0.1:$(PORT)
 
 # The W3C Nu HTML Checker for tests/test_validator.py (runs on Java), at the version the lockfile
 # pins. --ignore-scripts: its install script would fetch a Java runtime; the system's is used.

@@ -3,7 +3,7 @@ of the project, generated worksheets, macros stubbed out, and the same pages as 
 site, which is what our build's figures are measured against.
 
 The stock site: MkDocs and the Material theme with the search plugin, the same Markdown
-extensions, pages, nav and static files in docs/, and nothing of ours: no hooks, no overrides/,
+extensions, pages, nav and static files in docs/, and nothing of ours: no build plugin, no overrides/,
 no macros plugin, no publish step (stylesheet joining, offline worker, CSP file, compressed
 copies, preview images) and no PDFs. Each page's Markdown is the course's with every macro call
 and variable rendered as an empty string (`stub_markdown`), the way `STUB` stubs the macros in
@@ -24,18 +24,17 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from course.data import load_course
 
-from macros.data import load_course  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # The project as `make build` needs it (the virtualenv is linked, not copied).
-PROJECT_PARTS = ("mkdocs.yml", "data", "macros", "hooks", "overrides", "docs", "publish", "scripts")
+PROJECT_PARTS = ("mkdocs.yml", "data", "course", "macros", "printing", "sitebuild", "overrides", "docs", "publish", "scripts")
 
-# Our macros module with every macro (macros/data.py's MACROS: the ones the pages may call)
+# Our macros module with every macro (course/data.py's MACROS: the ones the pages may call)
 # returning an empty string, and the variables it sets (`facts`, `workbook_pdf`) printing as one.
 STUB = '''
-from .data import MACROS
+from course.data import MACROS
 
 
 class Nothing:
@@ -182,7 +181,7 @@ def stub_markdown(text: str) -> str:
 
 
 def ordered_worksheets(data: Path) -> list[tuple[str, str]]:
-    """(id, title) of every worksheet in the order our nav lists them (hooks/course.py)."""
+    """(id, title) of every worksheet in the order our nav lists them (sitebuild/plugin.py)."""
     course = load_course(data)
     return [(w.id, str(w.title)) for c in course.chapters for w in course.worksheets_of(c.id)]
 

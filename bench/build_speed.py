@@ -6,7 +6,7 @@ pages (bench/_site.py says what "stock" holds), in the same run, on a scratch co
 2. `make dev`: from saving a chapter (a write to docs/betrayal.md) to `mkdocs serve` serving
    the page with the change, polled over HTTP; the median of several saves. Target: 1.5 s.
 3. `make build` cold (.cache/ removed), with the PDF step's share: the worksheet PDFs the check
-   lays out for the two-page limit (macros/check.py) plus the build's PDF step (hooks/pdf.py),
+   lays out for the two-page limit (sitebuild/check.py) plus the build's PDF step (sitebuild/plugin.py),
    both as the build logs them.
 
 Builds run the commands `make build` and `make dev` run (scripts/build.py, mkdocs serve
@@ -29,9 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _site import build_env, copy_project, stock_project, timed  # noqa: E402
+from _site import build_env, copy_project, stock_project, timed
 
 RUNS = 7
 SAVES = 7

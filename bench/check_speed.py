@@ -45,7 +45,7 @@ def main() -> None:
         cold = timed(make, {**env, "RT_PDF_CACHE": empty})
     print(f"make check, PDF cache empty: {cold:6.2f} s (every worksheet laid out in A4 and Letter)")
     with tempfile.TemporaryDirectory() as empty:
-        quick = timed([str(ROOT / ".venv/bin/python"), "-m", "macros.check", "--no-print"], {**env, "RT_PDF_CACHE": empty})
+        quick = timed([str(ROOT / ".venv/bin/python"), "-m", "sitebuild.check", "--no-print"], {**env, "RT_PDF_CACHE": empty})
     print(f"check without the print step: {quick:5.2f} s (--no-print)")
 
 

@@ -29,9 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from _site import (  # noqa: E402
+from _site import (
     ROOT,
     WITHOUT_COMPRESSION,
     build_env,
@@ -43,8 +41,8 @@ from _site import (  # noqa: E402
     write_worksheets,
 )
 
-from macros.data import load_course  # noqa: E402
-from macros.render import Renderer  # noqa: E402
+from course.data import load_course
+from macros.render import Renderer
 
 
 def load_and_render_seconds(count: int, folder: Path) -> float:

@@ -20,11 +20,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from publish import offline
+from waitlist.static import COMPRESSIBLE_TYPES, MIN_GZIP_BYTES, content_type_for
 
-from publish import offline  # noqa: E402
-from waitlist.static import COMPRESSIBLE_TYPES, MIN_GZIP_BYTES, content_type_for  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def transferred(path: Path) -> int:

@@ -1,4 +1,4 @@
-"""Benchmark: the build's PDF step (macros/pdf.py, run by hooks/pdf.py after `mkdocs build`).
+"""Benchmark: the build's PDF step (printing/pdf.py, run by sitebuild/plugin.py after `mkdocs build`).
 
 Lays out every worksheet in A4 and US Letter and the two workbooks, cold (empty cache) and
 warm (everything from the cache, which is what a rebuild after an unrelated edit does), and
@@ -11,17 +11,15 @@ Run: .venv/bin/python bench/pdf_step.py [--site-url https://example.org/]
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from course.data import load_course
+from printing.pdf import Pdf, PdfCache, PdfMaker, Site, write_pdfs
 
-from macros.data import load_course  # noqa: E402
-from macros.pdf import Pdf, PdfCache, PdfMaker, Site, write_pdfs  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class TimedMaker(PdfMaker):

@@ -1,4 +1,7 @@
-"""mkdocs-macros adapter: registers the course's macros. No logic lives here."""
+"""mkdocs-macros adapter: registers the course's macros. No logic lives here.
+
+The course they render is the one the build's plugin loaded (sitebuild/plugin.py: `of(config)`),
+and the HTML they return is noted in that plugin's `Blocks` (macros/blocks.py)."""
 
 from __future__ import annotations
 
@@ -6,29 +9,29 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
-
-from . import blocks
-from .data import CourseDataError, load_and_check_once, read_pages
-from .facts import course_facts
-from .journal import journal_settings, render_journal
-from .pdf import PAGE_SIZES, site_from_config
-from .render import Renderer, page_root, reading_minutes
+# The package's modules are imported by the PDF engine and the build plugin as well, so this
+# adapter imports what it uses when mkdocs-macros calls it, not when the package is imported.
 
 
 def define_env(env) -> None:
-    project = Path(env.project_dir)
-    try:
-        course = load_and_check_once(project / "data", Path(env.conf["docs_dir"]))
-    except CourseDataError as error:
-        raise PluginError(str(error)) from None
+    from course.data import read_pages
+    from course.facts import course_facts
+    from printing.pdf import PAGE_SIZES, site_from_config
+    from sitebuild.plugin import of
+
+    from .journal import journal_settings, render_journal
+    from .render import Renderer, page_root
+
+    plugin = of(env.conf)
+    course = plugin.this_build()
+    blocks = plugin.blocks
     renderer = Renderer(course, site_url=env.conf["site_url"] or "")
     facts = course_facts(course, Path(env.conf["docs_dir"]))
     minutes = facts.minutes
     env.variables["course"] = course
     env.variables["facts"] = facts
-    site = site_from_config(env.conf)  # the brand (hooks/brand.py)
-    # The workbook's file names, which hooks/pdf.py writes: `{{ workbook_pdf.a4 }}`.
+    site = site_from_config(env.conf)  # the brand (sitebuild/plugin.py has checked it)
+    # The workbook's file names, which the build's PDF step writes: `{{ workbook_pdf.a4 }}`.
     env.variables["workbook_pdf"] = {size: site.workbook_file(size) for size in PAGE_SIZES}
 
     def root() -> str:
@@ -65,6 +68,9 @@ def on_post_page_macros(env) -> None:
     """The macros' HTML blocks out of Markdown's way until it is done (macros/blocks.py), unless
     RT_MACRO_BLOCKS=markdown asks for them to go through Markdown (the pages come out the same:
     tests/test_blocks.py builds both ways)."""
+    from sitebuild.plugin import of
+
+    blocks = of(env.conf).blocks
     if os.environ.get("RT_MACRO_BLOCKS") == "markdown":
         blocks.forget(env.page.file.src_uri)
         return
@@ -73,5 +79,7 @@ def on_post_page_macros(env) -> None:
 
 def on_pre_page_macros(env) -> None:
     """Chapters show their reading time (read by overrides/main.html)."""
+    from course.facts import reading_minutes
+
     if "chapter" in env.page.meta:
         env.page.meta["reading_time"] = reading_minutes(env.page.markdown)

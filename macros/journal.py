@@ -16,8 +16,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .data import MACRO_CALL, Course
-from .model import (
+from course.data import MACRO_CALL, Course
+from course.model import (
     ROLE_LABELS,
     BaseField,
     ChecklistField,
@@ -25,6 +25,7 @@ from .model import (
     TableField,
     Worksheet,
 )
+
 from .render import template_environment
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -126,7 +127,7 @@ def render_journal(course: Course, pages: Mapping[str, str], root: str = "", tem
                    settings: Mapping[str, Any] | None = None, brand: Any = None) -> Markup:
     """The journal page's shell: a no-JavaScript explanation, the controls, message regions and
     the outline for journal.js. `tojson` escapes `'`, `<`, `>` and `&`, so no text from the data
-    can leave the single-quoted attribute that holds it. `brand` (a macros.pdf.Site) gives the
+    can leave the single-quoted attribute that holds it. `brand` (a printing.pdf.Site) gives the
     exports' heading and file names (`data-rt-brand`, `data-rt-brand-slug`)."""
     outline = journal_outline(course, pages, root)
     settings = settings or {"lock_after_minutes": 15, "discreet": {"title": "Notes"}}

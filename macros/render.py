@@ -7,17 +7,17 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from course.data import Course
+from course.helplines import countries
+from course.model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
+from course.typography import curly_quotes
+
 from .address import public_address
-from .data import Course
-from .helplines import countries
-from .model import ROLE_LABELS, WHO_LABELS, Chapter, Worksheet
-from .typography import curly_quotes
 
 # Who a reader can say they are (ROLE_NAMES in overrides/assets/js/journal/role.js, partials/rt-role.html).
 READER_ROLES = [
@@ -29,17 +29,9 @@ READER_ROLES = [
 
 TEMPLATES = Path(__file__).parent / "templates"
 PDF_SIZES = (("a4", "A4"), ("letter", "US Letter"))
-WORDS_PER_MINUTE = 220
 # The waitlist pages' forms (docs/waitlist/): action -> the button's label.
 WAITLIST_ACTIONS = {"confirm": "Confirm my address", "unsubscribe": "Remove my address",
                     "remove": "Remove my address"}
-MACRO_OR_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]+>")
-
-
-def reading_minutes(markdown: str) -> int:
-    """Reading time of a page's prose, ignoring macro calls, tags and front matter."""
-    body = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
-    return max(1, round(len(MACRO_OR_TAG.sub(" ", body).split()) / WORDS_PER_MINUTE))
 
 
 def page_root(url: str) -> str:
@@ -52,7 +44,7 @@ def template_environment(templates: Path) -> Environment:
 
     Compiled templates are kept across builds in Jinja's bytecode cache, under
     `$RT_JINJA_CACHE/macros/` (by default `.cache/jinja/macros/` in the project, beside the
-    theme's: hooks/course.py). Jinja keys each by the template's file and checks it against a
+    theme's: sitebuild/plugin.py). Jinja keys each by the template's file and checks it against a
     hash of its source, so an edited template is compiled again. Every environment made here has
     the same options, so they may share the folder; compiling took a tenth of every build."""
     cache = Path(os.environ.get("RT_JINJA_CACHE") or Path(__file__).resolve().parent.parent / ".cache" / "jinja") / "macros"

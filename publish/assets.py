@@ -21,7 +21,7 @@ rjsmin and rcssmin, small well-kept libraries that only remove what the language
 joined stylesheet too: for readers on a weak connection they were about a third comments. The
 readable sources are the ones in overrides/; the hash is of the shipped bytes.
 
-Plain Python over the theme's folders; hooks/publish.py wires it into MkDocs.
+Plain Python over the theme's folders; sitebuild/plugin.py wires it into MkDocs.
 """
 
 from __future__ import annotations

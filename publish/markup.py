@@ -8,7 +8,7 @@ Material's base.html writes, outside any template block,
 and `autocomplete` is not allowed on a checkbox (the Nu validator: "Attribute “autocomplete” is
 only allowed when the input type is …"; tests/test_validator.py). Overriding base.html for two
 attributes would mean carrying a copy of Material's whole page skeleton, so the built page loses
-exactly those two attributes here instead (hooks/publish.py, on every page Material renders).
+exactly those two attributes here instead (sitebuild/plugin.py, on every page Material renders).
 
 What the attribute did: it stops Firefox from restoring the two checkboxes' state on a reload.
 Without it, a reload in Firefox may bring the drawer or search back open until Material's bundle

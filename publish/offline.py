@@ -30,7 +30,7 @@ Under `mkdocs serve` (an editor's preview) the worker is not the caching one: `s
 worker that removes itself and its caches (publish/sw-serve.js), for a browser that visited a
 built site on the same address before; the pages do not register a worker there.
 
-Plain Python over the built site; hooks/publish.py wires it into MkDocs.
+Plain Python over the built site; sitebuild/plugin.py wires it into MkDocs.
 """
 
 from __future__ import annotations

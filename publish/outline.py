@@ -10,7 +10,7 @@ and leaves `data-rt-journal-outline-src="outline.<hash>.json"`, which journal-pa
 page: publish/offline.py). Runs before the content security policy and the offline steps read
 the pages.
 
-Plain Python over the built site; hooks/publish.py wires it into MkDocs.
+Plain Python over the built site; sitebuild/plugin.py wires it into MkDocs.
 """
 
 from __future__ import annotations

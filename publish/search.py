@@ -1,6 +1,6 @@
 """The search index with plain apostrophes.
 
-Pages show typographic apostrophes and quotes (smarty; macros/typography.py), so the index
+Pages show typographic apostrophes and quotes (smarty; course/typography.py), so the index
 Material's search plugin writes holds "partner’s" and "don’t". Readers type "partner's" with
 the apostrophe on their keyboard, and the search engine (lunr) matches whole tokens: the word
 was not found. The index's titles and texts get plain ' and " instead, and navigation.js

@@ -9,19 +9,19 @@ that file exists, else this machine (`--local-url`, http://127.0.0.1:8000/). `--
 means this machine, or is not https://.
 
 Whether the bundled waitlist service sends email (its `SMTP_URL`) is looked up the same way,
-for the privacy note (hooks/waitlist.py): set in the environment, else in the environment file.
+for the privacy note (sitebuild/waitlist.py): set in the environment, else in the environment file.
 Only that it is set is passed on, as RT_WAITLIST_MAIL=1|0 (unless the environment already has
 RT_WAITLIST_MAIL); the address and its password are never read into the build's environment.
 `extra.waitlist.mail` in mkdocs.yml, when given, wins over both.
 
-Then the whole check (`macros.check`), then `mkdocs build --strict` into a fresh folder beside
+Then the whole check (`sitebuild.check`), then `mkdocs build --strict` into a fresh folder beside
 the target (in this process: the check has already imported what the build needs and loaded the
 course, which the build reuses; a second interpreter cost half a second of every build), then a
 swap: the previous site is moved aside and the new one into its place only
 when the whole build, PDFs included, succeeded. A failed build removes its own folder and
 leaves the previous site exactly as it was, so a deploy step never publishes half a site.
 
-    python scripts/build.py [--site-dir site] [--no-check] [--env-file FILE] [--production]
+    python -m scripts.build [--site-dir site] [--no-check] [--env-file FILE] [--production]
 """
 
 from __future__ import annotations
@@ -66,8 +66,7 @@ def env_file_value(path: Path, name: str) -> str | None:
 def site_url(environ: dict[str, str], env_file: Path | None, production: bool,
              local_url: str = LOCAL_URL) -> tuple[str, str]:
     """The address to build for and where it came from, or SiteUrlError (see the docstring)."""
-    sys.path.insert(0, str(ROOT))
-    from macros.pdf import is_local
+    from macros.address import is_local
 
     hint = (f"set SITE_URL=https://your.domain/ in {env_file}" if env_file else "set SITE_URL=https://your.domain/ in the "
             "service's environment file (make build ENV_FILE=…)") + " or in the environment (SITE_URL=https://your.domain/ make build PRODUCTION=1)"
@@ -134,13 +133,12 @@ def build(target: Path, check: bool = True, extra: list[str] | None = None, env_
     os.environ["SITE_URL"] = url  # for the check (its PDFs) and mkdocs (mkdocs.yml's !ENV)
     mail = mail_configured(dict(os.environ), env_file)
     if mail is not None and "RT_WAITLIST_MAIL" not in os.environ:
-        os.environ["RT_WAITLIST_MAIL"] = "1" if mail else "0"  # for the privacy note (hooks/waitlist.py)
+        os.environ["RT_WAITLIST_MAIL"] = "1" if mail else "0"  # for the privacy note (sitebuild/waitlist.py)
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
     said = f"SITE_URL from {source}" if source != LOCAL else "no SITE_URL given: for this machine only"
     print(f"building for {url} ({said})", file=sys.stderr)
     if check:
-        sys.path.insert(0, str(ROOT))
-        from macros.check import main as check_main
+        from sitebuild.check import main as check_main
 
         status = check_main([])
         if status:
@@ -194,7 +192,7 @@ def keep_bytecode() -> None:
 
 def main(argv: list[str]) -> int:
     keep_bytecode()
-    parser = argparse.ArgumentParser(prog="scripts/build.py", description="Check, build and publish the site atomically.")
+    parser = argparse.ArgumentParser(prog="python -m scripts.build", description="Check, build and publish the site atomically.")
     parser.add_argument("--site-dir", type=Path, default=ROOT / "site")
     parser.add_argument("--no-check", action="store_true", help="skip `make check` (it already ran)")
     parser.add_argument("--env-file", default="", help="read SITE_URL from this file when the environment has none")

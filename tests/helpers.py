@@ -10,10 +10,13 @@ from pathlib import Path
 import yaml
 from bs4 import BeautifulSoup
 
-from macros.data import CourseDataError, load_course
+from course.data import CourseDataError, load_course
 
 # The repository (as tests/conftest.py's ROOT, which imports this module: not imported from there).
 ROOT = Path(__file__).resolve().parent.parent
+# What a scratch copy of the project needs to build: the content, the theme and the code (the
+# build's plugin and the packages it imports: run from the copy, `python -m …` imports the copy's).
+PROJECT_PARTS = ("data", "docs", "course", "macros", "printing", "sitebuild", "publish", "overrides", "scripts")
 
 # --- a small course's data (tests/test_data.py) -----------------------------------------------
 

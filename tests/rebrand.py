@@ -16,8 +16,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers import PROJECT_PARTS
+
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("data", "docs", "macros", "hooks", "publish", "overrides", "scripts")
 FILES = ("mkdocs.yml", "Makefile", "requirements.txt", "pyproject.toml")
 
 OLD_NAME = "Rebuilding Trust"
@@ -54,7 +55,7 @@ def copy_project(out: Path) -> Path:
     """A scratch copy of the project: the virtualenv linked, file times kept (make then sees
     the venv as up to date, and the build is run with `-o` for it anyway)."""
     out.mkdir(parents=True)
-    for name in COPIED:
+    for name in PROJECT_PARTS:
         shutil.copytree(ROOT / name, out / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in FILES:
         shutil.copy2(ROOT / name, out / name)

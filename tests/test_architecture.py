@@ -4,12 +4,12 @@
   and any path under a top-level folder of the project (`data/README.md`). Paths git ignores
   (`site/`, `.cache/pdf/`, `var/waitlist.sqlite3`: made by the commands) and paths holding a
   pattern (`data/worksheets/*.yml`, `<id>`) are not looked up.
-- It names every Python module of the packages and scripts (`hooks/`, `macros/`, `publish/`,
-  `waitlist/`, `scripts/`, `bench/`; `__init__.py` and `__main__.py` included), every script under
-  `overrides/assets/js/` and in `publish/`, and every top-level folder git tracks, as `name/`.
-- The `hooks:` list it writes out is the one in mkdocs.yml, in the same order: the post-build
-  steps depend on that order (the PDFs before the offline worker's manifest) and nothing else
-  declares it.
+- It names every Python module of the packages and scripts (`course/`, `macros/`, `printing/`,
+  `sitebuild/`, `publish/`, `waitlist/`, `scripts/`, `bench/`; `__init__.py` and `__main__.py`
+  included), every script under `overrides/assets/js/` and in `publish/`, and every top-level
+  folder git tracks, as `name/`.
+- Its table of post-build steps names them in the order the build runs them
+  (sitebuild/steps.py's STEP_NAMES).
 
 Each failure names the missing or stale entries.
 """
@@ -22,11 +22,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "ARCHITECTURE.md"
-PACKAGES = ("hooks", "macros", "publish", "waitlist", "scripts", "bench")
+PACKAGES = ("course", "macros", "printing", "sitebuild", "publish", "waitlist", "scripts", "bench")
 SCRIPT_FOLDERS = ("overrides/assets/js", "publish")
 CODE = re.compile(r"`([^`\n]+)`")
 PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]*")
-HOOKS_SENTENCE = re.compile(r"`hooks:` list, which is (?P<list>.+?);", re.DOTALL)
+STEP_ROW = re.compile(r"^\| \d+b? \| [^|(]*\(`(?P<name>[a-z]+)`", re.MULTILINE)
 
 
 def named() -> set[str]:
@@ -92,20 +92,10 @@ def test_it_names_every_top_level_folder() -> None:
                          f"\"Top-level folders\", in backticks, ending with /")
 
 
-def hooks_in_mkdocs_yml() -> list[str]:
-    """mkdocs.yml's `hooks:` list, read as text (its `!ENV` tags need MkDocs' YAML loader)."""
-    block = re.search(r"^hooks:\n((?:[ \t]+-[^\n]*\n|[ \t]*#[^\n]*\n)+)", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"),
-                      re.MULTILINE)
-    assert block, "mkdocs.yml has no `hooks:` list"
-    return re.findall(r"^[ \t]+-[ \t]*([^\s#]+)", block.group(1), re.MULTILINE)
+def test_the_post_build_steps_are_described_in_the_order_they_run() -> None:
+    from sitebuild.steps import STEP_NAMES
 
-
-def test_the_hooks_order_is_the_one_it_describes() -> None:
-    sentence = HOOKS_SENTENCE.search(DOC.read_text(encoding="utf-8"))
-    assert sentence, "ARCHITECTURE.md no longer says which `hooks:` list the build runs (\"`hooks:` list, which is …;\")"
-    described = CODE.findall(sentence.group("list"))
-    actual = hooks_in_mkdocs_yml()
-    assert described == actual, (
-        f"mkdocs.yml's hooks: list is {actual}, ARCHITECTURE.md describes {described}. The post-build steps run in "
-        f"this order (hooks/pdf.py's PDFs must exist before hooks/publish.py writes the offline worker's manifest): "
-        f"check the order against ARCHITECTURE.md, \"The post-build steps\", then update it there")
+    described = STEP_ROW.findall(DOC.read_text(encoding="utf-8"))
+    assert described == list(STEP_NAMES), (
+        f"ARCHITECTURE.md's post-build table lists {described}; the build runs {list(STEP_NAMES)} "
+        f"(sitebuild/steps.py): each step reads what the ones before it wrote, so update the table")

@@ -14,12 +14,13 @@ import markdown
 import pytest
 from markupsafe import Markup
 
-from macros import blocks
+from macros.blocks import BlockLostError, Blocks
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
 EXTENSIONS = ["md_in_html", "attr_list", "pymdownx.superfences"]
+blocks = Blocks()  # one build's, as the build plugin holds it
 BLOCK = '<div class="rt-x" id="here">\n<p>One</p>\n<a name="there"></a>\n</div>'
 
 
@@ -67,7 +68,7 @@ def test_html_in_the_middle_of_a_sentence_is_left_to_markdown() -> None:
 
 def test_a_token_markdown_did_not_pass_through_stops_the_build_naming_the_page() -> None:
     blocks.record("chapter.md", BLOCK)
-    with pytest.raises(blocks.BlockLostError, match=r"chapter\.md: .*rt-x.*on a line of its own"):
+    with pytest.raises(BlockLostError, match=r"chapter\.md: .*rt-x.*on a line of its own"):
         through(f"```html\n{BLOCK}\n```\n", page="chapter.md")  # shown as code: escaped by Markdown
 
 

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import PROJECT_PARTS
+
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("data", "docs", "macros", "hooks", "publish", "overrides", "scripts")
 SHEET = "data/worksheets/weekly-check-in.yml"
 PROMPTS = "data/prompts.yml"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF_CACHE": str(ROOT / ".cache" / "pdf"),
@@ -38,7 +39,7 @@ def project(tmp_path: Path) -> Path:
     does not reinstall it)."""
     out = tmp_path / "project"
     out.mkdir()
-    for name in COPIED:
+    for name in PROJECT_PARTS:
         shutil.copytree(ROOT / name, out / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("mkdocs.yml", "Makefile", "requirements.txt", "pyproject.toml"):
         shutil.copy2(ROOT / name, out / name)
@@ -269,7 +270,7 @@ def test_a_failed_build_leaves_the_previous_site_byte_identical(project: Path) -
     their font lacks; the check skipped so the failure happens inside mkdocs): the output folder
     is exactly as the good build left it, and no temporary folder is left beside it."""
     out = project / "public"
-    build = [str(ROOT / ".venv/bin/python"), "scripts/build.py", "--site-dir", str(out)]
+    build = [str(ROOT / ".venv/bin/python"), "-m", "scripts.build", "--site-dir", str(out)]
     good = subprocess.run(build, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
     assert good.returncode == 0, good.stderr
     before = tree_digest(out)
@@ -289,8 +290,8 @@ def test_pdfs_print_no_loopback_address() -> None:
     """Finding 7: without a public SITE_URL the PDFs name no address at all."""
     from pypdf import PdfReader
 
-    from macros.data import load_course
-    from macros.pdf import PdfMaker, Site
+    from course.data import load_course
+    from printing.pdf import PdfMaker, Site
 
     course = load_course(ROOT / "data")
     maker = PdfMaker(course, Site("Rebuilding Trust", "http://127.0.0.1:8000/"))
@@ -305,13 +306,13 @@ def test_pdfs_print_no_loopback_address() -> None:
 
 @pytest.mark.parametrize("url", ["http://localhost:8000/", "http://[::1]:8000/", "http://0.0.0.0/"])
 def test_other_local_addresses_are_not_printed_either(url: str) -> None:
-    from macros.pdf import Site
+    from printing.pdf import Site
 
     assert Site("x", url).address == ""
 
 
 def test_check_module_runs_inside_the_venv() -> None:
-    result = subprocess.run([sys.executable, "-m", "macros.check", "--no-print"], cwd=ROOT, env=ENV,
+    result = subprocess.run([sys.executable, "-m", "sitebuild.check", "--no-print"], cwd=ROOT, env=ENV,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok:")

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ESLINT = ROOT / "tests" / "eslint" / "node_modules" / ".bin" / "eslint"
 ESLINT_CONFIG = ROOT / "tests" / "eslint" / "eslint.config.mjs"
-PACKAGES = ("macros", "hooks", "publish", "waitlist", "scripts")
+PACKAGES = ("course", "macros", "printing", "sitebuild", "publish", "waitlist", "scripts")
 
 
 def eslint(source: str, filename: str) -> tuple[int, set[tuple[str, int]]]:
@@ -84,7 +84,7 @@ def test_eslint_accepts_a_script_written_as_the_sites_are() -> None:
 
 
 MYPY_MODULE = """\
-from macros.data import Problem
+from course.data import Problem
 
 problem = Problem("data/prompts.yml", "prompt 'x'", "placed nowhere", "3")
 length: int = len("text")  # type: ignore[assignment]

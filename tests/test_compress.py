@@ -163,7 +163,7 @@ def test_source_maps_and_small_files_are_not_compressed(tmp_path: Path) -> None:
 
 
 def test_folders_no_page_loads_get_no_copies_and_lose_old_ones(tmp_path: Path) -> None:
-    """lunr's language support, in an English-only site (hooks/publish.py unloaded_folders)."""
+    """lunr's language support, in an English-only site (sitebuild/plugin.py unloaded_folders)."""
     site = site_with(tmp_path, {"assets/javascripts/lunr/min/lunr.de.min.js": TEXT, "app.js": TEXT,
                                 "assets/javascripts/lunr/min/lunr.de.min.js.br": b"old"})
     compress.compress_site(site, None, workers=1, skip=("assets/javascripts/lunr/",))

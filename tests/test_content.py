@@ -16,7 +16,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from macros.data import load_course
+from course.data import load_course
 from tests.article import (
     REQUIRED_REWRITES,
     article_sentences,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from macros.data import CourseDataError, Problem, check_placements, load_and_check, load_course, schemas
+from course.data import CourseDataError, Problem, check_placements, load_and_check, load_course, schemas
 from tests.helpers import PROMPTS, WORKSHEET, write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +204,7 @@ def test_the_real_course_data_is_valid() -> None:
 @pytest.mark.parametrize("name", ["worksheet.schema.json", "prompts.schema.json"])
 def test_shipped_json_schemas_match_the_records(name: str) -> None:
     """The schemas editors' plugins read are generated from the records; regenerate with
-    `python -m macros.check --write-schemas` when the format changes."""
+    `python -m sitebuild.check --write-schemas` when the format changes."""
     shipped = json.loads((ROOT / "data" / "schema" / name).read_text(encoding="utf-8"))
     assert shipped == schemas()[name]
 

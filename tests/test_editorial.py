@@ -17,7 +17,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from macros.data import load_course
+from course.data import load_course
 from tests.conftest import ROOT, sitemap_paths
 
 COURSE = load_course(ROOT / "data")

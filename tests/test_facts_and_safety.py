@@ -13,8 +13,8 @@ import pytest
 import yaml
 from pypdf import PdfReader
 
-from macros.data import load_course
-from macros.facts import in_words
+from course.data import load_course
+from course.facts import in_words
 from tests.conftest import ROOT, sitemap_paths
 from tests.helpers import LINE, doc, problems, text
 
@@ -167,7 +167,7 @@ def test_every_pdf_carries_every_countrys_crisis_and_abuse_lines(site: Path) -> 
 def test_a_pdf_of_a_public_site_prints_the_safety_pages_full_address(size: str) -> None:
     from io import BytesIO
 
-    from macros.pdf import PdfMaker, Site
+    from printing.pdf import PdfMaker, Site
 
     course = load_course(ROOT / "data")
     maker = PdfMaker(course, Site("Rebuilding Trust", "https://course.example.org/trust/"))

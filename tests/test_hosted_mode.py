@@ -12,8 +12,8 @@
 - The bundled service, built without mail and, through `scripts/build.py` with the service's
   environment file (`make build`'s ENV_FILE), with SMTP_URL: the privacy note describes the
   confirmation email only then. No waitlist page is in the sitemap in either mode.
-- The settings' checks (hooks/waitlist.py), and `make check` naming a setting the build would
-  refuse (macros/check.py).
+- The settings' checks (sitebuild/waitlist.py), and `make check` naming a setting the build would
+  refuse (sitebuild/check.py).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from hooks.waitlist import MESSAGES, SERVICE_ONLY, WaitlistError, mail_setting, settings
+from sitebuild.waitlist import MESSAGES, SERVICE_ONLY, WaitlistError, mail_setting, settings
 from tests.conftest import sitemap_paths
 from tests.deploy_document import block, blocks
 from tests.rebrand import copy_project
@@ -153,7 +153,7 @@ def service_with_mail(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env_file = tmp / "service.env"
     env_file.write_text(f"SITE_URL={SITE_URL}\nSMTP_URL=smtp+starttls://waitlist:{SECRET}@smtp.example.net:587\n"
                         "WAITLIST_SECRET=not-a-real-secret-0123456789\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "scripts/build.py", "--no-check", "--site-dir", "site",
+    result = subprocess.run([sys.executable, "-m", "scripts.build", "--no-check", "--site-dir", "site",
                              "--env-file", str(env_file)], cwd=project, env=environment(), capture_output=True,
                             text=True, timeout=600)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-4000:]
@@ -258,7 +258,7 @@ def test_the_service_builds_every_waitlist_page_and_lists_none(service_without_m
     assert sorted(p.name for p in (site / "waitlist").iterdir()) == sorted(WAITLIST_PAGES)
     assert not [p for p in sitemap_paths(site) if p.startswith("waitlist/")]
     assert "privacy/" in sitemap_paths(site)
-    # The service's emails in mkdocs.yml's words, the course and the app named (hooks/waitlist.py).
+    # The service's emails in mkdocs.yml's words, the course and the app named (sitebuild/waitlist.py).
     wording = json.loads((site / "_mail.json").read_text(encoding="utf-8"))
     assert sorted(wording) == ["confirm_intro", "confirm_subject", "removal_intro", "removal_subject"]
     for text in (wording["confirm_intro"], wording["removal_intro"]):
@@ -376,13 +376,13 @@ def test_make_check_names_what_the_build_would_refuse(tmp_path: Path) -> None:
     broken.write_text(config.replace("    contact: privacy@example.org\n", "    contact: the office\n"), encoding="utf-8")
     line = next(n for n, text in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1)
                 if text == "    contact: the office")
-    result = subprocess.run([sys.executable, "-m", "macros.check", "--no-print", "--config", str(broken)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "sitebuild.check", "--no-print", "--config", str(broken)], cwd=ROOT,
                             env=environment(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"  mkdocs.yml:{line}: extra.organisation.contact: found 'the office'; give an email address" in result.stderr
     assert "Traceback" not in result.stderr
     # DEPLOY.md's blocks, pasted as the whole block, pass the check as they pass the build.
-    from macros.check import config_problems
+    from sitebuild.check import config_problems
 
     for _, text in section_blocks():
         pasted = tmp_path / "pasted.yml"

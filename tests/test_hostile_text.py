@@ -22,7 +22,7 @@ import yaml
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from macros.typography import curly_quotes
+from course.typography import curly_quotes
 from publish.csp import CspError, site_hashes
 from publish.search import plain_quotes
 from tests.conftest import ROOT
@@ -218,7 +218,7 @@ def test_an_injected_script_or_handler_fails_the_csp_step_naming_the_page(hostil
 
 
 def test_the_browsers_print_header_holds_the_title_as_text(hostile_site: Path) -> None:
-    """page.title is escaped HTML; the print header's CSS string wants the text (hooks/pdf.py)."""
+    """page.title is escaped HTML; the print header's CSS string wants the text (sitebuild/plugin.py)."""
     style = soup(hostile_site, "worksheets/hostile/").select_one("style[data-rt-print-header]").string
     assert "\\26 lt;" not in style and "\\26 amp;" not in style
     assert "Title \\3c script\\3e alert(1)" in style

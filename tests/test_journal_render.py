@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from macros.data import Course, load_course
+from course.data import Course, load_course
 from macros.journal import JournalSettingsError, journal_outline, journal_settings, placed_prompt_order, render_journal
 from tests.conftest import ROOT
 from tests.helpers import PROMPTS, WORKSHEET, write

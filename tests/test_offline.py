@@ -179,16 +179,13 @@ def test_under_mkdocs_serve_no_caching_worker_is_written(small_site: Path) -> No
     assert "addEventListener(\"fetch\"" not in script
     with pytest.raises(OfflineError, match="holds no manifest"):
         offline.read_manifest(script)
-    # The hook knows the command from MkDocs' startup event; the pages then carry no data-rt-worker.
-    import hooks.publish as hook
+    # The plugin knows the command from MkDocs' startup event; the pages then carry no data-rt-worker.
+    from sitebuild.plugin import RebuildingTrustPlugin
 
-    try:
-        hook.on_startup(command="serve", dirty=False)
-        assert hook.offline_worker() is False
-        hook.on_startup(command="build", dirty=False)
-        assert hook.offline_worker() is True
-    finally:
-        hook._command = "build"
+    plugin = RebuildingTrustPlugin()
+    assert plugin.full_site is True
+    plugin.on_startup(command="serve", dirty=False)
+    assert plugin.full_site is False
 
 
 # --- the web app manifest and its icons ---------------------------------------------------------
@@ -309,7 +306,7 @@ def test_the_journal_outline_is_a_file_beside_its_page_and_the_worker_keeps_it(s
     assert "data-rt-journal-outline=" not in page
     [src] = re.findall(r'data-rt-journal-outline-src="(outline\.[0-9a-f]{8}\.json)"', page)
     plan = json.loads((site / "journal" / src).read_text(encoding="utf-8"))
-    from macros.data import load_course
+    from course.data import load_course
 
     chapters = load_course(Path(__file__).resolve().parent.parent / "data").chapters
     assert [chapter["id"] for chapter in plan["chapters"]] == [chapter.id for chapter in chapters]

@@ -32,7 +32,7 @@ from bs4 import BeautifulSoup
 from PIL import Image, ImageChops
 from pypdf import PdfReader
 
-from macros.data import load_course
+from course.data import load_course
 from publish import social
 from tests import rebrand
 from tests.conftest import ROOT, free_port, serving
@@ -237,7 +237,7 @@ def test_the_journals_exports_carry_the_new_brand(browser, rebranded_served: str
         context.close()
 
 
-# --- the brand's settings (macros/brand.py, checked by hooks/brand.py) -----------------------
+# --- the brand's settings (course/brand.py, checked by sitebuild/plugin.py) -----------------------
 
 
 def test_the_services_emails_name_the_new_course_and_app(rebranded: rebrand.Rebranded) -> None:
@@ -254,7 +254,7 @@ def test_the_privacy_note_names_the_owners_organisation_not_the_placeholder(rebr
 
 
 def test_slugs() -> None:
-    from macros.brand import slugify
+    from course.brand import slugify
 
     assert slugify("Rebuilding Trust") == "rebuilding-trust"
     assert slugify(rebrand.NAME) == rebrand.SLUG
@@ -263,7 +263,7 @@ def test_slugs() -> None:
 
 
 def test_the_brands_settings_are_checked_naming_each_field() -> None:
-    from macros.brand import BrandError, brand_settings, landing_settings
+    from course.brand import BrandError, brand_settings, landing_settings
 
     extra = {"brand": {"tagline": "  A course.  ", "app_name": "Lantern"}}
     brand = brand_settings(rebrand.NAME, extra)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from macros.data import Course, load_course
-from macros.render import Renderer, page_root, reading_minutes
+from course.data import Course, load_course
+from course.facts import reading_minutes
+from macros.render import Renderer, page_root
 from tests.helpers import PROMPTS, WORKSHEET, write
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from bs4 import BeautifulSoup
 
-from macros.data import load_course
+from course.data import load_course
 from tests.article import survival
 from tests.conftest import ROOT
 

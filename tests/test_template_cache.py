@@ -10,7 +10,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from macros.data import load_course
+from course.data import load_course
 from macros.render import TEMPLATES, Renderer
 from tests.conftest import ROOT
 

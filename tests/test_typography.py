@@ -1,7 +1,7 @@
 """Typography (issue 14): curly quotes and apostrophes everywhere a reader looks, one dash style.
 
 The pages' Markdown is curled by Python-Markdown's `smarty` extension (mkdocs.yml); text from
-data/*.yml by macros/typography.py as it is loaded (model.Prose). These tests pin the function,
+data/*.yml by course/typography.py as it is loaded (model.Prose). These tests pin the function,
 show that smarty leaves heading ids alone, and read every built page, and one PDF, for what
 is left: a straight quote, or a spaced dash where the style is the unspaced em dash.
 """
@@ -18,8 +18,8 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup, NavigableString
 
-from macros.data import load_course
-from macros.typography import curly_quotes
+from course.data import load_course
+from course.typography import curly_quotes
 from tests.conftest import ROOT, page_paths
 
 STRAIGHT_QUOTE = re.compile(r"""['"]""")

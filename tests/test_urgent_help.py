@@ -16,8 +16,8 @@ import yaml
 from bs4 import BeautifulSoup
 from pydantic import ValidationError
 
-from macros.data import load_course
-from macros.helplines import Helpline, countries
+from course.data import load_course
+from course.helplines import Helpline, countries
 from macros.journal import render_journal
 from macros.render import Renderer
 from tests.conftest import ROOT

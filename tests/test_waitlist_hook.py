@@ -1,10 +1,10 @@
-"""hooks/waitlist.py: who receives the waitlist form, from `extra.waitlist` (no MkDocs build)."""
+"""sitebuild/waitlist.py: who receives the waitlist form, from `extra.waitlist` (no MkDocs build)."""
 
 from __future__ import annotations
 
 import pytest
 
-from hooks.waitlist import WaitlistError, provider_settings
+from sitebuild.waitlist import WaitlistError, provider_settings
 
 SITE = "https://course.example.org/"
 

@@ -13,8 +13,8 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from macros.data import load_course
-from macros.model import PARTNER_MENTION, Partners, Worksheet
+from course.data import load_course
+from course.model import PARTNER_MENTION, Partners, Worksheet
 from tests.conftest import ROOT
 
 COURSE = load_course(ROOT / "data")

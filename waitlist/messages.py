@@ -1,6 +1,6 @@
 """Every sentence the service says to a person, in one place: the replies to the form here, and
 the emails' wording, which the site's build writes from `mkdocs.yml` (`extra.waitlist.messages`:
-hooks/waitlist.py) into `_mail.json` in the built site, read once at start (`mail_wording`)."""
+sitebuild/waitlist.py) into `_mail.json` in the built site, read once at start (`mail_wording`)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from axe_playwright_python.sync_playwright import Axe
 from bs4 import BeautifulSoup
 
-from macros.data import load_course
+from course.data import load_course
 from tests.conftest import ROOT, sitemap_paths
 
 # --- a page, settled (tests/browser/test_layout.py) ----------------------------------------

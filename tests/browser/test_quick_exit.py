@@ -17,7 +17,6 @@ The neutral page is never fetched: every request to its origin is answered by a 
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from mkdocs.utils.yaml import yaml_load
 
 from tests.browser.helpers import FOCUS, RECORD_UNFOCUSED, first_chapter
 from tests.conftest import ROOT, sitemap_paths
+from tests.helpers import PROJECT_PARTS
 
 CONFIGURED = yaml_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["extra"]["quick_exit"]
 NEUTRAL = CONFIGURED["url"]
@@ -381,15 +381,9 @@ def test_without_javascript_it_is_an_ordinary_link_to_the_neutral_page(browser, 
 # --- the settings: a mistake fails the build, naming the field ----------------------------------
 
 
-def load_hook():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("rt_quick_exit_hook", ROOT / "hooks" / "quick_exit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_settings_are_checked() -> None:
-    hook = load_hook()
+    from sitebuild import quick_exit as hook
+
     assert hook.check(None) == hook.DEFAULTS
     assert hook.check({"url": " https://www.bbc.com/news ", "label": "Leave  now"}) == {
         "url": "https://www.bbc.com/news", "label": "Leave now"}
@@ -414,7 +408,6 @@ def test_the_settings_are_checked() -> None:
         assert f"mkdocs.yml:95: {expected}" in str(error.value), str(error.value)
 
 
-COPIED = ("data", "docs", "macros", "hooks", "publish", "overrides", "scripts")
 
 
 @pytest.mark.parametrize("block, field, line", [
@@ -425,7 +418,7 @@ COPIED = ("data", "docs", "macros", "hooks", "publish", "overrides", "scripts")
 def test_a_mistake_in_the_settings_fails_the_build(tmp_path: Path, block: str, field: str, line: int) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    for name in COPIED:
+    for name in PROJECT_PARTS:
         shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     start = config.index("  quick_exit:\n")

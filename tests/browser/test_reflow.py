@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from macros.data import load_course
+from course.data import load_course
 from tests.browser.helpers import settle
 from tests.conftest import ROOT, page_paths, sitemap_paths
 

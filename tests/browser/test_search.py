@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from macros.data import load_course
+from course.data import load_course
 from tests.browser.helpers import search_and_open
 from tests.conftest import ROOT
 

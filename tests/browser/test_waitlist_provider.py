@@ -2,7 +2,7 @@
 site is built with them, served by the bundled service (its headers: CSP, `Referrer-Policy:
 same-origin`), and the provider's address is intercepted. The post carries the redirect back
 to our thank-you page and the site's origin, and nothing else leaves the site. The privacy
-note names the provider; the default build's names none (hooks/waitlist.py)."""
+note names the provider; the default build's names none (sitebuild/waitlist.py)."""
 
 from __future__ import annotations
 

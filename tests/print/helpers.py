@@ -8,8 +8,8 @@ import unicodedata
 
 from pypdf import PdfReader
 
-from macros.data import load_course
-from macros.model import Worksheet
+from course.data import load_course
+from course.model import Worksheet
 from tests.conftest import ROOT
 
 COURSE = load_course(ROOT / "data")

@@ -2,7 +2,7 @@
 9 pt or more, all of it; section titles in the accent, questions in ink; every colour a design
 token's light value (overrides/assets/css/tokens.css); at most two pages in A4 and US Letter.
 
-Laid out with macros.pdf.PdfMaker directly (no MkDocs build), every worksheet in both sizes,
+Laid out with printing.pdf.PdfMaker directly (no MkDocs build), every worksheet in both sizes,
 each once (about a second a PDF). Text runs, their fill colour and their size come from the
 pages' content streams through pypdf: the size is the font size (`Tf`) times the scale of the
 text and transformation matrices, the colour the last `rg` before the run's text object
@@ -18,7 +18,7 @@ from functools import cache
 import pytest
 from pypdf import PageObject, PdfReader
 
-from macros.pdf import MAX_PAGES, PAGE_SIZES, TOKENS_CSS, Pdf, PdfMaker, Site
+from printing.pdf import MAX_PAGES, PAGE_SIZES, TOKENS_CSS, Pdf, PdfMaker, Site
 from tests.print.helpers import COURSE, WORKSHEETS, normal, pdf_reader
 
 SITE = Site("Rebuilding Trust", "https://example.org/course/")

@@ -1,9 +1,8 @@
-"""macros/pdf.py without MkDocs: records in, HTML and PDF out; the cache; the length check.
-And hooks/pdf.py's serve mode, against the cache the session's build filled."""
+"""printing/pdf.py without MkDocs: records in, HTML and PDF out; the cache; the length check.
+And the build plugin's serve mode, against the cache the session's build filled."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import time
@@ -11,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from macros.data import Course
-from macros.model import Worksheet
-from macros.pdf import (
+from course.data import Course
+from course.model import Worksheet
+from macros.render import Renderer
+from printing.pdf import (
     PDF_CSS,
     PRINT_CSS,
     Pdf,
@@ -26,7 +26,6 @@ from macros.pdf import (
     running_header_style,
     write_pdfs,
 )
-from macros.render import Renderer
 from tests.conftest import ROOT
 from tests.print.helpers import COURSE, WORKSHEETS, normal, pdf_reader, pdf_text
 
@@ -101,7 +100,7 @@ def test_a_worksheet_pdfs_outline_is_its_title_with_its_sections_below() -> None
 
 
 def test_a_worksheet_longer_than_two_pages_is_reported(tmp_path: Path) -> None:
-    """The build step reports it (hooks/pdf.py logs it as a warning, which fails --strict)."""
+    """The build step reports it (sitebuild/plugin.py logs it as a warning, which fails --strict)."""
     long = long_course().worksheets["much-too-long"]
     course = Course(COURSE.chapters, COURSE.prompts, {long.id: long}, COURSE.root)
     report = write_pdfs(PdfMaker(course, SITE), tmp_path / "out", PdfCache(tmp_path / "cache"))
@@ -203,23 +202,19 @@ def test_a_cached_pdf_is_placed_as_a_link_to_the_cache_or_copied_where_links_are
     assert sorted(p.name for p in elsewhere.parent.iterdir()) == ["a-a4.pdf"]
 
 
-def _hook():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("rt_pdf_hook", ROOT / "hooks" / "pdf.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_serve_copies_the_built_pdfs_from_the_cache_without_laying_any_out(  # type: ignore[no-untyped-def]
         site: Path, base_url: str, tmp_path: Path, monkeypatch, caplog) -> None:
     from mkdocs.config import load_config
 
-    hook = _hook()
+    from course.data import load_course
+    from sitebuild.plugin import RebuildingTrustPlugin
+
+    plugin = RebuildingTrustPlugin()
     config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"), site_url=base_url)
     monkeypatch.setattr(PdfMaker, "pdf", lambda self, html: pytest.fail("laid out a PDF while serving"))
-    hook.on_startup(command="serve", dirty=False)
-    with caplog.at_level(logging.INFO, logger="mkdocs.hooks.pdf"):
-        hook.on_post_build(config)
+    plugin.on_startup(command="serve", dirty=False)
+    with caplog.at_level(logging.INFO, logger="mkdocs.plugins.rebuilding-trust"):
+        plugin.write_pdfs(config, load_course(ROOT / "data"), ROOT)
     assert f"0 laid out, {2 * (len(WORKSHEETS) + 1)} from the cache" in caplog.text
     built = sorted(p.relative_to(site) for p in (site / "worksheets").rglob("*.pdf"))
     served = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site" / "worksheets").rglob("*.pdf"))
@@ -229,11 +224,11 @@ def test_serve_copies_the_built_pdfs_from_the_cache_without_laying_any_out(  # t
 def test_the_font_check_reads_one_course_once_and_never_forgets_a_problem(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`make build` checks, then builds the same Course in one process: the characters are read
     once. A course with a problem is read (and reported) every time."""
-    import macros.pdf
+    import printing.pdf
 
     reads: list[int] = []
-    real = macros.pdf.pdf_characters
-    monkeypatch.setattr(macros.pdf, "pdf_characters", lambda: reads.append(1) or real())
+    real = printing.pdf.pdf_characters
+    monkeypatch.setattr(printing.pdf, "pdf_characters", lambda: reads.append(1) or real())
     one = WORKSHEETS[0]
     clean = Course(COURSE.chapters, COURSE.prompts, {one.id: one}, COURSE.root)
     bad = Course(COURSE.chapters, COURSE.prompts, {one.id: one.model_copy(update={"title": "Weekly 信"})}, COURSE.root)
@@ -252,7 +247,7 @@ def test_the_fonts_characters_are_kept_between_builds_and_read_again_when_a_font
 
     import fontTools.ttLib
 
-    import macros.pdf
+    import printing.pdf
 
     kept = tmp_path / "fonts.json"
     monkeypatch.setenv("RT_FONT_CACHE", str(kept))
@@ -261,8 +256,8 @@ def test_the_fonts_characters_are_kept_between_builds_and_read_again_when_a_font
     monkeypatch.setattr(fontTools.ttLib, "TTFont", lambda path, **kw: opened.append(str(path)) or real(path, **kw))
 
     def fresh() -> frozenset[int] | None:
-        macros.pdf.pdf_characters.cache_clear()  # a new build: a new process
-        return macros.pdf.pdf_characters()
+        printing.pdf.pdf_characters.cache_clear()  # a new build: a new process
+        return printing.pdf.pdf_characters()
 
     first = fresh()
     assert first and ord("é") in first and 0x4FE1 not in first
@@ -274,4 +269,4 @@ def test_the_fonts_characters_are_kept_between_builds_and_read_again_when_a_font
     assert fresh() == first and len(opened) == 4
     kept.write_text("{damaged", encoding="utf-8")
     assert fresh() == first and len(opened) == 6
-    macros.pdf.pdf_characters.cache_clear()
+    printing.pdf.pdf_characters.cache_clear()

@@ -1,4 +1,4 @@
-"""The PDFs the build writes (hooks/pdf.py -> macros/pdf.py, WeasyPrint), read back with pypdf."""
+"""The PDFs the build writes (sitebuild/plugin.py -> printing/pdf.py, WeasyPrint), read back with pypdf."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 import pytest
 from bs4 import BeautifulSoup
 
-from macros.pdf import PAGE_SIZES
+from printing.pdf import PAGE_SIZES
 from tests.print.helpers import SIZES, WORKSHEETS, chrome_in, fonts_of, missing_words, normal, pdf_reader, pdf_text
 
 

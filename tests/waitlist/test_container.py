@@ -237,7 +237,7 @@ def test_the_final_stage_copies_what_the_service_needs_and_nothing_else(stages: 
     assert all(source_stage in _named(stages) for source_stage, _, _ in copies)
     sources = {source for _, found, _ in copies for source in found}
     assert sources == {"/opt/venv", "/src/waitlist", "/src/pyproject.toml", "/src/site"}
-    for left_out in ("tests", "docs", "data", "macros", "hooks", "publish", "scripts", "overrides",
+    for left_out in ("tests", "docs", "data", "course", "macros", "printing", "sitebuild", "publish", "scripts", "overrides",
                      ".venv", "requirements", "bench"):
         assert not any(source.rstrip("/").endswith(f"/{left_out}") or source == left_out
                        for source in sources), left_out
@@ -269,7 +269,8 @@ def test_the_build_stage_installs_the_build_set_and_builds_the_site_for_producti
     runs = " ".join(_values(build, "RUN"))
     assert "pip install -r requirements/build.txt" in runs
     assert "requirements/test.txt" not in runs and "requirements.txt" not in runs
-    assert "scripts/build.py" in runs and "--production" in runs  # refuses a loopback SITE_URL
+    assert "--editable ." in runs  # registers the build plugin (pyproject.toml)
+    assert "-m scripts.build" in runs and "--production" in runs  # refuses a loopback SITE_URL
     assert ("ARG", "SITE_URL") in build
     # What .ci/run installs for the PDFs, and WeasyPrint's libraries.
     for package in ("fonts-dejavu-core", "libpango-1.0-0", "libpangoft2-1.0-0"):

@@ -145,14 +145,14 @@ def test_an_international_domain_goes_out_in_its_ascii_form(
 def test_the_mails_name_the_course_and_the_app_in_the_words_mkdocs_yml_gives(
     start: Callable[..., Service], raw_inbox: tuple[RawInbox, int], site_dir: Path, tmp_path: Path
 ) -> None:
-    """The wording is `extra.waitlist.messages` (hooks/waitlist.py), which the build writes into
+    """The wording is `extra.waitlist.messages` (sitebuild/waitlist.py), which the build writes into
     the site's `_mail.json`, here from mkdocs.yml as it is; the service reads it at start and
     never serves it, nor a compressed copy of it."""
     import shutil
 
     import yaml
 
-    from hooks.waitlist import MESSAGES, mail_wording
+    from sitebuild.waitlist import MESSAGES, mail_wording
 
     class Loader(yaml.SafeLoader):  # mkdocs.yml's own tags (!ENV, !!python/name) read as nothing
         pass

@@ -129,7 +129,7 @@ export function mergeMine(data) {
 /* --- export ---------------------------------------------------------------------------- */
 
 /** The course's name and the slug its file names start with, as the build wrote them on the
-    journal page (mkdocs.yml's site_name; hooks/brand.py); elsewhere, the page's og:site_name. */
+    journal page (mkdocs.yml's site_name; sitebuild/plugin.py); elsewhere, the page's og:site_name. */
 export function brand() {
   var holder = document.querySelector("[data-rt-brand]");
   var meta = document.querySelector('meta[property="og:site_name"]');

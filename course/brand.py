@@ -7,7 +7,7 @@ and `slug` (the start of file names: the workbook PDFs, the journal's exports), 
 from the name when not given. `extra.landing.title` and `description` are the landing page's
 `<title>` and description.
 
-hooks/brand.py checks all of this when a build starts and writes the result back into
+sitebuild/plugin.py checks all of this when a build starts and writes the result back into
 `config.extra.brand` (name and slug filled in), which the templates, the PDFs, the link-preview
 images, the web app manifest and the journal read. Nothing here knows about MkDocs.
 """

@@ -7,6 +7,7 @@ the field and what was expected.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -537,19 +538,24 @@ def schemas() -> dict[str, dict[str, Any]]:
     return {"worksheet.schema.json": worksheet, "prompts.schema.json": prompts}
 
 
-_COURSES: dict[tuple[object, ...], Course] = {}  # the last load of the data, by the files' state
-_CHECKED: set[tuple[object, ...]] = set()  # (data, pages) states whose pages passed the checks
+_COURSES: dict[str, Course] = {}  # the last load of the data, by a hash of its files' bytes
+_CHECKED: set[tuple[str, str]] = set()  # (data, pages) hashes whose pages passed the checks
 
 
-def _signature(*folders: Path) -> tuple[object, ...]:
-    files = sorted(p for folder in folders for p in folder.rglob("*") if p.is_file())
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+def _signature(*folders: Path) -> str:
+    """A hash of the names and bytes of every file in `folders`: a memo keyed by it can never
+    answer for files that changed (a time stamp can stay the same across an edit)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for folder in folders for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path).encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def load_and_check_once(root: Path, docs: Path) -> Course:
-    """`load_and_check`, done once per state of the files: the macros and the hooks share one
-    load per build. A live-reload rebuild after an edit checks anew what the edit can change:
-    a page edited, the pages only (the data is not read again); the data edited, both."""
+    """`load_and_check`, done once per state of the files' bytes: `make build` checks, then
+    builds in one process, and loads the course once. A live-reload rebuild after an edit checks
+    anew what the edit can change: a page edited, the pages only (the data is not read again);
+    the data edited, both."""
     data_key = _signature(root)
     if data_key not in _COURSES:
         _COURSES.clear()

@@ -4,14 +4,24 @@ how many chapters, worksheets and prompts, and how long the reading takes. The l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .data import Course
-from .render import reading_minutes
 
 WORDS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
          "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+
+WORDS_PER_MINUTE = 220
+MACRO_OR_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<[^>]+>")
+
+
+def reading_minutes(markdown: str) -> int:
+    """Reading time of a page's prose, ignoring macro calls, tags and front matter."""
+    body = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.S)
+    return max(1, round(len(MACRO_OR_TAG.sub(" ", body).split()) / WORDS_PER_MINUTE))
+
 
 
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]

@@ -26,11 +26,11 @@ from typing import Any
 
 from markupsafe import Markup
 
-from .address import is_local, public_address  # noqa: F401 (is_local: scripts/build.py)
-from .brand import slugify
-from .data import Course, Problem, _line, _path
-from .model import Worksheet
-from .render import PDF_SIZES, TEMPLATES, Renderer
+from course.brand import slugify
+from course.data import Course, Problem, _line, _path
+from course.model import Worksheet
+from macros.address import public_address
+from macros.render import PDF_SIZES, TEMPLATES, Renderer
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The design tokens first: print.css and pdf.css take every colour from them (`var(--rt-…)`).
@@ -70,7 +70,7 @@ class Site:
 
 
 def site_from_config(config: Mapping[str, Any]) -> Site:
-    """The Site of an MkDocs configuration: the build's (hooks/brand.py has filled in
+    """The Site of an MkDocs configuration: the build's (sitebuild/plugin.py has filled in
     `extra.brand`), or `make check`'s (mkdocs.yml as written: the name is `site_name`)."""
     brand = (config.get("extra") or {}).get("brand") or {}
     theme = config.get("theme")

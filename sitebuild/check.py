@@ -1,8 +1,8 @@
-"""Everything a build would reject, without building: `make check` (or `python -m macros.check`).
+"""Everything a build would reject, without building: `make check` (or `python -m sitebuild.check`).
 
 Data, prompt placements, macro names and template syntax in every page (with the page's own
 line numbers, front matter included), characters the PDFs' font cannot draw, the two-page
-print limit, and mkdocs.yml's `extra.waitlist` and `extra.organisation` (hooks/waitlist.py). Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
+print limit, and mkdocs.yml's `extra.waitlist` and `extra.organisation` (sitebuild/waitlist.py). Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
 not cached yet is laid out once (about a second per sheet and size) and cached for the build.
 Every problem is printed as `file:line: field: what was found; what to do`, never a traceback.
 
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .data import Course, CourseDataError, Problem, load_and_check_once, schemas
+from course.data import Course, CourseDataError, Problem, load_and_check_once, schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,7 +29,7 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     Returns the problems and how many PDFs were laid out."""
     from mkdocs.config import load_config
 
-    from .pdf import PAGE_SIZES, PdfCache, PdfMaker, html_digest, length_problem, site_from_config
+    from printing.pdf import PAGE_SIZES, PdfCache, PdfMaker, html_digest, length_problem, site_from_config
 
     config = load_config(str(config_file))
     maker = PdfMaker(course, site_from_config(config))
@@ -56,12 +56,11 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
 
 
 def config_problems(config_file: Path) -> list[Problem]:
-    """mkdocs.yml's waitlist and organisation settings, checked as hooks/waitlist.py checks them
+    """mkdocs.yml's waitlist and organisation settings, checked as the build's plugin checks them
     when a build starts (the build would stop on each of these), with the line of the setting."""
     from mkdocs.utils.yaml import yaml_load
 
-    sys.path.insert(0, str(ROOT))
-    from hooks.waitlist import WaitlistError, settings
+    from .waitlist import WaitlistError, settings
 
     text = config_file.read_text(encoding="utf-8")
     config = yaml_load(text) or {}
@@ -95,7 +94,7 @@ def setting_line(text: str, field: str) -> int:
 
 
 def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tuple[Course | None, list[Problem]]:
-    from .pdf import glyph_problems
+    from printing.pdf import glyph_problems
 
     problems: list[Problem] = []
     course: Course | None = None

@@ -1,4 +1,4 @@
-"""MkDocs hook: the "Leave this site" control's settings (`extra.quick_exit` in mkdocs.yml),
+"""The "Leave this site" control's settings (`extra.quick_exit` in mkdocs.yml),
 checked when the build starts.
 
 The header (overrides/partials/header.html) links to `url` under the words `label`, and
@@ -17,8 +17,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-from mkdocs.exceptions import PluginError
 
 DEFAULTS = {"url": "https://www.bbc.com/weather", "label": "Leave this site"}
 # The header has room for about this much at 320 CSS px (two short lines).
@@ -113,11 +111,3 @@ def locator(config_file: str | None) -> Callable[[str | None], str]:
         return f"{path.name}:{start + 1}"
 
     return at
-
-
-def on_config(config):
-    try:
-        config.extra["quick_exit"] = check(config.extra.get("quick_exit"), locator(config.config_file_path))
-    except QuickExitError as error:
-        raise PluginError(str(error)) from None
-    return config

@@ -1,7 +1,7 @@
-"""MkDocs hook: the waitlist's settings, `extra.waitlist` and `extra.organisation`, checked and
+"""The waitlist's settings, `extra.waitlist` and `extra.organisation`, checked and
 completed when the build starts, for the form (macros/templates/waitlist_form.html), the landing
 page's head (overrides/main.html), the privacy note (docs/privacy.md) and the waitlist's pages.
-`make check` runs the same checks (macros/check.py), so a mistake is one line there, never a
+`make check` runs the same checks (sitebuild/check.py), so a mistake is one line there, never a
 traceback in the build.
 
 Every optional key of `extra.waitlist` gets its default here, so a block holding only some of
@@ -30,7 +30,7 @@ A form whose `action` is on another site (or `netlify: true`) posts to a hosted 
   their inbox. The bundled service needs no flag: it says so itself when `SMTP_URL` is set.
 - Only the pages a static host can serve are built: the thank-you page. The bundled service's
   own pages (SERVICE_ONLY: confirming, removing, the error page…) post to `/api/waitlist/…`,
-  which a static host does not have; `on_files` leaves them out, and with them every link to
+  which a static host does not have; the build leaves them out (sitebuild/plugin.py, on_files), and with them every link to
   them (a link left behind fails `mkdocs build --strict`).
 
 `mode` is "hosted" or "service". `mail` says whether the bundled service sends email (its
@@ -51,17 +51,12 @@ The values are written back into `config.extra` (the same dictionaries the macro
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
-
-log = logging.getLogger("mkdocs.hooks.waitlist")
 WHERE = "mkdocs.yml"
 
 # host of the form's action -> (provider's name, hidden field naming where to go afterwards)
@@ -284,35 +279,6 @@ def settings(extra: Mapping[str, Any], site_url: str,
     return completed, organisation, source
 
 
-@event_priority(90)  # before the plugins (mkdocs-macros reads `extra`), after hooks/brand.py
-def on_config(config):
-    try:
-        block, organisation, source = settings(config.extra, config.site_url or "/")
-    except WaitlistError as error:
-        raise PluginError(str(error)) from None
-    if isinstance(config.extra.get("waitlist"), dict):
-        config.extra["waitlist"].update(block)  # the same dictionary, wherever it is already held
-    else:
-        config.extra["waitlist"] = block
-    config.extra["organisation"] = organisation
-    if block["mode"] == "hosted":
-        log.info(f"waitlist: the form posts to {block['provider']}; the bundled service's pages are left out")
-    else:
-        log.info(f"waitlist: the bundled service, {'sending' if block['mail'] else 'sending no'} email ({source}); "
-                 "the privacy note says so (extra.waitlist.mail: true|false to set it)")
-    return config
-
-
-def on_files(files, config):
-    """In hosted mode, the bundled service's pages are not built (nor listed anywhere)."""
-    if config.extra["waitlist"]["mode"] == "hosted":
-        for path in SERVICE_ONLY:
-            file = files.get_file_from_path(path)
-            if file is not None:
-                files.remove(file)
-    return files
-
-
 def mail_wording(messages: Mapping[str, str], course: str, app: str) -> dict[str, str]:
     """The emails' wording for `_mail.json`: the course's and the app's names filled in; {site}
     is left for the service, which knows the address it serves."""
@@ -320,13 +286,7 @@ def mail_wording(messages: Mapping[str, str], course: str, app: str) -> dict[str
             for key in MAIL_MESSAGES}
 
 
-def on_post_build(config):
-    """With the bundled service, its emails' wording beside the pages (`_mail.json`)."""
-    block = config.extra["waitlist"]
-    if block["mode"] != "service":
-        return
-    brand = config.extra.get("brand") or {}
-    wording = mail_wording(block["messages"], str(brand.get("name") or config.site_name), str(brand.get("app_name") or "the app"))
-    path = os.path.join(config.site_dir, MAIL_FILE)
-    with open(path, "w", encoding="utf-8") as file:
-        json.dump(wording, file, ensure_ascii=False, indent=1, sort_keys=True)
+def write_mail_file(site: str | os.PathLike[str], wording: Mapping[str, str]) -> None:
+    """The emails' wording (`mail_wording`) beside the pages, as `_mail.json`, for the service."""
+    with open(os.path.join(site, MAIL_FILE), "w", encoding="utf-8") as file:
+        json.dump(dict(wording), file, ensure_ascii=False, indent=1, sort_keys=True)
