@@ -226,34 +226,42 @@ FOLDER_MARKS = {"browser": "browser", "print": "print", "waitlist": "waitlist"}
 DEPLOY_MODULES = {"test_deploy.py", "test_container.py", "test_postgres.py", "test_restore_steps.py",
                   "test_deploy_commands.py"}
 BUILD_FIXTURES = {"site", "served", "rebranded", "base_url", "database", "shared_site", "site_port"}
-# Modules whose module-scoped fixtures build or start something costly: their tests stay on one
-# worker (`--dist loadgroup`, the Makefile), so it is done once; every other test goes wherever
-# a worker is free.
+# Modules whose module-scoped fixtures build or start something: marked `xdist_group` so that
+# `--dist loadgroup` would keep each on one worker. It does not with pytest 9.2 and
+# pytest-xdist 3.8 (the newest): xdist adds the group to `item._nodeid`, which pytest 9 no longer
+# reads, so the groups are ignored and such a fixture runs once on each worker that reaches the
+# module. What costs minutes is therefore made once per run for every worker instead
+# (tests/shared.py `once`: the site, the rebranded copy, the hostile-text build, the hosted
+# builds, the Formspree site); the marks stay for when xdist honours them again.
 ONE_WORKER_MODULES = {"test_hostile_text.py", "test_hosted_mode.py", "test_build_production.py", "test_rebrand.py",
                       "test_validator.py", "test_waitlist_provider.py", "test_browser_print.py", "test_container.py",
                       "test_transport.py", "test_build_and_upgrade_steps.py"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_itemcollected(item: pytest.Item) -> None:
     """Marks every test by what it needs (pyproject.toml lists the markers): `browser` (Chromium),
     `print` (PDFs), `waitlist` (the service), `deploy` (nginx, Caddy, systemd, PostgreSQL, a
     container build) by folder or module; `build` (the built site or a scratch build) by the
-    fixtures it uses or its module's own `pytestmark`."""
-    for item in items:
-        path = Path(str(item.path)).relative_to(ROOT / "tests")
-        names = set(getattr(item, "fixturenames", ()))
-        if len(path.parts) > 1 and path.parts[0] in FOLDER_MARKS:
-            item.add_marker(FOLDER_MARKS[path.parts[0]])
-        if "browser" in names or "page" in names:
-            item.add_marker("browser")
-        if path.name in DEPLOY_MODULES:
-            item.add_marker("deploy")
-        if names & BUILD_FIXTURES:
-            item.add_marker("build")
-        if path.name in ONE_WORKER_MODULES:
-            item.add_marker(pytest.mark.xdist_group(path.as_posix()))
-    # What needs no build first: in a parallel run the first worker to reach a test that needs
-    # the site builds it (tests/shared.py) while the other goes on with tests that do not.
+    fixtures it uses or its module's own `pytestmark`. Done as each test is collected, so the
+    `xdist_group` marks are there before pytest-xdist reads them (its own
+    pytest_collection_modifyitems may run before ours)."""
+    path = Path(str(item.path)).relative_to(ROOT / "tests")
+    names = set(getattr(item, "fixturenames", ()))
+    if len(path.parts) > 1 and path.parts[0] in FOLDER_MARKS:
+        item.add_marker(FOLDER_MARKS[path.parts[0]])
+    if "browser" in names or "page" in names:
+        item.add_marker("browser")
+    if path.name in DEPLOY_MODULES:
+        item.add_marker("deploy")
+    if names & BUILD_FIXTURES:
+        item.add_marker("build")
+    if path.name in ONE_WORKER_MODULES:
+        item.add_marker(pytest.mark.xdist_group(path.as_posix()))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """What needs no build first: in a parallel run the first worker to reach a test that needs
+    the site builds it (tests/shared.py) while the other goes on with tests that do not."""
     items.sort(key=lambda item: any(item.get_closest_marker(m) for m in ("build", "browser", "print")))
 
 

@@ -29,7 +29,13 @@ pytestmark = pytest.mark.build  # scratch copies of the project, built whole (te
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = "data/worksheets/weekly-check-in.yml"
 PROMPTS = "data/prompts.yml"
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF_CACHE": str(ROOT / ".cache" / "pdf"),
+# The scratch builds share the project's caches, which are keyed by the bytes they are made
+# from (tests/test_cache_property.py shows a warm build is the cold one): a mistake's build lays
+# out and compresses only what it changed.
+CACHE = ROOT / ".cache"
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF_CACHE": str(CACHE / "pdf"),
+       "RT_COMPRESS_CACHE": str(CACHE / "compress"), "RT_SOCIAL_CACHE": str(CACHE / "social"),
+       "RT_JINJA_CACHE": str(CACHE / "jinja"), "RT_FONT_CACHE": str(CACHE / "fonts.json"),
        "SITE_URL": "http://127.0.0.1:8000/", "PYTHONDONTWRITEBYTECODE": "1"}
 
 

@@ -34,6 +34,7 @@ from sitebuild.waitlist import MESSAGES, SERVICE_ONLY, WaitlistError, mail_setti
 from tests.conftest import sitemap_paths
 from tests.deploy_document import block, blocks
 from tests.rebrand import copy_project
+from tests.shared import once
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
@@ -125,39 +126,53 @@ def mkdocs_build(project: Path, env: dict[str, str]) -> Path:
     return site
 
 
-@pytest.fixture(scope="module", params=PROVIDERS)
+# Each build below is made once per run for every worker (tests/shared.py `once`).
+
+
+@pytest.fixture(scope="session", params=PROVIDERS)
 def hosted(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, Path]:
     """(provider, its block's settings, the site built with DEPLOY.md's block for it)."""
     provider = request.param
     _, text = section_blocks()[list(PROVIDERS).index(provider)]
     block = filled(text)
-    project = copy_project(tmp_path_factory.mktemp(provider.lower()) / "project")
-    config = project / "mkdocs.yml"
-    config.write_text(with_waitlist_block(config.read_text(encoding="utf-8"), block), encoding="utf-8")
-    return provider, yaml.safe_load(block)["extra"]["waitlist"], mkdocs_build(project, environment(SITE_URL=SITE_URL))
+
+    def make(folder: Path) -> str:
+        project = copy_project(folder / "project")
+        config = project / "mkdocs.yml"
+        config.write_text(with_waitlist_block(config.read_text(encoding="utf-8"), block), encoding="utf-8")
+        return str(mkdocs_build(project, environment(SITE_URL=SITE_URL)))
+
+    site = Path(once(tmp_path_factory, f"hosted-{provider.lower()}", make))
+    return provider, yaml.safe_load(block)["extra"]["waitlist"], site
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def service_without_mail(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project as it is (the bundled service), built with no SMTP_URL anywhere."""
-    project = copy_project(tmp_path_factory.mktemp("service") / "project")
-    return mkdocs_build(project, environment(SITE_URL=SITE_URL))
+
+    def make(folder: Path) -> str:
+        return str(mkdocs_build(copy_project(folder / "project"), environment(SITE_URL=SITE_URL)))
+
+    return Path(once(tmp_path_factory, "service-without-mail", make))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def service_with_mail(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project built as `make build ENV_FILE=…` does (scripts/build.py, the check skipped),
     with SITE_URL and SMTP_URL only in the service's environment file."""
-    tmp = tmp_path_factory.mktemp("service-mail")
-    project = copy_project(tmp / "project")
-    env_file = tmp / "service.env"
-    env_file.write_text(f"SITE_URL={SITE_URL}\nSMTP_URL=smtp+starttls://waitlist:{SECRET}@smtp.example.net:587\n"
-                        "WAITLIST_SECRET=not-a-real-secret-0123456789\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "scripts.build", "--no-check", "--site-dir", "site",
-                             "--env-file", str(env_file)], cwd=project, env=environment(), capture_output=True,
-                            text=True, timeout=600)
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-4000:]
-    return project / "site"
+
+    def make(tmp: Path) -> str:
+        project = copy_project(tmp / "project")
+        env_file = tmp / "service.env"
+        env_file.write_text(f"SITE_URL={SITE_URL}\nSMTP_URL=smtp+starttls://waitlist:{SECRET}@smtp.example.net:587\n"
+                            "WAITLIST_SECRET=not-a-real-secret-0123456789\n", encoding="utf-8")
+        result = subprocess.run([sys.executable, "-m", "scripts.build", "--no-check", "--site-dir", "site",
+                                 "--env-file", str(env_file)], cwd=project, env=environment(), capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-4000:]
+        return str(project / "site")
+
+    return Path(once(tmp_path_factory, "service-with-mail", make))
 
 
 def soup(site: Path, path: str) -> BeautifulSoup:

@@ -26,6 +26,7 @@ from course.typography import curly_quotes
 from publish.csp import CspError, site_hashes
 from publish.search import plain_quotes
 from tests.conftest import ROOT
+from tests.shared import once
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
@@ -87,19 +88,24 @@ def make_hostile(project: Path) -> None:
     assert yaml.safe_load(prompts)[0]["question"] == hostile("Question")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The scratch project, built with `mkdocs build --strict`; yields its site folder."""
-    project = copy_project(tmp_path_factory.mktemp("hostile") / "project")
-    make_hostile(project)
-    cache = project / ".cache" / "pdf"
-    if (ROOT / ".cache" / "pdf").is_dir():
-        shutil.copytree(ROOT / ".cache" / "pdf", cache)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "https://example.org/", "RT_PDF_CACHE": str(cache)}
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"],
-                            cwd=project, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return project / "site"
+    """The scratch project, built with `mkdocs build --strict` once per run for every worker
+    (tests/shared.py); its site folder."""
+
+    def make(folder: Path) -> str:
+        project = copy_project(folder / "project")
+        make_hostile(project)
+        cache = project / ".cache" / "pdf"
+        if (ROOT / ".cache" / "pdf").is_dir():
+            shutil.copytree(ROOT / ".cache" / "pdf", cache)
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "https://example.org/", "RT_PDF_CACHE": str(cache)}
+        result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"],
+                                cwd=project, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return str(project / "site")
+
+    return Path(once(tmp_path_factory, "hostile", make))
 
 
 def soup(site: Path, page: str) -> BeautifulSoup:

@@ -170,3 +170,64 @@ def search_and_open(page, base: str, query: str) -> str:  # type: ignore[no-unty
     best.click()
     page.wait_for_load_state()
     return page.url.removeprefix(base).split("#")[0].split("?")[0]
+
+
+# --- every page's walk (tests/browser/test_accessibility.py): layout shifts, the title ---------
+
+# The browser's own layout-shift entries, recorded from the start of every page (an init script).
+RECORD_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    const nodes = entry.sources.map((s) => s.node && s.node.nodeType === 1
+      ? `${s.node.tagName.toLowerCase()}.${s.node.className}` : String(s.node && s.node.nodeName));
+    window.__shifts.push({ value: entry.value, nodes });
+  }
+}).observe({ type: "layout-shift", buffered: true });
+"""
+# "Good" is under 0.1 by Google's measure; we hold every page to a tenth of that.
+MOST_SHIFT = 0.01
+
+
+def shifts(page) -> tuple[float, list]:  # type: ignore[no-untyped-def]
+    entries = page.evaluate("window.__shifts")
+    return sum(e["value"] for e in entries), entries
+
+
+# Colours as the browser computes them: rgb(), rgba() or color(srgb …), as [r, g, b, alpha].
+PARSE = """
+(value) => {
+  let m = value.match(/^rgba?\\(([\\d.]+),? ([\\d.]+),? ([\\d.]+)(?:,? \\/? ?([\\d.]+))?\\)$/);
+  if (m) return [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]];
+  m = value.match(/^color\\(srgb ([\\d.e-]+) ([\\d.e-]+) ([\\d.e-]+)(?: \\/ ([\\d.]+))?\\)$/);
+  if (m) return [m[1] * 255, m[2] * 255, m[3] * 255, m[4] === undefined ? 1 : +m[4]];
+  return null;
+}
+"""
+
+
+def rgba(page, value: str) -> list[float] | None:  # type: ignore[no-untyped-def]
+    return page.evaluate(f"({PARSE})(arguments[0])".replace("arguments[0]", repr(value)))
+
+
+# What the title test reads (issue 29: titles that lead).
+TITLE = """
+() => {
+  const h1 = document.querySelector(".md-content h1");
+  const headings = [...document.querySelectorAll(".md-content :is(h1, h2, h3, h4, h5, h6)")].filter(h => h.getClientRects().length);
+  const size = h => parseFloat(getComputedStyle(h).fontSize);
+  const top = h1.getBoundingClientRect().top + scrollY;
+  // Anything shown in the content column above the title (the h1's own ancestors aside).
+  const before = [...document.querySelectorAll(".md-content *")].filter(el => {
+    if (el.contains(h1) || !el.getClientRects().length) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.bottom + scrollY <= top + 1 && getComputedStyle(el).visibility !== "hidden";
+  }).map(el => el.tagName + "." + el.className);
+  let bg = "rgba(0, 0, 0, 0)";
+  for (let el = h1; el && /rgba\\(0, 0, 0, 0\\)|transparent/.test(bg); el = el.parentElement) bg = getComputedStyle(el).backgroundColor;
+  if (/rgba\\(0, 0, 0, 0\\)/.test(bg)) bg = getComputedStyle(document.body).backgroundColor;
+  return {size: size(h1), largest: Math.max(...headings.map(size)), weight: +getComputedStyle(h1).fontWeight,
+          color: getComputedStyle(h1).color, bg, before, h1s: document.querySelectorAll(".md-content h1").length};
+}
+"""

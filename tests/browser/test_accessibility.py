@@ -1,8 +1,15 @@
-"""axe-core (WCAG 2.0, 2.1 and 2.2 A and AA, and best practice) on every page of the sitemap,
-in the light and the dark scheme, on a phone and on a desktop screen: zero violations. And
-again in the states a reader gets pages into (the journal's lock among them): the role question answered with prompts
-folded, the role panel open, the journal holding answers, the waitlist form showing errors,
-the navigation drawer open on a phone."""
+"""Every page, in the light and the dark scheme, on a phone (390 px) and on a desktop screen
+(1280 px), in one walk per scheme and screen (each page loaded once for all three checks):
+
+- axe-core (WCAG 2.0, 2.1 and 2.2 A and AA, and best practice): zero violations;
+- nothing moves once the page has painted (the browser's layout-shift entries: under 0.01 in
+  all, a tenth of what Google calls good; the journal with answers: tests/browser/test_layout.py);
+- the title leads (issue 29): the page's one `h1` is its largest heading, weight 600 or more,
+  contrast 7:1 or more with what is behind it, and nothing in the content column above it.
+
+And axe again in the states a reader gets pages into (the journal's lock among them): the role
+question answered with prompts folded, the role panel open, the journal holding answers, the
+waitlist form showing errors, the navigation drawer open on a phone."""
 
 from __future__ import annotations
 
@@ -11,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import violations
+from tests.browser.colours import contrast
+from tests.browser.helpers import MOST_SHIFT, RECORD_SHIFTS, TITLE, rgba, shifts, violations
 from tests.conftest import page_paths, sitemap_paths
 
-WIDTHS = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 
 
 def settle(page) -> None:  # type: ignore[no-untyped-def]
@@ -22,12 +30,31 @@ def settle(page) -> None:  # type: ignore[no-untyped-def]
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
+def title_problems(page) -> list[str]:  # type: ignore[no-untyped-def]
+    title = page.evaluate(TITLE)
+    problems = []
+    if title["h1s"] != 1:
+        problems.append(f"{title['h1s']} h1 elements")
+    if title["size"] < title["largest"]:
+        problems.append(f"the h1 ({title['size']} px) is smaller than a heading ({title['largest']} px)")
+    if title["weight"] < 600:
+        problems.append(f"the h1's weight is {title['weight']}")
+    ratio = contrast(rgba(page, title["color"]), rgba(page, title["bg"]))
+    if ratio < 7:
+        problems.append(f"the h1's contrast is {ratio:.2f}:1")
+    if title["before"]:
+        problems.append(f"shown above the h1: {title['before']}")
+    return problems
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_page_has_no_axe_violations(browser, served: str, site: Path, scheme: str, width: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_page_passes_axe_keeps_its_place_and_its_title_leads(  # type: ignore[no-untyped-def]
+        browser, served: str, site: Path, scheme: str, width: str) -> None:
     context = browser.new_context(color_scheme=scheme, viewport=WIDTHS[width])
+    context.add_init_script(RECORD_SHIFTS)
     page = context.new_page()
-    failures = {}
+    failures: dict[str, object] = {}
     paths = page_paths(site)
     assert len(paths) > 20
     for path in paths:
@@ -35,9 +62,15 @@ def test_every_page_has_no_axe_violations(browser, served: str, site: Path, sche
         settle(page)
         expected = "slate" if scheme == "dark" else "default"
         assert page.get_attribute("body", "data-md-color-scheme") == expected
+        problems = title_problems(page)
+        if problems:
+            failures[f"{path} title"] = problems
         found = violations(page)
         if found:
-            failures[path] = found
+            failures[f"{path} axe"] = found
+        total, entries = shifts(page)  # after axe's run: a late shift has had time to happen
+        if total >= MOST_SHIFT:
+            failures[f"{path} layout shift"] = (round(total, 4), entries)
     context.close()
     assert not failures, failures
 

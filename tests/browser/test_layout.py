@@ -1,7 +1,8 @@
 """Nothing moves once the page has painted. Scripts run after the first paint (main.html's
 loader); whatever they set up must already have its place (html.rt-js and
 [data-rt-needs-js] in rt.css). Checked with the browser's own layout-shift entries on every
-page, on a phone and on a desktop screen, and on the journal with answers in it."""
+page, on a phone and on a desktop screen (in tests/browser/test_accessibility.py's walk of every
+page), and here on the journal with answers in it."""
 
 from __future__ import annotations
 
@@ -9,49 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import settle
-from tests.conftest import page_paths, sitemap_paths
+from tests.browser.helpers import MOST_SHIFT, RECORD_SHIFTS, settle, shifts
+from tests.conftest import sitemap_paths
 
-RECORD_SHIFTS = """
-window.__shifts = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) {
-    if (entry.hadRecentInput) continue;
-    const nodes = entry.sources.map((s) => s.node && s.node.nodeType === 1
-      ? `${s.node.tagName.toLowerCase()}.${s.node.className}` : String(s.node && s.node.nodeName));
-    window.__shifts.push({ value: entry.value, nodes });
-  }
-}).observe({ type: "layout-shift", buffered: true });
-"""
 SCREENS = {
     "phone": {"viewport": {"width": 412, "height": 823}, "device_scale_factor": 1.75, "is_mobile": True, "has_touch": True},
     "desktop": {"viewport": {"width": 1350, "height": 940}},
 }
-# "Good" is under 0.1 by Google's measure; we hold every page to a tenth of that.
-MOST = 0.01
-
-
-def shifts(page) -> tuple[float, list]:  # type: ignore[no-untyped-def]
-    entries = page.evaluate("window.__shifts")
-    return sum(e["value"] for e in entries), entries
-
-
-@pytest.mark.parametrize("screen", SCREENS)
-def test_no_page_shifts_after_its_first_paint(browser, served: str, site: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(**SCREENS[screen])
-    context.add_init_script(RECORD_SHIFTS)
-    page = context.new_page()
-    moved = {}
-    for path in page_paths(site):
-        page.goto(served + path)
-        settle(page)
-        total, entries = shifts(page)
-        if total >= MOST:
-            moved[path] = (round(total, 4), entries)
-    context.close()
-    assert moved == {}
-
-
 @pytest.mark.parametrize("screen", SCREENS)
 def test_the_journal_with_answers_does_not_shift(browser, served: str, site: Path, screen: str) -> None:  # type: ignore[no-untyped-def]
     context = browser.new_context(**SCREENS[screen])
@@ -69,4 +34,4 @@ def test_the_journal_with_answers_does_not_shift(browser, served: str, site: Pat
     assert page.locator("[data-rt-journal-entry]").count() == 2
     total, entries = shifts(page)
     context.close()
-    assert total < MOST, entries
+    assert total < MOST_SHIFT, entries

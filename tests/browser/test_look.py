@@ -6,29 +6,17 @@ a landing page with one primary action. Not pixel tests: each reads what the bro
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from tests.browser.colours import contrast
-from tests.conftest import page_paths
+from tests.browser.helpers import rgba
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 SCHEMES = ["light", "dark"]
 TOKENS = ["--rt-ink", "--rt-ink-muted", "--rt-accent", "--rt-accent-ink", "--rt-warm", "--rt-surface",
           "--rt-surface-raised", "--rt-border", "--rt-focus", "--rt-danger"]
 MAIN_PAGES = ["", "betrayal/", "worksheets/consistency-tracker/", "journal/", "safety/"]
-
-# Colours as the browser computes them: rgb(), rgba() or color(srgb …), as [r, g, b, alpha].
-PARSE = """
-(value) => {
-  let m = value.match(/^rgba?\\(([\\d.]+),? ([\\d.]+),? ([\\d.]+)(?:,? \\/? ?([\\d.]+))?\\)$/);
-  if (m) return [+m[1], +m[2], +m[3], m[4] === undefined ? 1 : +m[4]];
-  m = value.match(/^color\\(srgb ([\\d.e-]+) ([\\d.e-]+) ([\\d.e-]+)(?: \\/ ([\\d.]+))?\\)$/);
-  if (m) return [m[1] * 255, m[2] * 255, m[3] * 255, m[4] === undefined ? 1 : +m[4]];
-  return null;
-}
-"""
 
 # Each rendered element's colours: (what, value, element) for color, background-color and the
 # border colours of sides that have a border.
@@ -49,10 +37,6 @@ COLOURS = """
   return out;
 }
 """
-
-
-def rgba(page, value: str) -> list[float] | None:  # type: ignore[no-untyped-def]
-    return page.evaluate(f"({PARSE})(arguments[0])".replace("arguments[0]", repr(value)))
 
 
 def tokens(page) -> list[list[float]]:  # type: ignore[no-untyped-def]
@@ -77,46 +61,7 @@ def open_page(browser, served: str, path: str, size: str, scheme: str):  # type:
     return context, page
 
 
-# --- titles that lead ----------------------------------------------------------------------------
-
-TITLE = """
-() => {
-  const h1 = document.querySelector(".md-content h1");
-  const headings = [...document.querySelectorAll(".md-content :is(h1, h2, h3, h4, h5, h6)")].filter(h => h.getClientRects().length);
-  const size = h => parseFloat(getComputedStyle(h).fontSize);
-  const top = h1.getBoundingClientRect().top + scrollY;
-  // Anything shown in the content column above the title (the h1's own ancestors aside).
-  const before = [...document.querySelectorAll(".md-content *")].filter(el => {
-    if (el.contains(h1) || !el.getClientRects().length) return false;
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && r.bottom + scrollY <= top + 1 && getComputedStyle(el).visibility !== "hidden";
-  }).map(el => el.tagName + "." + el.className);
-  let bg = "rgba(0, 0, 0, 0)";
-  for (let el = h1; el && /rgba\\(0, 0, 0, 0\\)|transparent/.test(bg); el = el.parentElement) bg = getComputedStyle(el).backgroundColor;
-  if (/rgba\\(0, 0, 0, 0\\)/.test(bg)) bg = getComputedStyle(document.body).backgroundColor;
-  return {size: size(h1), largest: Math.max(...headings.map(size)), weight: +getComputedStyle(h1).fontWeight,
-          color: getComputedStyle(h1).color, bg, before, h1s: document.querySelectorAll(".md-content h1").length};
-}
-"""
-
-
-@pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("size", SIZES)
-def test_on_every_page_the_title_leads(browser, served: str, site: Path, size: str, scheme: str) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
-    page = context.new_page()
-    paths = page_paths(site)
-    assert len(paths) > 30
-    for path in paths:
-        page.goto(served + path)
-        title = page.evaluate(TITLE)
-        assert title["h1s"] == 1, path
-        assert title["size"] >= title["largest"], (path, title)
-        assert title["weight"] >= 600, (path, title)
-        ratio = contrast(rgba(page, title["color"]), rgba(page, title["bg"]))
-        assert ratio >= 7, (path, ratio)
-        assert title["before"] == [], (path, title["before"])
-    context.close()
+# --- titles that lead: checked on every page by tests/browser/test_accessibility.py's walk -----------
 
 
 # --- one palette ---------------------------------------------------------------------------------

@@ -10,15 +10,15 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import urlopen
 
 import pytest
 
-from tests.conftest import free_port, serving
+from tests.conftest import free_port, start_serving
 from tests.rebrand import copy_project, replace_line
+from tests.shared import keep_running, once
 
 ACTION = "https://formspree.io/f/xtestform"
 # DEPLOY.md's "Formspree" block, as an owner changes extra.waitlist in mkdocs.yml.
@@ -60,14 +60,19 @@ def text_of(site: Path, page: str) -> str:
     return re.sub(r"\s+", " ", article.group(0))
 
 
-@pytest.fixture(scope="module")
-def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The project built with Formspree's settings and served by the bundled service."""
-    tmp = tmp_path_factory.mktemp("formspree")
-    port = free_port()
-    site = build(tmp, FORMSPREE, f"http://127.0.0.1:{port}/")
-    with serving(site, port, tmp / "db.sqlite3") as base:
-        yield base, site
+@pytest.fixture(scope="session")
+def formspree_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The project built with Formspree's settings and served by the bundled service, once per
+    run for every worker (tests/shared.py)."""
+
+    def make(tmp: Path) -> list[str]:
+        port = free_port()
+        site = build(tmp, FORMSPREE, f"http://127.0.0.1:{port}/")
+        keep_running(tmp_path_factory, start_serving(site, port, tmp / "db.sqlite3"))
+        return [f"http://127.0.0.1:{port}/", str(site)]
+
+    base, site = once(tmp_path_factory, "formspree", make)
+    return base, Path(site)
 
 
 def test_the_post_goes_to_formspree_with_the_way_back_and_the_sites_origin(browser, formspree_site: tuple[str, Path]) -> None:  # type: ignore[no-untyped-def]
