@@ -233,8 +233,8 @@ BUILD_FIXTURES = {"site", "served", "rebranded", "base_url", "database", "shared
 # module. What costs minutes is therefore made once per run for every worker instead
 # (tests/shared.py `once`: the site, the rebranded copy, the hostile-text build, the hosted
 # builds, the Formspree site); the marks stay for when xdist honours them again.
-ONE_WORKER_MODULES = {"test_hostile_text.py", "test_hosted_mode.py", "test_build_production.py", "test_rebrand.py",
-                      "test_validator.py", "test_waitlist_provider.py", "test_browser_print.py", "test_container.py",
+ONE_WORKER_MODULES = {"test_build_production.py", "test_rebrand.py",
+                      "test_validator.py", "test_browser_print.py", "test_container.py",
                       "test_transport.py", "test_build_and_upgrade_steps.py"}
 
 

@@ -96,8 +96,10 @@ def test_the_check_finds_each_form(source: str, expected: list[tuple[int, str]])
 
 
 def test_every_module_with_a_module_scoped_fixture_runs_on_one_worker() -> None:
-    """A module-scoped fixture split over two xdist workers would build or start its thing twice:
-    such modules are listed in tests/conftest.py's ONE_WORKER_MODULES (`--dist loadgroup`)."""
+    """A module-scoped fixture split over two xdist workers builds or starts its thing twice:
+    such modules are listed in tests/conftest.py's ONE_WORKER_MODULES, marked for `--dist
+    loadgroup` (which pytest-xdist 3.8 does not apply under pytest 9.2: see there), so the list
+    says where a costly module fixture belongs in a session fixture made `once` instead."""
     from tests.conftest import ONE_WORKER_MODULES
 
     tests = Path(__file__).resolve().parent
