@@ -3,32 +3,39 @@
 Starlette and uvicorn with their defaults: a page served from memory, and a sign-up that
 inserts an email into a table with a UNIQUE email and commits, once per sign-up, on the event
 loop. SQLite in WAL mode with ``synchronous=FULL``, as the bundled service uses it, so that
-each acknowledged sign-up is as durable on both sides. Plain ``uvicorn.run(app)``, except
-that the loop and the parser are named: ``loop="asyncio", http="h11"``. With uvloop and
-httptools installed (they are requirements of the bundled service), uvicorn's "auto" would
-pick them, and this is the service without the extras, as the issue measured it. uvicorn's
-other defaults stay, its access log among them.
+each acknowledged sign-up is as durable on both sides. Plain ``uvicorn.run(app)``: uvicorn as
+its documented install (``uvicorn[standard]``) runs it, so with uvloop and httptools installed
+(they are requirements of the bundled service, requirements/runtime.txt) its "auto" loop and
+parser are uvloop and httptools, as ours are. uvicorn's other defaults stay, its access log
+among them.
+
+The page: a small one by default; given the built site and a page's URL, that page's
+``index.html`` read once into memory, sent as its ``.gz`` copy when the request accepts gzip,
+with the security headers the site's ``_headers`` file gives for ``/*`` (read by
+waitlist/headers.py), so that it sends the same bytes as the other servers the benchmark
+compares (our service, nginx, servestatic) and only the serving differs.
 
 It is a yardstick, not a dependency: nothing in waitlist/ imports it.
 
-    .venv/bin/python bench/minimal_waitlist.py PORT DATABASE_PATH
+    .venv/bin/python bench/minimal_waitlist.py PORT DATABASE_PATH [SITE_DIR PAGE_URL]
 """
 
 from __future__ import annotations
 
 import sqlite3
 import sys
+from pathlib import Path
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 PAGE = "<!doctype html><html lang=en><title>ok</title><p>Rebuilding Trust</p></html>\n"
 
 
-def create_app(database: str) -> Starlette:
+def create_app(database: str, site: Path | None = None, url: str | None = None) -> Starlette:
     db = sqlite3.connect(database, check_same_thread=False)
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
@@ -41,6 +48,23 @@ def create_app(database: str) -> Starlette:
     async def page(request: Request) -> HTMLResponse:
         return HTMLResponse(PAGE)
 
+    routes = [Route("/", page), Route("/bench.html", page)]
+    if site is not None and url is not None:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from waitlist.headers import site_headers
+
+        headers = site_headers(site)
+        source = site / url.strip("/") / "index.html"
+        plain, gzipped = source.read_bytes(), Path(f"{source}.gz").read_bytes()
+
+        async def site_page(request: Request) -> Response:
+            if "gzip" in request.headers.get("accept-encoding", ""):
+                return Response(gzipped, media_type="text/html", headers={
+                    **headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+            return Response(plain, media_type="text/html", headers={**headers, "Vary": "Accept-Encoding"})
+
+        routes.append(Route(url, site_page))
+
     async def signup(request: Request) -> JSONResponse:
         data = await request.json()
         email = str(data.get("email", "")).strip().lower()
@@ -50,12 +74,10 @@ def create_app(database: str) -> Starlette:
         db.commit()
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[
-        Route("/", page), Route("/bench.html", page),
-        Route("/api/waitlist", signup, methods=["POST"]),
-    ])
+    return Starlette(routes=[*routes, Route("/api/waitlist", signup, methods=["POST"])])
 
 
 if __name__ == "__main__":
     port, database = int(sys.argv[1]), sys.argv[2]
-    uvicorn.run(create_app(database), host="127.0.0.1", port=port, loop="asyncio", http="h11")
+    site, url = (Path(sys.argv[3]), sys.argv[4]) if len(sys.argv) > 4 else (None, None)
+    uvicorn.run(create_app(database, site, url), host="127.0.0.1", port=port)

@@ -6,12 +6,18 @@ costs little next to the server) at 1, 20 and 100 concurrent clients, first a sm
 HTML page, then sign-ups, and prints requests per second, p50/p99 latency and the ratio of the
 two. Finally it checks that every acknowledged sign-up is in the database exactly once.
 
-Then against the minimal service (bench/minimal_waitlist.py: Starlette + uvicorn on asyncio and
-h11, one SQLite commit per sign-up, the "written in an hour" baseline), as issue 18 measured:
-``wrk -t2 -c20`` (bench/waitlist_signup.lua posts a new email each time), the static page and
-sign-ups, rounds alternating between the two services, req/s and p99 of each and the ratios
-against the targets: static page at least 1.5 times the minimal service's rate, sign-ups at
-least 2 times, sign-up p99 at most 20 ms. Without wrk, the asyncio client measures instead.
+Then the yardsticks, side by side (issue 27), all measured by ``wrk -t2 -c20`` with the same
+parameters, rounds interleaved between the servers: a chapter of the built site (``--site``,
+``site/`` by default: run ``make build`` first), asked for with ``Accept-Encoding: gzip``, from
+our service, from nginx (Debian's ``/usr/sbin/nginx``, ``worker_processes auto``, ``gzip_static
+on``, the same security headers, read from ``site/_headers``: the limit on this machine), from
+servestatic under uvicorn (bench/servestatic_app.py) and from the minimal service
+(bench/minimal_waitlist.py: Starlette + uvicorn's standard install, uvloop and httptools, the
+page from memory, one SQLite commit per sign-up, the "written in an hour" baseline); then
+sign-ups (bench/waitlist_signup.lua posts a new email each time) from ours and the minimal
+service. One table: req/s and p99 of each server, and each target met or missed: static page at
+least 0.5 times nginx's rate and at least the minimal service's, sign-ups at least 2 times the
+minimal service's, sign-up p99 at most 20 ms. It needs wrk (``apt-get install wrk``).
 
 Then kill -9: sign-ups at 20 clients, the service killed (SIGKILL) half-way, restarted on the
 same database: every sign-up acknowledged before the kill must be there.
@@ -32,7 +38,8 @@ rate limit on, as behind a load balancer.
 
     .venv/bin/python bench/waitlist_load.py [--seconds 1.5] [--rounds 3] [--concurrency 1 20 100]
                                             [--slow 300] [--no-rate-limit] [--no-postgres]
-                                            [--compare-seconds 5] [--no-compare] [--kill-after 1.5]
+                                            [--compare-seconds 5] [--no-compare] [--site site]
+                                            [--kill-after 1.5]
 
 Run it under the shared lock, so that no other measurement overlaps it:
 ``flock /tmp/rt-bench.lock .venv/bin/python bench/waitlist_load.py``.
@@ -68,13 +75,21 @@ SLOW_TARGET = 0.8
 STATIC_PATH = "/bench.html"
 STATIC_PAGE = "<!doctype html><html lang=en><title>ok</title><p>Rebuilding Trust</p></html>\n"
 MINIMAL = REPO / "bench" / "minimal_waitlist.py"
+SERVESTATIC = REPO / "bench" / "servestatic_app.py"
+NGINX = Path("/usr/sbin/nginx")
+NGINX_WORKERS = "auto"  # one per core: nginx at its best here, the limit of this machine
 WRK_SIGNUP = REPO / "bench" / "waitlist_signup.lua"
 WRK_THREADS = 2
 COMPARE_CONCURRENCY = 20
-# Issue 18's targets against the minimal service, at 20 clients.
-STATIC_TARGET = 1.5  # times its static page rate
-SIGNUP_TARGET = 2.0  # times its sign-up rate
+# Issue 27's targets, at 20 clients: the static page (a chapter, gzip) against nginx and the
+# minimal service, sign-ups against the minimal service.
+STATIC_NGINX_TARGET = 0.5  # times nginx's rate
+STATIC_MINIMAL_TARGET = 1.0  # times the minimal service's rate
+SIGNUP_TARGET = 2.0  # times the minimal service's sign-up rate
 SIGNUP_P99_TARGET_MS = 20.0
+# The servers of the comparison, in the order the table shows them.
+STATIC_SERVERS = ("ours", "nginx", "servestatic", "minimal")
+SIGNUP_SERVERS = ("ours", "minimal")
 
 
 # -- the client (runs in its own process) ----------------------------------------------------
@@ -238,12 +253,15 @@ def _free_port() -> int:
 
 def _start_service(
     workdir: Path, fd_limit: int | None = None, database_url: str | None = None,
-    rate_limit: int = 0, database_path: Path | None = None,
+    rate_limit: int = 0, database_path: Path | None = None, site_dir: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], int, Path]:
-    site = workdir / "site"
-    site.mkdir(parents=True, exist_ok=True)
-    (site / "bench.html").write_text(STATIC_PAGE)
-    (site / "index.html").write_text(STATIC_PAGE)
+    """``python -m waitlist serve``; over ``site_dir`` if given, else a site of one small page."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    site = site_dir or workdir / "site"
+    if site_dir is None:
+        site.mkdir(parents=True, exist_ok=True)
+        (site / "bench.html").write_text(STATIC_PAGE)
+        (site / "index.html").write_text(STATIC_PAGE)
     port = _free_port()
     db_path = database_path or workdir / f"waitlist-{port}.sqlite3"
     env = {
@@ -468,16 +486,92 @@ def _multi_instance(workdir: Path, args: argparse.Namespace) -> tuple[list[tuple
     return pairs, len(acknowledged - set(stored)), len(stored) - len(set(stored))
 
 
-def _start_minimal(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """bench/minimal_waitlist.py on a fresh SQLite database: the baseline."""
+def _start_minimal(workdir: Path, site: Path, url: str) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/minimal_waitlist.py on a fresh SQLite database, ``url`` of ``site`` from memory:
+    the baseline."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
-    log = open(workdir / f"minimal-{port}.log", "wb")  # noqa: SIM115 - lives as long as it
-    process = subprocess.Popen(
-        [sys.executable, str(MINIMAL), str(port), str(workdir / f"minimal-{port}.sqlite3")],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-    )
-    _wait_for_port(port, process, workdir / f"minimal-{port}.log")
+    return _start_child(workdir, "minimal", port, [
+        sys.executable, str(MINIMAL), str(port), str(workdir / f"minimal-{port}.sqlite3"),
+        str(site), url,
+    ])
+
+
+def _start_servestatic(workdir: Path, site: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """bench/servestatic_app.py over ``site``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    return _start_child(workdir, "servestatic", port,
+                        [sys.executable, str(SERVESTATIC), str(port), str(site)])
+
+
+def nginx_config(site: Path, port: int, workdir: Path, headers: dict[str, str]) -> str:
+    """A whole nginx.conf: ``site`` on 127.0.0.1:``port`` with its ``.gz`` copies
+    (gzip_static), ``index.html`` for directory URLs and ``headers`` on every response; all
+    its files (pid, logs, temporary folders) under ``workdir``."""
+    def quoted(value: str) -> str:
+        if "$" in value:  # nginx would read a variable there, and has no escape for it
+            raise SystemExit(f"nginx: a header value with '$' cannot be passed on: {value!r}")
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    user = "user root root;\n" if os.geteuid() == 0 else ""  # workers read the site as we do
+    temp = "\n".join(f"    {kind}_temp_path {quoted(str(workdir / kind))};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    added = "\n".join(f"        add_header {name} {quoted(value)} always;"
+                      for name, value in headers.items())
+    return f"""{user}daemon off;
+worker_processes {NGINX_WORKERS};
+pid {quoted(str(workdir / "nginx.pid"))};
+error_log {quoted(str(workdir / "error.log"))} warn;
+events {{ worker_connections 1024; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+{temp}
+    server {{
+        listen 127.0.0.1:{port};
+        root {quoted(str(site))};
+        index index.html;
+        gzip_static on;
+        gzip_vary on;
+{added}
+    }}
+}}
+"""
+
+
+def _start_nginx(workdir: Path, site: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Debian's nginx, not a daemon (it stops with SIGTERM to this child), over ``site`` with
+    the security headers our service sends (waitlist/headers.py reads ``site/_headers``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    config = workdir / "nginx.conf"
+    config.write_text(nginx_config(site, port, workdir, _site_headers(site)))
+    return _start_child(workdir, "nginx", port,
+                        [str(NGINX), "-p", str(workdir), "-e", str(workdir / "error.log"),
+                         "-c", str(config)])
+
+
+def _site_headers(site: Path) -> dict[str, str]:
+    """The security headers our service sends, from ``site/_headers`` (waitlist/headers.py)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from waitlist.headers import site_headers
+
+    return site_headers(site)
+
+
+def _start_child(workdir: Path, name: str, port: int,
+                 command: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    log_path = workdir / f"{name}-{port}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(command, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    _wait_for_port(port, process, log_path)
     return process, port
 
 
@@ -493,14 +587,15 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], log_path: Path) 
     raise SystemExit(f"service did not start:\n{log_path.read_text()}")
 
 
-def _wrk(port: int, mode: str, seconds: float, prefix: str) -> Run:
-    """One cell measured by wrk, as the issue did: ``wrk -t2 -c20 -d8s --latency``."""
+def _wrk(port: int, mode: str, seconds: float, prefix: str, path: str = STATIC_PATH) -> Run:
+    """One cell measured by wrk, as the issues did: ``wrk -t2 -c20 -d8s --latency``; the
+    static page (``path``) asked for with ``Accept-Encoding: gzip``."""
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{COMPARE_CONCURRENCY}", f"-d{seconds:g}s",
                "--latency"]
     if mode == "signup":
         command += ["-s", str(WRK_SIGNUP), f"http://127.0.0.1:{port}", "--", prefix]
     else:
-        command.append(f"http://127.0.0.1:{port}{STATIC_PATH}")
+        command += ["-H", "Accept-Encoding: gzip", f"http://127.0.0.1:{port}{path}"]
     output = subprocess.run(command, check=True, capture_output=True, text=True,
                             timeout=seconds + 60).stdout
     return Run(mode, COMPARE_CONCURRENCY, _wrk_figure(output, "Requests/sec:"), 0.0,
@@ -537,32 +632,69 @@ def _wrk_errors(output: str) -> int:
     return count
 
 
-def _against_minimal(workdir: Path, args: argparse.Namespace) -> list[tuple[Run, Run]]:
-    """(minimal, ours) for the static page and for sign-ups at 20 clients, rounds alternating
-    between the two services; ours on a fresh database with the rate limit off (the minimal
-    service has none)."""
-    measure = _wrk if shutil.which("wrk") else (
-        lambda port, mode, seconds, prefix: _drive(port, mode, COMPARE_CONCURRENCY, seconds, prefix)
-    )
-    minimal, minimal_port = _start_minimal(workdir / "minimal")
-    ours, ours_port, _ = _start_service(workdir / "ours")
+def chapter_url() -> str:
+    """The first chapter's address (data/chapters.yml): the static page of the comparison."""
+    import yaml
+
+    chapters = yaml.safe_load((REPO / "data" / "chapters.yml").read_text(encoding="utf-8"))
+    return f"/{chapters[0]['id']}/"
+
+
+def _check_page(port: int, path: str) -> tuple[int, str, int]:
+    """(status, Content-Encoding, body bytes) of one GET of ``path`` with gzip accepted, and
+    whether every security header came with it (raises if one is missing)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        for port in (minimal_port, ours_port):
-            measure(port, "static", 1, "warm")
-            measure(port, "signup", 1, f"warm{port}")
-        cells: dict[tuple[str, int], list[Run]] = {}
-        for round_ in range(args.rounds):
-            for mode in ("static", "signup"):
-                for port in (minimal_port, ours_port):
-                    cells.setdefault((mode, port), []).append(
-                        measure(port, mode, args.compare_seconds, f"m{port}r{round_}")
-                    )
+        connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        response = connection.getresponse()
+        body = response.read()
+        lacking = [name for name in _site_headers(SITE_DIR)
+                   if response.getheader(name) is None]
+        if lacking:
+            raise SystemExit(f"port {port}: {path} came without {', '.join(lacking)}")
+        return response.status, response.getheader("Content-Encoding") or "none", len(body)
     finally:
-        for process in (minimal, ours):
+        connection.close()
+
+
+SITE_DIR = REPO / "site"  # set from --site by driver_main
+
+
+def _yardsticks(workdir: Path, args: argparse.Namespace) -> tuple[dict[tuple[str, str], Run], dict]:
+    """Every server of the comparison: (server, mode) -> Run for the chapter (all four) and
+    sign-ups (ours and the minimal service) at 20 clients, by wrk; rounds interleaved between
+    the servers. Ours on a fresh database with the rate limit off (the minimal service has
+    none). Also what each server sent for the chapter: server -> (status, encoding, bytes)."""
+    url = chapter_url()
+    if not (args.site / url.strip("/") / "index.html.gz").is_file():
+        raise SystemExit(f"{args.site}{url}index.html.gz not found: build the site first "
+                         "(make build), or --site")
+    started: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    try:
+        started["ours"] = _start_service(workdir / "ours", site_dir=args.site)[:2]
+        started["nginx"] = _start_nginx(workdir / "nginx", args.site)
+        started["servestatic"] = _start_servestatic(workdir / "servestatic", args.site)
+        started["minimal"] = _start_minimal(workdir / "minimal", args.site, url)
+        ports = {name: port for name, (_, port) in started.items()}
+        sent = {name: _check_page(port, url) for name, port in ports.items()}
+        for name, port in ports.items():
+            _wrk(port, "static", 1, "warm", url)
+            if name in SIGNUP_SERVERS:
+                _wrk(port, "signup", 1, f"warm{name}")
+        cells: dict[tuple[str, str], list[Run]] = {}
+        for round_ in range(args.rounds):
+            for mode, servers in (("static", STATIC_SERVERS), ("signup", SIGNUP_SERVERS)):
+                for name in servers:
+                    cells.setdefault((name, mode), []).append(_wrk(
+                        ports[name], mode, args.compare_seconds, f"{name}r{round_}", url))
+    finally:
+        for process, _ in started.values():
             process.send_signal(signal.SIGTERM)
+        for process, _ in started.values():
             process.wait(30)
-    return [(_median_run(cells[mode, minimal_port]), _median_run(cells[mode, ours_port]))
-            for mode in ("static", "signup")]
+    return {cell: _median_run(runs) for cell, runs in cells.items()}, sent
 
 
 def _kill_check(workdir: Path, args: argparse.Namespace) -> tuple[int, int, int]:
@@ -606,6 +738,13 @@ def _median_run(cells: list[Run]) -> Run:
 
 
 def driver_main(args: argparse.Namespace) -> int:
+    global SITE_DIR
+    SITE_DIR = args.site = args.site.resolve()
+    if args.compare and not shutil.which("wrk"):
+        raise SystemExit("wrk not found: the comparison with nginx, servestatic and the minimal "
+                         "service needs it (apt-get install wrk), or run with --no-compare")
+    if args.compare and not NGINX.is_file():
+        raise SystemExit(f"{NGINX} not found: apt-get install nginx, or run with --no-compare")
     with tempfile.TemporaryDirectory(prefix="waitlist-bench-") as tmp:
         process, port, db_path = _start_service(Path(tmp))
         try:
@@ -627,7 +766,7 @@ def driver_main(args: argparse.Namespace) -> int:
             code = process.wait(30)
         acknowledged = [email for _, signup in runs for email in signup.acknowledged]
         missing, duplicated = _verify(db_path, acknowledged)
-        compared = _against_minimal(Path(tmp), args) if args.compare else None
+        compared = _yardsticks(Path(tmp), args) if args.compare else None
         killed = _kill_check(Path(tmp) / "kill", args) if args.kill_after else None
         slow = _slow_clients(Path(tmp), args) if args.slow else None
         limited = _rate_limit_cost(Path(tmp), args) if args.rate_limit else None
@@ -637,8 +776,8 @@ def driver_main(args: argparse.Namespace) -> int:
           f" stored twice: {duplicated}; service exit status after SIGTERM: {code}")
     errors = sum(run.errors for pair in runs for run in pair)
     if compared is not None:
-        _print_against_minimal(compared, args)
-        errors += sum(run.errors for pair in compared for run in pair)
+        _print_yardsticks(*compared, args)
+        errors += sum(run.errors for run in compared[0].values())
     if killed is not None:
         sent, lost, twice = killed
         print(f"\nkill -9 half-way through {2 * args.kill_after:g} s of sign-ups at 20 clients, "
@@ -699,28 +838,51 @@ def _print_table(runs: list[tuple[Run, Run]], args: argparse.Namespace) -> None:
               f"{signup.p99_ms:>7.2f} | {ratio:>5.2f}")
 
 
-def _print_against_minimal(pairs: list[tuple[Run, Run]], args: argparse.Namespace) -> None:
-    tool = (f"wrk -t{WRK_THREADS} -c{COMPARE_CONCURRENCY} -d{args.compare_seconds:g}s"
-            if shutil.which("wrk") else f"the asyncio client at {COMPARE_CONCURRENCY} clients "
-            "(wrk is not installed)")
-    print(f"\nagainst the minimal service (bench/minimal_waitlist.py: asyncio + h11, a commit "
-          f"per sign-up); {tool}, median of {args.rounds} rounds, alternating; ours with the "
-          "rate limit off\n")
-    header = (f"{'':>10} | {'minimal req/s':>13} {'p99 ms':>7} | {'ours req/s':>10} "
-              f"{'p99 ms':>7} | {'ratio':>5} | {'target':>18}")
+def _print_yardsticks(cells: dict[tuple[str, str], Run], sent: dict,
+                      args: argparse.Namespace) -> None:
+    labels = {
+        "ours": "ours (python -m waitlist serve)",
+        "nginx": f"nginx (worker_processes {NGINX_WORKERS}, gzip_static)",
+        "servestatic": "servestatic 4.4 (bench/servestatic_app.py)",
+        "minimal": "minimal (bench/minimal_waitlist.py)",
+    }
+    print(f"\nthe yardsticks, side by side: wrk -t{WRK_THREADS} -c{COMPARE_CONCURRENCY} "
+          f"-d{args.compare_seconds:g}s, median of {args.rounds} rounds, the servers interleaved; "
+          f"static page {chapter_url()} of {args.site} with Accept-Encoding: gzip; uvicorn with "
+          "uvloop and httptools for the three Python servers; ours with the rate limit off\n")
+    header = (f"{'server':<45} | {'sent':>17} | {'static req/s':>12} {'p99 ms':>7} | "
+              f"{'sign-ups/s':>10} {'p99 ms':>7}")
     _print_header(header)
-    targets = {"static": STATIC_TARGET, "signup": SIGNUP_TARGET}
-    for minimal, ours in pairs:
-        ratio = ours.rate / minimal.rate if minimal.rate else 0.0
-        target = targets[ours.mode]
-        verdict = "met" if ratio >= target else "MISSED"
-        print(f"{ours.mode:>10} | {minimal.rate:>13.0f} {minimal.p99_ms:>7.2f} | "
-              f"{ours.rate:>10.0f} {ours.p99_ms:>7.2f} | {ratio:>5.2f} | "
-              f"{f'>= {target:g}x: {verdict}':>18}")
-    signup = pairs[1][1]
-    verdict = "met" if signup.p99_ms <= SIGNUP_P99_TARGET_MS else "MISSED"
-    print(f"\nsign-up p99 at {COMPARE_CONCURRENCY} clients: {signup.p99_ms:.2f} ms (target "
-          f"<= {SIGNUP_P99_TARGET_MS:g} ms: {verdict})")
+    for name in STATIC_SERVERS:
+        static = cells[name, "static"]
+        status, encoding, size = sent[name]
+        signup = cells.get((name, "signup"))
+        signups = (f"{signup.rate:>10.0f} {signup.p99_ms:>7.2f}" if signup
+                   else f"{'-':>10} {'-':>7}")
+        print(f"{labels[name]:<45} | {f'{status} {encoding} {size:,} B':>17} | "
+              f"{static.rate:>12.0f} {static.p99_ms:>7.2f} | {signups}")
+    ours_static, ours_signup = cells["ours", "static"], cells["ours", "signup"]
+
+    def ratio(ours: Run, other: Run) -> float:
+        return ours.rate / other.rate if other.rate else 0.0
+
+    checks = [
+        ("static page >= 0.5x nginx", ratio(ours_static, cells["nginx", "static"]),
+         STATIC_NGINX_TARGET, "x"),
+        ("static page >= 1x the minimal service", ratio(ours_static, cells["minimal", "static"]),
+         STATIC_MINIMAL_TARGET, "x"),
+        ("sign-ups >= 2x the minimal service", ratio(ours_signup, cells["minimal", "signup"]),
+         SIGNUP_TARGET, "x"),
+    ]
+    print(f"\n{'target':<40} | {'ours':>9} | verdict")
+    print("-" * 62)
+    for label, value, target, unit in checks:
+        print(f"{label:<40} | {value:>8.2f}{unit} | {'met' if value >= target else 'missed'}")
+    p99 = ours_signup.p99_ms
+    print(f"{f'sign-up p99 <= {SIGNUP_P99_TARGET_MS:g} ms at {COMPARE_CONCURRENCY} clients':<40} | "
+          f"{p99:>6.2f} ms | {'met' if p99 <= SIGNUP_P99_TARGET_MS else 'missed'}")
+    print(f"(also: static page {ratio(ours_static, cells['servestatic', 'static']):.2f}x "
+          "servestatic's rate; no target)")
 
 
 def _print_slow(calm: Run, disturbed: Run, log_lines: int, code: int, closed: list[int],
@@ -751,9 +913,12 @@ def main() -> int:
     parser.add_argument("--no-postgres", dest="postgres", action="store_false",
                         help="skip one vs two instances on PostgreSQL")
     parser.add_argument("--compare-seconds", type=float, default=5.0,
-                        help="length of one round against the minimal service")
+                        help="length of one round of the comparison with the yardsticks")
     parser.add_argument("--no-compare", dest="compare", action="store_false",
-                        help="skip the comparison with bench/minimal_waitlist.py")
+                        help="skip the comparison with nginx, servestatic and "
+                        "bench/minimal_waitlist.py")
+    parser.add_argument("--site", type=Path, default=REPO / "site",
+                        help="the built site the comparison serves (make build)")
     parser.add_argument("--kill-after", type=float, default=1.5,
                         help="seconds of sign-ups before the kill -9 (0: skip the check)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
