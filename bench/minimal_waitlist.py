@@ -50,7 +50,6 @@ def create_app(database: str, site: Path | None = None, url: str | None = None) 
 
     routes = [Route("/", page), Route("/bench.html", page)]
     if site is not None and url is not None:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from waitlist.headers import site_headers
 
         headers = site_headers(site)

@@ -2,7 +2,9 @@
 
 Lays out every worksheet in A4 and US Letter and the two workbooks, cold (empty cache) and
 warm (everything from the cache, which is what a rebuild after an unrelated edit does), and
-prints the time of each part and the size and page count of every PDF. Figures, not a
+prints the time of each part and the size and page count of every PDF. A worksheet is laid out
+once and written twice, blank and fillable (printing/forms.py): the cold figures give the layout
+and each write apart, so the fillable PDFs' cost shows beside the blank ones'. Figures, not a
 pass/fail timer.
 
 Run: .venv/bin/python bench/pdf_step.py [--site-url https://example.org/]
@@ -13,33 +15,52 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from course.data import load_course
-from printing.pdf import Pdf, PdfCache, PdfMaker, Site, write_pdfs
+from printing.pdf import PAGE_SIZES, Pdf, PdfCache, PdfMaker, Site, worksheet_file, write_pdfs
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class TimedMaker(PdfMaker):
-    """A PdfMaker that records how long each layout took, by file name."""
+    """A PdfMaker that records how long each layout and each write took, by PDF (`<id>-<size>`
+    or the workbook's file name): `seconds[name]` = {"layout": s, "blank": s, "fillable": s}."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.seconds: dict[str, float] = {}
+        self.seconds: dict[str, dict[str, float]] = defaultdict(dict)
+        self.names: dict[str, str] = {}
+        for size in PAGE_SIZES:
+            for worksheet in self.ordered():
+                self.names[self.worksheet_html(worksheet.id, size)] = f"{worksheet.id}-{size}"
+            self.names[self.workbook_html(size)] = self.site.workbook_file(size)
+        self._current = ""
 
-    def _timed(self, name: str, make: Callable[[], Pdf]) -> Pdf:
+    def render(self, html: str) -> Any:
+        self._current = self.names[html]
         start = time.perf_counter()
-        pdf = make()
-        self.seconds[name] = time.perf_counter() - start
+        document = super().render(html)
+        self.seconds[self._current]["layout"] = time.perf_counter() - start
+        return document
+
+    def blank(self, document: Any) -> Pdf:
+        start = time.perf_counter()
+        pdf = super().blank(document)
+        self.seconds[self._current]["blank"] = time.perf_counter() - start
         return pdf
 
-    def worksheet(self, worksheet_id: str, size: str = "a4") -> Pdf:
-        return self._timed(f"{worksheet_id}-{size}.pdf", lambda: super(TimedMaker, self).worksheet(worksheet_id, size))
+    def fillable(self, document: Any) -> Pdf:
+        start = time.perf_counter()
+        pdf = super().fillable(document)
+        self.seconds[self._current]["fillable"] = time.perf_counter() - start
+        return pdf
 
-    def workbook(self, size: str = "a4") -> Pdf:
-        return self._timed(self.site.workbook_file(size), lambda: super(TimedMaker, self).workbook(size))
+
+def kib(path: Path) -> float:
+    return path.stat().st_size / 1024
 
 
 def main() -> None:
@@ -60,28 +81,48 @@ def main() -> None:
         cold = write_pdfs(maker, Path(tmp) / "cold", cache)
         cold_seconds = time.perf_counter() - start
 
+        again = TimedMaker(course, site)
         start = time.perf_counter()
-        warm = write_pdfs(TimedMaker(course, site), Path(tmp) / "warm", cache)
+        warm = write_pdfs(again, Path(tmp) / "warm", cache)
         warm_seconds = time.perf_counter() - start
 
-        files = sorted((Path(tmp) / "cold").rglob("*.pdf"), key=lambda p: ("-workbook-" not in p.name, p.name))
         from pypdf import PdfReader
 
-        print(f"{'PDF':48} {'pages':>5} {'KiB':>7} {'layout s':>9}")
-        for path in files:
-            pages = len(PdfReader(path).pages)
-            print(f"{path.name:48} {pages:5d} {path.stat().st_size / 1024:7.1f} {maker.seconds[path.name]:9.2f}")
-        sheets = [s for n, s in maker.seconds.items() if "-workbook-" not in n]
-        books = [s for n, s in maker.seconds.items() if "-workbook-" in n]
-        total = sum(p.stat().st_size for p in files)
+        out = Path(tmp) / "cold"
+        print(f"{'PDF':44} {'pages':>5} {'blank KiB':>9} {'fillable KiB':>12} {'layout s':>9} "
+              f"{'blank s':>8} {'fillable s':>10}")
+        for name, seconds in sorted(maker.seconds.items(), key=lambda item: ("-workbook-" not in item[0], item[0])):
+            if "-workbook-" in name:
+                blank, fillable = out / name, None
+            else:
+                worksheet_id, size = name.rsplit("-", 1)
+                blank = out / worksheet_file(worksheet_id, size)
+                fillable = out / worksheet_file(worksheet_id, size, fillable=True)
+            pages = len(PdfReader(blank).pages)
+            print(f"{blank.name:44} {pages:5d} {kib(blank):9.1f} {kib(fillable) if fillable else 0:12.1f} "
+                  f"{seconds['layout']:9.2f} {seconds['blank']:8.2f} {seconds.get('fillable', 0):10.2f}")
+
+        sheets = {n: s for n, s in maker.seconds.items() if "-workbook-" not in n}
+        books = {n: s for n, s in maker.seconds.items() if "-workbook-" in n}
+        layout = sum(s["layout"] for s in sheets.values())
+        blank_writes = sum(s["blank"] for s in sheets.values())
+        fillable_writes = sum(s["fillable"] for s in sheets.values())
+        count = len(sheets)
+        blanks = [p for p in out.rglob("*.pdf") if not p.name.endswith("-fillable.pdf")]
+        fillables = list(out.rglob("*-fillable.pdf"))
         print()
         print(f"weasyprint import                     {imported:6.2f} s")
-        print(f"cold: {cold.laid_out} PDFs laid out                {cold_seconds:6.2f} s"
-              f"   (worksheets {sum(sheets):.2f} s, {sum(sheets) / len(sheets):.2f} s each; "
-              f"workbooks {sum(books):.2f} s)")
+        print(f"cold: {cold.laid_out} PDFs from {cold.layouts} layouts       {cold_seconds:6.2f} s"
+              f"   (workbooks {sum(s['layout'] + s['blank'] for s in books.values()):.2f} s)")
+        print(f"  worksheets, blank:    layout {layout:6.2f} s + write {blank_writes:5.2f} s = "
+              f"{layout + blank_writes:6.2f} s ({(layout + blank_writes) / count:.2f} s each)")
+        print(f"  worksheets, fillable: the same layout  + write {fillable_writes:5.2f} s = "
+              f"{fillable_writes:6.2f} s ({fillable_writes / count:.2f} s each; laid out on their own, "
+              f"{(layout + fillable_writes) / count:.2f} s each)")
         print(f"warm: {warm.from_cache} PDFs from the cache, {warm.laid_out} laid out  {warm_seconds:6.2f} s"
               f"   ({cold_seconds / max(warm_seconds, 1e-9):.0f}x faster)")
-        print(f"all PDFs together                      {total / 1024:6.0f} KiB")
+        print(f"blank PDFs together                    {sum(p.stat().st_size for p in blanks) / 1024:6.0f} KiB")
+        print(f"fillable PDFs together                 {sum(p.stat().st_size for p in fillables) / 1024:6.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,7 @@ from pathlib import Path
 import uvicorn
 from servestatic import ServeStaticASGI
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from waitlist.headers import site_headers  # noqa: E402
+from waitlist.headers import site_headers
 
 
 def create_app(site: Path) -> ServeStaticASGI:

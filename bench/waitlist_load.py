@@ -558,8 +558,6 @@ def _start_nginx(workdir: Path, site: Path) -> tuple[subprocess.Popen[bytes], in
 
 def _site_headers(site: Path) -> dict[str, str]:
     """The security headers our service sends, from ``site/_headers`` (waitlist/headers.py)."""
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))
     from waitlist.headers import site_headers
 
     return site_headers(site)

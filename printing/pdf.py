@@ -6,6 +6,10 @@ site's print stylesheet (`overrides/assets/css/print.css`) plus a small PDF-only
 (`templates/print/pdf.css`: fonts, page size, running header from the document). So the web
 form, the reader's browser print and these PDFs come from one source and one look.
 
+Each worksheet has two PDFs in each size from one layout: the blank sheet, to print, and the
+fillable one, whose answer places are form fields a reader fills in with their own PDF app
+(printing/forms.py). The workbook is blank only.
+
 WeasyPrint, not a headless browser: it is a Python library with no browser to install or start
 at build time, lays out paged media itself (`@page` margin boxes, named strings, page counters,
 `target-counter()` for the contents page) and embeds subset fonts with selectable text.
@@ -31,6 +35,7 @@ from course.data import Course, Problem, _line, _path
 from course.model import Worksheet
 from macros.address import public_address
 from macros.render import PDF_SIZES, TEMPLATES, Renderer
+from printing import forms
 
 PROJECT = Path(__file__).resolve().parent.parent
 # The design tokens first: print.css and pdf.css take every colour from them (`var(--rt-…)`).
@@ -181,17 +186,40 @@ class PdfMaker:
             self._css = [CSS(filename=str(path), url_fetcher=_local_only()) for path in self.stylesheets]
         return self._css
 
-    def pdf(self, html: str) -> Pdf:
-        """`html` (worksheet_html, workbook_html) laid out."""
+    def render(self, html: str) -> Any:
+        """`html` (worksheet_html, workbook_html) laid out: a WeasyPrint document, written by
+        `blank` and `fillable`. The layout is most of a PDF's time; writing it is the rest."""
         from weasyprint import HTML
 
-        document = HTML(string=html, base_url=str(PROJECT), url_fetcher=_local_only()).render(
+        return HTML(string=html, base_url=str(PROJECT), url_fetcher=_local_only()).render(
             stylesheets=self._stylesheets()
         )
-        return Pdf(document.write_pdf(pdf_tags=True), len(document.pages))
+
+    def blank(self, document: Any) -> Pdf:
+        """The sheet for printing: the layout without its form fields (printing/forms.py)."""
+        return Pdf(forms.blank(document).write_pdf(pdf_forms=False, pdf_tags=True), len(document.pages))
+
+    def fillable(self, document: Any) -> Pdf:
+        """The sheet to fill in with a PDF app: the same layout, its answer places AcroForm fields
+        named from the data's ids (printing/forms.py). Written after `blank`."""
+        data = forms.fillable(document).write_pdf(pdf_forms=True, pdf_tags=True, finisher=forms.finisher(self.course))
+        return Pdf(data, len(document.pages))
+
+    def pdf(self, html: str) -> Pdf:
+        """`html` (worksheet_html, workbook_html) laid out as a blank PDF."""
+        return self.blank(self.render(html))
+
+    def pdfs(self, html: str) -> tuple[Pdf, Pdf]:
+        """`html` laid out once and written twice: the blank PDF and the fillable one."""
+        document = self.render(html)
+        return self.blank(document), self.fillable(document)
 
     def worksheet(self, worksheet_id: str, size: str = "a4") -> Pdf:
         return self.pdf(self.worksheet_html(worksheet_id, size))
+
+    def worksheet_pdfs(self, worksheet_id: str, size: str = "a4") -> tuple[Pdf, Pdf]:
+        """One worksheet's blank and fillable PDFs."""
+        return self.pdfs(self.worksheet_html(worksheet_id, size))
 
     def workbook(self, size: str = "a4") -> Pdf:
         return self.pdf(self.workbook_html(size))
@@ -200,15 +228,18 @@ class PdfMaker:
 
     def inputs_digest(self) -> str:
         """A digest of what every PDF is made from besides its HTML: the stylesheets' bytes, the
-        fonts' bytes, this module's code and the versions of WeasyPrint and what it draws with. The HTML itself is hashed whole (worksheet_digest): whatever it is
+        fonts' bytes, this module's and printing/forms.py's code and the versions of WeasyPrint
+        and what it draws with. The HTML itself is hashed whole (worksheet_digest): whatever it is
         made from (data, helplines, templates, the code that renders them, the site's name and
-        address) reaches the PDF only through it, so no list of inputs can miss one."""
+        address) reaches the PDF only through it, so no list of inputs can miss one. The fillable
+        PDFs' field names and tooltips come from the data through the HTML too: the controls'
+        storage keys, the labels, the "Who is who" line."""
         from publish import stamp
 
         return stamp.stamp(
             stamp.of_files(*self.stylesheets),
-            # what lays the HTML out and writes the PDF: this module, the fonts, the libraries
-            stamp.of_files(Path(__file__), *(font_files() or ())),
+            # what lays the HTML out and writes the PDFs: these modules, the fonts, the libraries
+            stamp.of_files(Path(__file__), Path(forms.__file__), *(font_files() or ())),
             stamp.of_versions(*PDF_LIBRARIES),
         )
 
@@ -276,10 +307,11 @@ class PdfCache:
             partial.write_bytes(data)
             os.replace(partial, self.folder / name)
 
-    def prune(self, days: float = 14, keep: int = 340) -> None:
+    def prune(self, days: float = 14, keep: int = 820) -> None:
         """Forget PDFs no build has used for `days`, and all but the `keep` most recently used
-        (ten builds' worth). Not "unused by this build": builds for other addresses (tests on a
-        random port, previews) share the cache."""
+        (ten builds' worth: 82 a build, each worksheet blank and fillable in two sizes and the
+        workbooks). Not "unused by this build": builds for other addresses (tests on a random
+        port, previews) share the cache."""
         from publish import cachefiles
 
         for meta in cachefiles.prune(self.folder, keep, days, ".json"):
@@ -288,45 +320,74 @@ class PdfCache:
 
 @dataclass
 class PdfReport:
-    laid_out: int = 0
-    from_cache: int = 0
+    laid_out: int = 0  # PDFs written from a layout made by this run (a blank and a fillable sheet share one)
+    from_cache: int = 0  # PDFs placed from the cache
     missing: int = 0  # not in the cache, and laying out was not allowed
+    layouts: int = 0  # HTML documents laid out
     problems: list[str] = field(default_factory=list)
 
 
+def _alone(make: Callable[[str], Pdf], html: str) -> tuple[Pdf]:
+    return (make(html),)
+
+
+FILLABLE = "fillable"  # the fillable PDF's file name ends `-<size>-fillable.pdf`, its cache key `-fillable`
+
+
+def worksheet_file(worksheet_id: str, size: str, fillable: bool = False) -> str:
+    """A worksheet's PDF, in worksheets/: `<id>/<id>-a4.pdf`, or `<id>/<id>-a4-fillable.pdf`."""
+    return f"{worksheet_id}/{worksheet_id}-{size}{'-' + FILLABLE if fillable else ''}.pdf"
+
+
+def fillable_key(key: str) -> str:
+    """The cache key of the fillable PDF laid out with the blank one of `key`."""
+    return f"{key}-{FILLABLE}"
+
+
 def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: bool = True) -> PdfReport:
-    """Write `<id>/<id>-<size>.pdf` for every worksheet and the workbook (`Site.workbook_file`) into
-    `worksheets_dir`, from the cache where it can. With `lay_out=False` only cached PDFs are
-    written (a live-reload server must stay fast)."""
+    """Write every worksheet's blank and fillable PDFs (`worksheet_file`) and the workbook
+    (`Site.workbook_file`, blank only) into `worksheets_dir`, from the cache where it can. A
+    worksheet missing either of its PDFs is laid out once and written twice (`PdfMaker.pdfs`).
+    With `lay_out=False` only cached PDFs are written (a live-reload server must stay fast)."""
     report = PdfReport()
     inputs = maker.inputs_digest()
 
-    def write(target: Path, key: str, make: Callable[[], Pdf]) -> int | None:
-        """Puts the PDF at `target`; its page count, or None when it is missing."""
-        pages = cache.place(key, target)
-        if pages is not None:
-            report.from_cache += 1
-            return pages
+    def write(made: list[tuple[Path, str]], make: Callable[[], Sequence[Pdf]]) -> int | None:
+        """Puts each PDF of `made` (target, cache key) at its target, laying them out together
+        when one is not cached; the page count, or None when one is missing."""
+        counts = [cache.place(key, target) for target, key in made]
+        if None not in counts:
+            report.from_cache += len(made)
+            return counts[0]
         if not lay_out:
-            report.missing += 1
+            report.missing += counts.count(None)
+            report.from_cache += len(made) - counts.count(None)
             return None
-        pdf = make()
-        cache.put(key, pdf)
-        report.laid_out += 1
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(pdf.data)
-        return pdf.pages
+        pdfs = make()
+        report.layouts += 1
+        for (target, key), pages, pdf in zip(made, counts, pdfs, strict=True):
+            if pages is not None:  # placed from the cache (maybe a link to its file): left as it is
+                report.from_cache += 1
+                continue
+            cache.put(key, pdf)
+            report.laid_out += 1
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(pdf.data)
+        return pdfs[0].pages
 
     for size in PAGE_SIZES:
         for worksheet in maker.ordered():
-            target = worksheets_dir / worksheet.id / f"{worksheet.id}-{size}.pdf"
             html = maker.worksheet_html(worksheet.id, size)
-            pages = write(target, html_digest(inputs, size, html), partial(maker.pdf, html))
+            key = html_digest(inputs, size, html)
+            pages = write([(worksheets_dir / worksheet_file(worksheet.id, size), key),
+                           (worksheets_dir / worksheet_file(worksheet.id, size, fillable=True), fillable_key(key))],
+                          partial(maker.pdfs, html))
             problem = length_problem(worksheet.id, size, pages) if pages is not None else None
             if problem:
                 report.problems.append(problem)
         html = maker.workbook_html(size)
-        write(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html), partial(maker.pdf, html))
+        write([(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html))],
+              partial(_alone, maker.pdf, html))
     return report
 
 

@@ -13,8 +13,8 @@ policy) and before the precompressed copies are made, this writes at the site's 
   its index, which the pages fetch only when the reader first reaches for search
   (overrides/assets/js/search.js), so the first load stays within its budget; the worker
   fetches them at install with the rest (after the first visit is idle), so search works
-  offline after a first visit. And the worksheet PDFs and the workbooks, which the worker
-  keeps only when the reader asks (the "Keep worksheets PDFs offline" button). Left out: the
+  offline after a first visit. And the worksheet PDFs (blank and fillable) and the workbooks,
+  which the worker keeps only when the reader asks (the "Keep worksheets PDFs offline" button). Left out: the
   `.br`/`.gz` copies (the browser decodes what it fetches), source maps, link-preview images,
   lunr's language files (an English site's search never loads them), and the waitlist's pages,
   which the service fills in per request. The build id is a hash of the manifest: the worker's
@@ -243,7 +243,8 @@ def precache_files(site: Path, base_path: str = "/") -> dict[str, str]:
 
 
 def pdf_files(site: Path) -> dict[str, str]:
-    """The PDFs (each worksheet in A4 and Letter, the workbooks), kept only on request."""
+    """The PDFs (each worksheet in A4 and Letter, blank and fillable, the workbooks), kept only
+    on request: every PDF a worksheet page links opens offline once kept."""
     return {p.relative_to(site).as_posix(): sha256(p.read_bytes()) for p in sorted(site.rglob("*.pdf"))}
 
 

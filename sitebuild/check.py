@@ -3,7 +3,8 @@
 Data, prompt placements, macro names and template syntax in every page (with the page's own
 line numbers, front matter included), characters the PDFs' font cannot draw, the two-page
 print limit, and mkdocs.yml's `extra.waitlist` and `extra.organisation` (sitebuild/waitlist.py). Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
-not cached yet is laid out once (about a second per sheet and size) and cached for the build.
+not cached yet is laid out once (about a second per sheet and size) and its blank and fillable
+PDFs cached for the build.
 Every problem is printed as `file:line: field: what was found; what to do`, never a traceback.
 
 `--write-schemas` regenerates data/schema/*.json from the records for editors' YAML plugins.
@@ -29,7 +30,7 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     Returns the problems and how many PDFs were laid out."""
     from mkdocs.config import load_config
 
-    from printing.pdf import PAGE_SIZES, PdfCache, PdfMaker, html_digest, length_problem, site_from_config
+    from printing.pdf import PAGE_SIZES, PdfCache, PdfMaker, fillable_key, html_digest, length_problem, site_from_config
 
     config = load_config(str(config_file))
     maker = PdfMaker(course, site_from_config(config))
@@ -43,9 +44,11 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
             key = html_digest(inputs, size, html)
             pages = cache.pages(key)
             if pages is None and lay_out:
-                pdf = maker.pdf(html)
-                cache.put(key, pdf)
-                pages = pdf.pages
+                # Both PDFs of the one layout, so that the build that follows lays out nothing.
+                blank, fillable = maker.pdfs(html)
+                cache.put(key, blank)
+                cache.put(fillable_key(key), fillable)
+                pages = blank.pages
                 laid_out += 1
             message = length_problem(worksheet.id, size, pages) if pages is not None else None
             if message:

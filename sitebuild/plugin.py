@@ -333,8 +333,8 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
             for worksheet in course.worksheets.values():
                 new = f"worksheets/{worksheet.id}/"
                 for old in (f"worksheets/{former}/" for former in worksheet.formerly):
-                    moved.update({f"{old}{old.split('/')[1]}-{size}.pdf": f"{new}{worksheet.id}-{size}.pdf"
-                                  for size in ("a4", "letter")})
+                    moved.update({f"{old}{old.split('/')[1]}-{size}{kind}.pdf": f"{new}{worksheet.id}-{size}{kind}.pdf"
+                                  for size in ("a4", "letter") for kind in ("", "-fillable")})
                     moved[old] = new
             try:
                 redirects.write(site, moved, config.site_url or "", config.theme["language"], Markup(brand["name"]).unescape())
@@ -382,8 +382,8 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
         ], self.full_site, log.debug)
 
     def write_pdfs(self, config: MkDocsConfig, course: Course, project: Path) -> None:
-        """Every worksheet's PDF and the workbook, A4 and Letter, from `.cache/pdf/` (or
-        `$RT_PDF_CACHE`) when their inputs' bytes are unchanged. A worksheet longer than two
+        """Every worksheet's PDFs, blank and fillable, and the workbook, A4 and Letter, from
+        `.cache/pdf/` (or `$RT_PDF_CACHE`) when their inputs' bytes are unchanged. A worksheet longer than two
         pages is a warning, which fails `mkdocs build --strict`. A preview never lays one out:
         it copies what the cache has. `RT_PDF=0` switches PDFs off (bench/macros_build.py)."""
         if os.environ.get("RT_PDF", "1") == "0":
@@ -403,7 +403,7 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
         if self.full_site:
             cache.prune()
         log.info(f"Worksheet PDFs: {report.laid_out} laid out, {report.from_cache} from the cache "
-                 f"({time.perf_counter() - started:.2f} s)")
+                 f"({report.layouts} layouts, {time.perf_counter() - started:.2f} s)")
 
 
 def social_slug(page) -> str:

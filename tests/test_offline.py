@@ -274,6 +274,8 @@ def test_the_real_build_caches_every_page_and_what_it_loads(site: Path) -> None:
     for url, digest in {**files, **later}.items():
         assert hashlib.sha256((site / offline.site_file(url)).read_bytes()).hexdigest() == digest, url
     assert len(held["pdfs"]) == len(list(site.rglob("*.pdf"))) > 10
+    # The fillable PDFs too: a worksheet page links them beside the blank ones.
+    assert any(u.endswith("-a4-fillable.pdf") for u in held["pdfs"]) and any(u.endswith("-a4.pdf") for u in held["pdfs"])
     # The worker was written before the compressed copies were made.
     assert (site / "sw.js.br").is_file() and (site / "sw.js.gz").is_file()
 

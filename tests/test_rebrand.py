@@ -104,7 +104,7 @@ def pdf_text(path: Path) -> str:
 def test_the_pdfs_hold_the_new_brand_in_their_text_and_metadata(rebranded: rebrand.Rebranded) -> None:
     pdfs = sorted(rebranded.site.rglob("*.pdf"))
     course = load_course(ROOT / "data")
-    assert len(pdfs) == 2 * len(course.worksheets) + 2
+    assert len(pdfs) == 4 * len(course.worksheets) + 2  # per size: each sheet blank and fillable, the workbook
     for pdf in pdfs:
         text = pdf_text(pdf)
         reader = PdfReader(pdf)

@@ -89,6 +89,7 @@ def test_the_renamed_sheet_keeps_its_old_address(site: Path, base_url: str) -> N
     rules = (site / "_redirects").read_text(encoding="utf-8").splitlines()
     assert f"/worksheets/{OLD}/ /worksheets/{NEW}/ 301" in rules
     assert f"/worksheets/{OLD}/{OLD}-a4.pdf /worksheets/{NEW}/{NEW}-a4.pdf 301" in rules
+    assert f"/worksheets/{OLD}/{OLD}-a4-fillable.pdf /worksheets/{NEW}/{NEW}-a4-fillable.pdf 301" in rules
     assert rules.index(f"/worksheets/{OLD}/{OLD}-a4.pdf /worksheets/{NEW}/{NEW}-a4.pdf 301") < \
         rules.index(f"/worksheets/{OLD}/* /worksheets/{NEW}/:splat 301")  # the first rule that matches wins
     old_page = page(site, f"worksheets/{OLD}")

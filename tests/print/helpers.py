@@ -18,7 +18,9 @@ SIZES = {"a4": (595, 842), "letter": (612, 792)}  # points, portrait
 # Words that only site chrome prints: nav entries, the search box, the footer's page links,
 # the worksheet page's buttons. None of them may appear on paper.
 CHROME = ["Introduction", "Search", "Previous", "Next", "Skip to content", "Back to top",
-          "Download PDF", "Print this worksheet", "Switch to dark mode", "Switch to light mode"]
+          "Download PDF", "Print this worksheet", "Fill in on a computer or tablet", "Nothing is sent anywhere",
+          "Switch to dark mode",
+          "Switch to light mode"]
 
 
 def normal(text: str) -> str:

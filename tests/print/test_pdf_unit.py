@@ -145,25 +145,44 @@ def test_cache_keys_follow_the_data_and_the_stylesheets(tmp_path: Path) -> None:
 class _CountingMaker(PdfMaker):
     laid_out = 0
 
-    def pdf(self, html: str):  # type: ignore[no-untyped-def]
+    def render(self, html: str):  # type: ignore[no-untyped-def]
         type(self).laid_out += 1
-        return super().pdf(html)
+        return super().render(html)
 
 
 def test_a_second_run_lays_out_nothing_and_a_serve_run_only_copies_the_cache(tmp_path: Path) -> None:
+    """Per size, a worksheet's blank and fillable PDFs from one layout, and the workbook."""
     one = WORKSHEETS[0]
     course = Course(COURSE.chapters, COURSE.prompts, {one.id: one}, COURSE.root)
     cache = PdfCache(tmp_path / "cache")
 
     report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "cold", PdfCache(tmp_path / "empty"), lay_out=False)
-    assert (report.laid_out, report.missing) == (0, 4) and not (tmp_path / "cold").exists()
+    assert (report.laid_out, report.missing) == (0, 6) and not (tmp_path / "cold").exists()
 
     report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "first", cache)
-    assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (4, 0, 4)
+    assert (report.laid_out, report.layouts, report.from_cache, _CountingMaker.laid_out) == (6, 4, 0, 4)
     report = write_pdfs(_CountingMaker(course, SITE), tmp_path / "second", cache, lay_out=False)
-    assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (0, 4, 4)
-    for name in (f"{one.id}/{one.id}-a4.pdf", f"{one.id}/{one.id}-letter.pdf", SITE.workbook_file("a4")):
+    assert (report.laid_out, report.from_cache, _CountingMaker.laid_out) == (0, 6, 4)
+    names = [f"{one.id}/{one.id}-{size}{kind}.pdf" for size in ("a4", "letter") for kind in ("", "-fillable")]
+    assert sorted(p.relative_to(tmp_path / "first").as_posix() for p in (tmp_path / "first").rglob("*.pdf")) == sorted(
+        [*names, SITE.workbook_file("a4"), SITE.workbook_file("letter")])
+    for name in (*names, SITE.workbook_file("a4")):
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def test_a_missing_fillable_pdf_is_laid_out_again_and_the_cached_blank_one_left_alone(tmp_path: Path) -> None:
+    one = WORKSHEETS[0]
+    course = Course(COURSE.chapters, COURSE.prompts, {one.id: one}, COURSE.root)
+    cache = PdfCache(tmp_path / "cache")
+    write_pdfs(PdfMaker(course, SITE), tmp_path / "first", cache)
+    for entry in (tmp_path / "cache").glob("*-fillable.*"):
+        entry.unlink()
+    blank = tmp_path / "second" / one.id / f"{one.id}-a4.pdf"
+    report = write_pdfs(PdfMaker(course, SITE), tmp_path / "second", cache)
+    assert (report.laid_out, report.layouts, report.from_cache) == (2, 2, 4)
+    assert blank.read_bytes() == (tmp_path / "first" / one.id / f"{one.id}-a4.pdf").read_bytes()
+    fillable = tmp_path / "second" / one.id / f"{one.id}-a4-fillable.pdf"
+    assert fillable.read_bytes() == (tmp_path / "first" / one.id / f"{one.id}-a4-fillable.pdf").read_bytes()
 
 
 def test_the_cache_forgets_old_and_least_recently_used_pdfs(tmp_path: Path) -> None:
@@ -211,14 +230,15 @@ def test_serve_copies_the_built_pdfs_from_the_cache_without_laying_any_out(  # t
 
     plugin = RebuildingTrustPlugin()
     config = load_config(str(ROOT / "mkdocs.yml"), site_dir=str(tmp_path / "site"), site_url=base_url)
-    monkeypatch.setattr(PdfMaker, "pdf", lambda self, html: pytest.fail("laid out a PDF while serving"))
+    monkeypatch.setattr(PdfMaker, "render", lambda self, html: pytest.fail("laid out a PDF while serving"))
     plugin.on_startup(command="serve", dirty=False)
     with caplog.at_level(logging.INFO, logger="mkdocs.plugins.rebuilding-trust"):
         plugin.write_pdfs(config, load_course(ROOT / "data"), ROOT)
-    assert f"0 laid out, {2 * (len(WORKSHEETS) + 1)} from the cache" in caplog.text
+    made = 2 * (2 * len(WORKSHEETS) + 1)  # per size: each worksheet blank and fillable, the workbook
+    assert f"0 laid out, {made} from the cache" in caplog.text
     built = sorted(p.relative_to(site) for p in (site / "worksheets").rglob("*.pdf"))
     served = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site" / "worksheets").rglob("*.pdf"))
-    assert served == built and len(built) == 2 * (len(WORKSHEETS) + 1)
+    assert served == built and len(built) == made
 
 
 def test_the_font_check_reads_one_course_once_and_never_forgets_a_problem(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -39,10 +39,13 @@ def check_pdf(path: Path, size: str, title: str) -> object:
 
 @pytest.mark.parametrize("worksheet", WORKSHEETS, ids=[w.id for w in WORKSHEETS])
 def test_every_worksheet_page_links_its_pdfs_in_a4_and_letter(site: Path, worksheet) -> None:  # type: ignore[no-untyped-def]
+    """The blank PDFs, then the fillable ones (tests/print/test_fillable_pdfs.py): the same sheet."""
     links = linked_pdfs(site, f"worksheets/{worksheet.id}/")
-    expected = [site / "worksheets" / worksheet.id / f"{worksheet.id}-{size}.pdf" for size in PAGE_SIZES]
+    sizes = [*PAGE_SIZES, *PAGE_SIZES]
+    expected = [site / "worksheets" / worksheet.id / f"{worksheet.id}-{size}{'-fillable' if n >= len(PAGE_SIZES) else ''}.pdf"
+                for n, size in enumerate(sizes)]
     assert links == expected
-    for size, path in zip(PAGE_SIZES, links, strict=True):
+    for size, path in zip(sizes, links, strict=True):
         reader = check_pdf(path, size, worksheet.title)
         text = pdf_text(reader)
         assert 1 <= len(reader.pages) <= 2, f"{path.name}: {len(reader.pages)} pages"

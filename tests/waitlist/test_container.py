@@ -389,10 +389,11 @@ def test_requirements_txt_is_the_three_sets() -> None:
 
 
 def test_make_reinstalls_the_venv_when_any_of_the_files_changes(tmp_path: Path) -> None:
-    """In a scratch copy (Makefile, the four files, a venv stamp): `make -q` finds the venv up
-    to date, then out of date as soon as one file is newer than the stamp."""
+    """In a scratch copy (Makefile, the four requirement files and pyproject.toml, whose entry
+    point registers the build plugin, a venv stamp): `make -q` finds the venv up to date, then
+    out of date as soon as one file is newer than the stamp."""
     shutil.copy(REPO / "Makefile", tmp_path / "Makefile")
-    files = ["requirements.txt", *(f"requirements/{name}.txt" for name in SETS)]
+    files = ["requirements.txt", *(f"requirements/{name}.txt" for name in SETS), "pyproject.toml"]
     (tmp_path / "requirements").mkdir()
     for name in files:
         shutil.copy(REPO / name, tmp_path / name)
