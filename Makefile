@@ -12,7 +12,7 @@ PRODUCTION ?=
 LOCAL_URL := http://127.0.0.1:$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
-WORKERS ?= $(shell echo $$(( $$(nproc) * 2 )))
+WORKERS ?= auto
 
 .PHONY: serve build check dev system lint test test-fast bench audit screenshots clean
 
@@ -73,9 +73,8 @@ lint: $(BIN)/.installed $(ESLINT)
 	$(ESLINT) --config tests/eslint/eslint.config.mjs --cache --cache-location tests/eslint/node_modules/.cache/eslint overrides publish
 
 # Everything, in parallel (pytest-xdist; the built site is shared: tests/shared.py), with the
-# slowest tests and the total at the end. Two workers per core: the tests spend about half their
-# time waiting on Chromium, servers, builds of other workers and timers (one worker per core
-# kept two cores 55 % busy: 34 CPU minutes in 31).
+# slowest tests and the total at the end. One worker per core (`WORKERS=4 make test` for more:
+# on two cores, four were no faster, since most of the waiting is for the CPU).
 test: system $(BIN)/.installed lint $(VNU)
 	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --durations=25
 

@@ -1,6 +1,6 @@
 """What one test run builds or starts once and every pytest-xdist worker shares: the built site,
 the service that serves it, the rebranded copy. `make test` runs the suite in parallel
-(`-n $(WORKERS)`, the Makefile: two per core); without this each worker would build the site and lay out its PDFs
+(`-n $(WORKERS)`, the Makefile: one per core); without this each worker would build the site and lay out its PDFs
 again, side by side on the same two cores.
 
 - `once(factory, name, make)`: the first worker to ask runs `make(folder)` under a file lock
