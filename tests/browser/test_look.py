@@ -15,7 +15,7 @@ from tests.browser.helpers import rgba
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 SCHEMES = ["light", "dark"]
 TOKENS = ["--rt-ink", "--rt-ink-muted", "--rt-accent", "--rt-accent-ink", "--rt-warm", "--rt-surface",
-          "--rt-surface-raised", "--rt-border", "--rt-focus", "--rt-danger"]
+          "--rt-surface-raised", "--rt-border", "--rt-focus", "--rt-danger", "--rt-paper"]
 MAIN_PAGES = ["", "betrayal/", "worksheets/consistency-tracker/", "journal/", "safety/"]
 
 # Each rendered element's colours: (what, value, element) for color, background-color and the
