@@ -348,6 +348,8 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
     """Write every worksheet's blank and fillable PDFs (`worksheet_file`) and the workbook
     (`Site.workbook_file`, blank only) into `worksheets_dir`, from the cache where it can. A
     worksheet missing either of its PDFs is laid out once and written twice (`PdfMaker.pdfs`).
+    The workbooks come last, and not at all when a worksheet is too long (`report.problems`:
+    the build stops on them, and a workbook takes longer to lay out than all its sheets).
     With `lay_out=False` only cached PDFs are written (a live-reload server must stay fast)."""
     report = PdfReport()
     inputs = maker.inputs_digest()
@@ -385,6 +387,9 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
             problem = length_problem(worksheet.id, size, pages) if pages is not None else None
             if problem:
                 report.problems.append(problem)
+    if report.problems:  # the build fails on them: no workbook is laid out for nothing
+        return report
+    for size in PAGE_SIZES:
         html = maker.workbook_html(size)
         write([(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html))],
               partial(_alone, maker.pdf, html))

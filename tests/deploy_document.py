@@ -46,6 +46,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.shared import project_caches
+
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY_MD = REPO / "DEPLOY.md"
 # Languages of blocks that show output or a sample (never something an owner types or pastes):
@@ -524,12 +526,7 @@ def build_environment(**more: str) -> dict[str, str]:
     """What `make build` runs with in a scratch project: no SITE_URL, ENV_FILE or mail setting
     of the test runner's, the project's caches (.cache/: the check's PDF layouts, compressed
     copies, preview cards…), no PDFs (RT_PDF=0: they take minutes; tests/print/ tests them)."""
-    cache = REPO / ".cache"
-    env = clean_environment(RT_PDF="0", PYTHONDONTWRITEBYTECODE="1", NO_MKDOCS_2_WARNING="1",
-                            RT_PDF_CACHE=str(cache / "pdf"), RT_COMPRESS_CACHE=str(cache / "compress"),
-                            RT_SOCIAL_CACHE=str(cache / "social"), RT_CSP_CACHE=str(cache / "csp.json"),
-                            RT_OFFLINE_CACHE=str(cache / "offline"), RT_FONT_CACHE=str(cache / "fonts.json"),
-                            RT_JINJA_CACHE=str(cache / "jinja"))
+    env = clean_environment(RT_PDF="0", PYTHONDONTWRITEBYTECODE="1", NO_MKDOCS_2_WARNING="1", **project_caches(REPO))
     env.pop("PYTHONPATH")  # the scratch project's own code, not this repository's
     env.update(more)
     return env

@@ -6,6 +6,11 @@ again, side by side on the same two cores.
 - `once(factory, name, make)`: the first worker to ask runs `make(folder)` under a file lock
   and keeps its JSON result beside the run's temporary folders; the others wait for it and read
   it. A `make` that fails records nothing, so every worker that asks reports the failure.
+- `project_caches(root)`: the settings that point a scratch build at the project's own caches
+  (`.cache/`), which are keyed by the bytes they are made from (tests/test_cache_property.py
+  shows a warm build is the cold one), so a scratch build lays out, draws and compresses only
+  what it changed, and builds running side by side share them (every entry is written whole,
+  then renamed into place).
 - `keep_running(factory, process)`: a server started inside `once` outlives the worker that
   started it (the others still use it); the run's controller stops every such process when the
   session ends (`stop_kept`, called from tests/conftest.py).
@@ -25,6 +30,15 @@ from typing import Any
 
 import pytest
 from filelock import FileLock
+
+CACHES = {"RT_PDF_CACHE": "pdf", "RT_COMPRESS_CACHE": "compress", "RT_SOCIAL_CACHE": "social",
+          "RT_CSP_CACHE": "csp.json", "RT_OFFLINE_CACHE": "offline", "RT_FONT_CACHE": "fonts.json",
+          "RT_JINJA_CACHE": "jinja"}
+
+
+def project_caches(root: Path) -> dict[str, str]:
+    """The environment that points a build at every cache of the project at `root`."""
+    return {name: str(root / ".cache" / folder) for name, folder in CACHES.items()}
 
 
 def run_folder(factory: pytest.TempPathFactory) -> Path:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_PARTS
+from tests.shared import once, project_caches
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
@@ -32,17 +33,30 @@ PROMPTS = "data/prompts.yml"
 # The scratch builds share the project's caches, which are keyed by the bytes they are made
 # from (tests/test_cache_property.py shows a warm build is the cold one): a mistake's build lays
 # out and compresses only what it changed.
-CACHE = ROOT / ".cache"
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RT_PDF_CACHE": str(CACHE / "pdf"),
-       "RT_COMPRESS_CACHE": str(CACHE / "compress"), "RT_SOCIAL_CACHE": str(CACHE / "social"),
-       "RT_JINJA_CACHE": str(CACHE / "jinja"), "RT_FONT_CACHE": str(CACHE / "fonts.json"),
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **project_caches(ROOT),
        "SITE_URL": "http://127.0.0.1:8000/", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
+@pytest.fixture(scope="session")
+def warm_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The project built once per run, for every worker (tests/shared.py), for ENV's address:
+    the cases' checks and builds then lay out only the PDFs their mistake changed, rather than
+    every case laying out the whole course at once, side by side on the same two cores."""
+
+    def make(folder: Path) -> bool:
+        result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
+                                 "--site-dir", str(folder / "site")], cwd=ROOT, env=ENV, capture_output=True,
+                                text=True, timeout=900)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return True
+
+    once(tmp_path_factory, "check-caches", make)
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, warm_caches: None) -> Path:
     """A scratch copy of the project (the virtualenv linked, file times kept so that make
-    does not reinstall it)."""
+    does not reinstall it), once the caches are warm."""
     out = tmp_path / "project"
     out.mkdir()
     for name in PROJECT_PARTS:
@@ -113,7 +127,7 @@ def _crlf(p: Path) -> None:
 
 
 def _very_long(p: Path) -> None:
-    words = " ".join(["Say what happened this week, and how it felt."] * 400)
+    words = " ".join(["Say what happened this week, and how it felt."] * 150)  # three pages and more
     edit(p / SHEET, "You can stop at any time.", words)
 
 

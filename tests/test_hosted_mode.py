@@ -34,7 +34,7 @@ from sitebuild.waitlist import MESSAGES, SERVICE_ONLY, WaitlistError, mail_setti
 from tests.conftest import sitemap_paths
 from tests.deploy_document import block, blocks
 from tests.rebrand import copy_project
-from tests.shared import once
+from tests.shared import once, project_caches
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
@@ -110,10 +110,7 @@ def test_every_block_of_the_hosting_section_is_run() -> None:
 def environment(**more: str) -> dict[str, str]:
     """The build's environment: no mail setting of the test runner's, the project's caches."""
     env = {k: v for k, v in os.environ.items() if k not in {"SMTP_URL", "RT_WAITLIST_MAIL", "SITE_URL", "MAKEFLAGS"}}
-    cache = ROOT / ".cache"
-    env.update(NO_MKDOCS_2_WARNING="1", RT_PDF="0", PYTHONDONTWRITEBYTECODE="1",
-               RT_COMPRESS_CACHE=str(cache / "compress"), RT_SOCIAL_CACHE=str(cache / "social"),
-               RT_CSP_CACHE=str(cache / "csp.json"), RT_OFFLINE_CACHE=str(cache / "offline"))
+    env.update(NO_MKDOCS_2_WARNING="1", RT_PDF="0", PYTHONDONTWRITEBYTECODE="1", **project_caches(ROOT))
     env.update(more)
     return env
 

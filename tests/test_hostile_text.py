@@ -1,7 +1,8 @@
 """Hostile text in every kind of data field (issue 15): a scratch copy of the project, whose
 data holds markup, attribute breakers, Jinja, `&`, `<` and right-to-left text in a worksheet's
 every field, a chapter's title and summary and a prompt's question and hint, is built once for
-real (PDFs included, the unchanged ones from a copy of the PDF cache). Each text must appear
+real, for the address the session's site is built for, after it (PDFs included: the unchanged
+ones come from the project's caches, keyed by their bytes, the address included). Each text must appear
 literally, as text, wherever it lands: page body, navigation, header, `<title>`, meta and
 link-preview tags, the search index and the worksheet's PDF; no script is added, and the
 content security policy holds the same hashes as the real site's."""
@@ -26,7 +27,7 @@ from course.typography import curly_quotes
 from publish.csp import CspError, site_hashes
 from publish.search import plain_quotes
 from tests.conftest import ROOT
-from tests.shared import once
+from tests.shared import once, project_caches
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
@@ -89,17 +90,15 @@ def make_hostile(project: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_site(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Path:
     """The scratch project, built with `mkdocs build --strict` once per run for every worker
-    (tests/shared.py); its site folder."""
+    (tests/shared.py); its site folder. Built for the session site's address (`base_url`), so
+    that only the PDFs the hostile texts reach are laid out again."""
 
     def make(folder: Path) -> str:
         project = copy_project(folder / "project")
         make_hostile(project)
-        cache = project / ".cache" / "pdf"
-        if (ROOT / ".cache" / "pdf").is_dir():
-            shutil.copytree(ROOT / ".cache" / "pdf", cache)
-        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": "https://example.org/", "RT_PDF_CACHE": str(cache)}
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": base_url, **project_caches(ROOT)}
         result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"],
                                 cwd=project, env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-3000:]

@@ -111,6 +111,8 @@ def test_a_worksheet_longer_than_two_pages_is_reported(tmp_path: Path) -> None:
         "give its text fields fewer `lines`, or shorten its instructions")
     assert len(report.problems) == 2 and "pages in US Letter;" in report.problems[1]
     assert length_problem("much-too-long", "letter", 2) is None
+    # The build fails on it: no workbook is laid out for nothing (it takes longer than its sheets).
+    assert not list((tmp_path / "out").glob("*workbook*")) and report.layouts == 2
 
 
 def test_cache_keys_follow_the_data_and_the_stylesheets(tmp_path: Path) -> None:
