@@ -33,6 +33,8 @@ def define_env(env) -> None:
     site = site_from_config(env.conf)  # the brand (sitebuild/plugin.py has checked it)
     # The workbook's file names, which the build's PDF step writes: `{{ workbook_pdf.a4 }}`.
     env.variables["workbook_pdf"] = {size: site.workbook_file(size) for size in PAGE_SIZES}
+    # And the therapist's pack's (printing/pack.py): `{{ pack_pdf.a4 }}`.
+    env.variables["pack_pdf"] = {size: site.pack_file(size) for size in PAGE_SIZES}
 
     def root() -> str:
         return page_root(env.page.url)

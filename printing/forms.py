@@ -111,10 +111,12 @@ def fillable(document: Any) -> Any:
     return document.copy()
 
 
-def finisher(course: Course) -> Callable[[Any, Any], None]:
+def finisher(course: Course, qualified: bool = False) -> Callable[[Any, Any], None]:
     """A WeasyPrint finisher (run on the PDF's objects before they are written) giving every
     field its name and tooltip and every scale its rings, and cutting the fields' font down to
-    what a reader may type (see the module's docstring)."""
+    what a reader may type (see the module's docstring). `qualified`: for a PDF of several
+    worksheets (the therapist's pack, printing/pack.py), each name after its worksheet's id,
+    `<worksheet>:<name>`, so that no two fields share a name (and a value)."""
     def finish(document: Any, pdf: Any) -> None:
         def target(reference: bytes) -> Any:
             return pdf.objects[int(reference.split()[0])]
@@ -124,6 +126,8 @@ def finisher(course: Course) -> Callable[[Any, Any], None]:
             field = box.widget_annotation
             attributes = dict(box.element.attrib)
             place = place_of(course, attributes)
+            if qualified:
+                place = Place(attributes["data-rt-key"].removeprefix(KEY_PREFIX), place.tooltip)
             if attributes.get("type") == "radio":
                 value = attributes["value"]
                 group = target(field["Parent"])

@@ -66,6 +66,11 @@ class Site:
         """The workbook's file name in `size`, in worksheets/: `<file_slug>-workbook-a4.pdf`."""
         return f"{self.file_slug}-workbook-{size}.pdf"
 
+    def pack_file(self, size: str) -> str:
+        """The therapist's pack in `size` (printing/pack.py), in worksheets/:
+        `<file_slug>-therapists-pack-a4.pdf`."""
+        return f"{self.file_slug}-therapists-pack-{size}.pdf"
+
     @property
     def address(self) -> str:
         """The address without the scheme, as a reader would type it: `example.org/`. Empty
@@ -148,6 +153,9 @@ class PdfMaker:
         self.templates = templates
         self.renderer = Renderer(course, templates, site_url=site.url)
         self._css: list[object] | None = None
+        # The worksheets' layouts this maker made, by their HTML: the therapist's pack joins them
+        # (printing/pack.py) rather than laying the forty pages out again.
+        self._documents: dict[str, Any] = {}
 
     # --- HTML ---------------------------------------------------------------------------------
 
@@ -158,7 +166,8 @@ class PdfMaker:
     def _sheet(self, worksheet: Worksheet) -> Markup:
         return self.renderer.worksheet(worksheet.id, root=self.site.url)
 
-    def _page(self, template: str, size: str, **context: object) -> str:
+    def page_html(self, template: str, size: str, **context: object) -> str:
+        """The print template `print/<template>` rendered for `size`."""
         if size not in PAGE_SIZES:
             raise ValueError(f"unknown page size {size!r}; expected one of: {', '.join(PAGE_SIZES)}")
         return self.renderer.env.get_template(f"print/{template}").render(
@@ -167,7 +176,7 @@ class PdfMaker:
 
     def worksheet_html(self, worksheet_id: str, size: str = "a4") -> str:
         worksheet = self.course.worksheets[worksheet_id]
-        return self._page(
+        return self.page_html(
             "worksheet.html", size,
             worksheet=worksheet, body=self._sheet(worksheet), path=f"worksheets/{worksheet.id}/",
         )
@@ -175,7 +184,7 @@ class PdfMaker:
     def workbook_html(self, size: str = "a4") -> str:
         groups = [(n, c, self.course.worksheets_of(c.id)) for n, c in enumerate(self.course.chapters, 1)]
         sheets = [(w, self._sheet(w)) for w in self.ordered()]
-        return self._page("workbook.html", size, groups=[g for g in groups if g[2]], sheets=sheets)
+        return self.page_html("workbook.html", size, groups=[g for g in groups if g[2]], sheets=sheets)
 
     # --- PDF ----------------------------------------------------------------------------------
 
@@ -211,8 +220,16 @@ class PdfMaker:
 
     def pdfs(self, html: str) -> tuple[Pdf, Pdf]:
         """`html` laid out once and written twice: the blank PDF and the fillable one."""
-        document = self.render(html)
+        document = self._documents[html] = self.render(html)
         return self.blank(document), self.fillable(document)
+
+    def worksheet_document(self, worksheet_id: str, size: str = "a4") -> Any:
+        """A worksheet's layout in `size`: the one its PDFs were written from in this build, or a
+        new one when they came from the cache."""
+        html = self.worksheet_html(worksheet_id, size)
+        if html not in self._documents:
+            self._documents[html] = self.render(html)
+        return self._documents[html]
 
     def worksheet(self, worksheet_id: str, size: str = "a4") -> Pdf:
         return self.pdf(self.worksheet_html(worksheet_id, size))

@@ -56,7 +56,8 @@ from course.facts import course_facts
 from course.helplines import countries
 from macros.blocks import BlockLostError, Blocks
 from macros.journal import JournalSettingsError, journal_settings
-from macros.render import Renderer
+from macros.render import PDF_SIZES, Renderer
+from printing.pack import GUIDE, GuidePage, guide_page, ordered_guide, write_pack
 from printing.pdf import PdfCache, PdfMaker, glyph_problems, running_header_style, site_from_config, write_pdfs
 from publish import assets, compress, csp, markup, offline, outline, redirects, search, social
 
@@ -101,6 +102,7 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
         self.landing: dict[str, str | None] = {}
         self.assets: assets.Assets | None = None
         self.colours: dict[str, str] = {}
+        self.guide: dict[str, GuidePage] = {}  # the facilitator's guide's pages, for the therapist's pack
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -159,6 +161,7 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
         except JournalSettingsError as error:
             raise PluginError(str(error)) from None
         self.blocks = Blocks()
+        self.guide = {}
         try:
             self.course = load_and_check_once(Path(config.config_file_path).parent / "data", Path(config.docs_dir))
         except CourseDataError as error:
@@ -241,11 +244,15 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
 
     @event_priority(100)  # before anything reads the page's HTML (Material's search among them)
     def on_page_content(self, html: str, *, page, config: MkDocsConfig, files: Files) -> str:
-        """The macros' HTML blocks back in place of their tokens (macros/blocks.py)."""
+        """The macros' HTML blocks back in place of their tokens (macros/blocks.py); the
+        facilitator's guide's pages kept for the therapist's pack (printing/pack.py)."""
         try:
-            return self.blocks.restore(page.file.src_uri, html, page.present_anchor_ids)
+            html = self.blocks.restore(page.file.src_uri, html, page.present_anchor_ids)
         except BlockLostError as error:
             raise PluginError(str(error)) from None
+        if page.file.src_uri.startswith(GUIDE):
+            self.guide[page.url] = guide_page(page.url, page.title, html, config.site_url or "")
+        return html
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
         """The templates' globals: the stylesheet and scripts (hashed names), the page's preview
@@ -394,10 +401,17 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
             raise PluginError("\n".join(str(problem) for problem in unprintable))
         cache = PdfCache(cache_folder("RT_PDF_CACHE", project, "pdf"))
         started = time.perf_counter()
-        report = write_pdfs(PdfMaker(course, site_from_config(config)), Path(config.site_dir) / "worksheets", cache,
-                            lay_out=self.full_site)
+        maker = PdfMaker(course, site_from_config(config))
+        folder = Path(config.site_dir) / "worksheets"
+        report = write_pdfs(maker, folder, cache, lay_out=self.full_site)
         for problem in report.problems:
             log.warning(problem)
+        if not report.problems:
+            pack = write_pack(maker, ordered_guide(self.guide, [c.id for c in course.chapters]), folder, cache, report,
+                              self.full_site)
+            if pack:
+                log.info("The therapist's pack: " + ", ".join(f"{pages} pages in {dict(PDF_SIZES)[size]}"
+                                                             for size, pages in pack.items()))
         if report.missing:
             log.info(f"{report.missing} worksheet PDF(s) are not in the cache yet; `make build` lays them out")
         if self.full_site:

@@ -104,7 +104,10 @@ def pdf_text(path: Path) -> str:
 def test_the_pdfs_hold_the_new_brand_in_their_text_and_metadata(rebranded: rebrand.Rebranded) -> None:
     pdfs = sorted(rebranded.site.rglob("*.pdf"))
     course = load_course(ROOT / "data")
-    assert len(pdfs) == 4 * len(course.worksheets) + 2  # per size: each sheet blank and fillable, the workbook
+    # per size: each sheet blank and fillable, the workbook, the therapist's pack (named from the slug)
+    assert len(pdfs) == 4 * len(course.worksheets) + 4
+    assert {p.name for p in pdfs if "therapists-pack" in p.name} == {
+        f"{rebrand.SLUG}-therapists-pack-{size}.pdf" for size in ("a4", "letter")}
     for pdf in pdfs:
         text = pdf_text(pdf)
         reader = PdfReader(pdf)

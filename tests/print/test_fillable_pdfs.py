@@ -12,7 +12,6 @@ import io
 import re
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -25,7 +24,7 @@ from course.data import load_course
 from course.model import PARTNER_ROLE_LABELS, Worksheet
 from printing.pdf import MAX_PAGES, PAGE_SIZES
 from tests.conftest import ROOT
-from tests.print.helpers import normal, pdf_reader
+from tests.print.helpers import expected_fields, normal, pdf_reader, roles
 
 COURSE = load_course(ROOT / "data")
 WORKSHEETS = [w for c in COURSE.chapters for w in COURSE.worksheets_of(c.id)]
@@ -34,43 +33,6 @@ CASE_IDS = [f"{w.id}-{size}" for w, size in CASES]
 MULTILINE = 1 << 12  # /Ff bit 13
 RADIO = 1 << 15  # /Ff bit 16
 NO_TOGGLE_TO_OFF = 1 << 14  # /Ff bit 15
-
-
-@dataclass(frozen=True)
-class Expected:
-    kind: str  # "multiline" (a text prompt), "line" (a cell, a date, a signature), "checkbox", "scale"
-    tooltip: str
-
-
-def roles(text: str, worksheet: Worksheet) -> str:
-    """"Partner A" naming its role on a sheet for two, as the sheet's "Who is who" line does."""
-    if worksheet.partners is None:
-        return text
-    return re.sub(r"\bPartner ([AB])\b", lambda m: f"Partner {m[1]}—"
-                  f"{PARTNER_ROLE_LABELS[getattr(worksheet.partners, m[1].lower())]}", text)
-
-
-def expected_fields(worksheet: Worksheet) -> dict[str, Expected]:
-    """The fields the data defines: name -> what the field is and its tooltip."""
-    fields: dict[str, Expected] = {}
-    for field in worksheet.fields:
-        label = roles(field.label, worksheet)
-        if field.type == "text":
-            fields[field.id] = Expected("multiline", label)
-        elif field.type in ("date", "signature"):
-            fields[field.id] = Expected("line", label)
-        elif field.type == "scale":
-            fields[field.id] = Expected("scale", label)
-        elif field.type == "checklist":
-            for i, item in enumerate(field.items):  # type: ignore[attr-defined]
-                fields[f"{field.id}:{i}"] = Expected("checkbox", roles(f"{field.label}: {item}", worksheet))
-        elif field.type == "table":
-            for r, row in enumerate(field.row_names):  # type: ignore[attr-defined]
-                for c, column in enumerate(field.columns):  # type: ignore[attr-defined]
-                    fields[f"{field.id}:r{r}c{c}"] = Expected("line", roles(f"{row or f'Row {r + 1}'}: {column}", worksheet))
-        else:
-            raise AssertionError(f"a field type this test does not know: {field.type}")
-    return fields
 
 
 def fillable(site: Path, worksheet: Worksheet, size: str) -> Path:
