@@ -1,6 +1,8 @@
 """Benchmark: the build's PDF step (printing/pdf.py, run by sitebuild/plugin.py after `mkdocs build`).
 
-Lays out every worksheet in A4 and US Letter and the two workbooks, cold (empty cache) and
+Lays out every worksheet in A4 and US Letter, the two workbooks and the two therapist's packs
+(printing/pack.py: the guide's pages rendered from docs/therapists/ by Markdown with mkdocs.yml's
+extensions, as the build would, without the macros), cold (empty cache) and
 warm (everything from the cache, which is what a rebuild after an unrelated edit does), and
 prints the time of each part and the size and page count of every PDF. A worksheet is laid out
 once and written twice, blank and fillable (printing/forms.py): the cold figures give the layout
@@ -13,14 +15,16 @@ Run: .venv/bin/python bench/pdf_step.py [--site-url https://example.org/]
 from __future__ import annotations
 
 import argparse
+import re
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from course.data import load_course
-from printing.pdf import PAGE_SIZES, Pdf, PdfCache, PdfMaker, Site, worksheet_file, write_pdfs
+from course.data import Course, load_course
+from printing.pack import GuidePage, guide_page, ordered_guide, write_pack
+from printing.pdf import PAGE_SIZES, Pdf, PdfCache, PdfMaker, PdfReport, Site, worksheet_file, write_pdfs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +44,8 @@ class TimedMaker(PdfMaker):
         self._current = ""
 
     def render(self, html: str) -> Any:
+        if html not in self.names:  # the pack's own parts: timed whole, below
+            return super().render(html)
         self._current = self.names[html]
         start = time.perf_counter()
         document = super().render(html)
@@ -57,6 +63,25 @@ class TimedMaker(PdfMaker):
         pdf = super().fillable(document)
         self.seconds[self._current]["fillable"] = time.perf_counter() - start
         return pdf
+
+
+def guide(site_url: str, course: Course) -> list[GuidePage]:
+    """The facilitator's guide's pages, as Markdown with mkdocs.yml's extensions renders them."""
+    import markdown
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    pages = {}
+    for source in sorted((ROOT / "docs" / "therapists").glob("*.md")):
+        text = source.read_text(encoding="utf-8")
+        body = text.split("---", 2)[2] if text.startswith("---") else text
+        html = markdown.markdown(body, extensions=config.markdown_extensions, extension_configs=config.mdx_configs)
+        path = "therapists/" if source.stem == "index" else f"therapists/{source.stem}/"
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+        assert heading, f"{source}: no title"
+        title = re.sub(r"<[^>]+>", "", heading.group(1))
+        pages[path] = guide_page(path, title, html, site_url)
+    return ordered_guide(pages, [chapter.id for chapter in course.chapters])
 
 
 def kib(path: Path) -> float:
@@ -80,6 +105,10 @@ def main() -> None:
         start = time.perf_counter()
         cold = write_pdfs(maker, Path(tmp) / "cold", cache)
         cold_seconds = time.perf_counter() - start
+        pages = guide(args.site_url, course)
+        start = time.perf_counter()
+        packs = write_pack(maker, pages, Path(tmp) / "cold", cache, PdfReport())
+        pack_seconds = time.perf_counter() - start
 
         again = TimedMaker(course, site)
         start = time.perf_counter()
@@ -108,7 +137,8 @@ def main() -> None:
         blank_writes = sum(s["blank"] for s in sheets.values())
         fillable_writes = sum(s["fillable"] for s in sheets.values())
         count = len(sheets)
-        blanks = [p for p in out.rglob("*.pdf") if not p.name.endswith("-fillable.pdf")]
+        blanks = [p for p in out.rglob("*.pdf") if not p.name.endswith("-fillable.pdf") and "therapists-pack" not in p.name]
+        pack_kib = sum(p.stat().st_size for p in out.rglob("*therapists-pack*.pdf")) / 1024
         fillables = list(out.rglob("*-fillable.pdf"))
         print()
         print(f"weasyprint import                     {imported:6.2f} s")
@@ -119,6 +149,8 @@ def main() -> None:
         print(f"  worksheets, fillable: the same layout  + write {fillable_writes:5.2f} s = "
               f"{fillable_writes:6.2f} s ({fillable_writes / count:.2f} s each; laid out on their own, "
               f"{(layout + fillable_writes) / count:.2f} s each)")
+        print(f"  the therapist's packs ({', '.join(f'{n} pages' for n in packs.values())}): joined from the "
+              f"worksheets' layouts {pack_seconds:6.2f} s, {pack_kib:.0f} KiB together")
         print(f"warm: {warm.from_cache} PDFs from the cache, {warm.laid_out} laid out  {warm_seconds:6.2f} s"
               f"   ({cold_seconds / max(warm_seconds, 1e-9):.0f}x faster)")
         print(f"blank PDFs together                    {sum(p.stat().st_size for p in blanks) / 1024:6.0f} KiB")
