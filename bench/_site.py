@@ -183,7 +183,7 @@ def stub_markdown(text: str) -> str:
 def ordered_worksheets(data: Path) -> list[tuple[str, str]]:
     """(id, title) of every worksheet in the order our nav lists them (sitebuild/plugin.py)."""
     course = load_course(data)
-    return [(w.id, str(w.title)) for c in course.chapters for w in course.worksheets_of(c.id)]
+    return [(w.id, str(w.title)) for w in course.ordered_worksheets()]
 
 
 def stock_project(ours: Path, target: Path) -> Path:

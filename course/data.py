@@ -67,6 +67,11 @@ class Course:
     def worksheets_of(self, chapter_id: str) -> list[Worksheet]:
         return [w for w in self.worksheets.values() if w.chapter == chapter_id]
 
+    def ordered_worksheets(self) -> list[Worksheet]:
+        """Every worksheet in course order, chapter by chapter: the navigation's, the PDFs' and
+        the workbook's order."""
+        return [w for c in self.chapters for w in self.worksheets_of(c.id)]
+
     def prompts_of(self, chapter_id: str) -> list[Prompt]:
         return [p for p in self.prompts.values() if p.chapter == chapter_id]
 

@@ -161,7 +161,7 @@ class PdfMaker:
 
     def ordered(self) -> list[Worksheet]:
         """Every worksheet, in course order (chapter by chapter)."""
-        return [w for c in self.course.chapters for w in self.course.worksheets_of(c.id)]
+        return self.course.ordered_worksheets()
 
     def _sheet(self, worksheet: Worksheet) -> Markup:
         return self.renderer.worksheet(worksheet.id, root=self.site.url)

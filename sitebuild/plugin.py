@@ -202,8 +202,7 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
     on_config = CombinedEvent(_check_settings, _join_assets)
 
     def ordered_worksheets(self) -> list[str]:
-        course = self.this_build()
-        return [w.id for c in course.chapters for w in course.worksheets_of(c.id)]
+        return [w.id for w in self.this_build().ordered_worksheets()]
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         """A hosted waitlist's build leaves out the bundled service's pages (and so every link to

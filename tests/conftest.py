@@ -77,14 +77,16 @@ def shared_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The site, built once per run for the address it is served on, and served there by one
     service with one SQLite file, for every worker (tests/shared.py)."""
 
-    def make(folder: Path) -> dict[str, str]:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/"
-        build_site(folder / "site", url)
-        return {"site": str(folder / "site"), "url": url, "port": str(port),
-                "database": str(folder / "waitlist.sqlite3"), "log": str(folder / "service.log")}
+    return once(tmp_path_factory, "site", make_shared_site)
 
-    return once(tmp_path_factory, "site", make)
+
+def make_shared_site(folder: Path) -> dict[str, str]:
+    """The site built into `folder` for a free port's address (`shared_site`, tests/prebuild.py)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    build_site(folder / "site", url)
+    return {"site": str(folder / "site"), "url": url, "port": str(port),
+            "database": str(folder / "waitlist.sqlite3"), "log": str(folder / "service.log")}
 
 
 @pytest.fixture(scope="session")
@@ -132,10 +134,37 @@ def served(tmp_path_factory: pytest.TempPathFactory, shared_site: dict[str, str]
     return once(tmp_path_factory, "served", start)
 
 
+PREBUILD: list[subprocess.Popen[bytes]] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controller of a parallel run of the whole suite (`make test`) starts the session
+    site's build at once, in the background (tests/prebuild.py): it runs beside the tests that
+    need no build, which come first, rather than holding a worker (and the other, waiting for
+    it) when the first test that needs it comes. A narrower run builds on demand, as before."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
+        return
+    if config.option.markexpr or any(Path(arg).resolve() != ROOT / "tests" for arg in config.args):
+        return
+    run = temp_paths(config).getbasetemp()
+    PREBUILD.append(subprocess.Popen([sys.executable, "-m", "tests.prebuild", str(run)], cwd=ROOT))
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """The run's controller (or the only process) stops the servers workers left running."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        stop_kept(session.config._tmp_path_factory)  # type: ignore[attr-defined]
+        for process in PREBUILD:
+            if process.poll() is None:
+                process.terminate()
+            process.wait(timeout=60)
+        stop_kept(temp_paths(session.config))
+
+
+def temp_paths(config: pytest.Config) -> pytest.TempPathFactory:
+    """The run's `tmp_path_factory`, which pytest keeps on its config (the fixture is not there
+    outside a test)."""
+    return config._tmp_path_factory  # type: ignore[attr-defined]
 
 
 def chromium_path() -> str:

@@ -11,6 +11,9 @@ again, side by side on the same two cores.
   shows a warm build is the cold one), so a scratch build lays out, draws and compresses only
   what it changed, and builds running side by side share them (every entry is written whole,
   then renamed into place).
+- The session site's build starts before any worker asks for it: the controller of a whole-suite
+  run starts tests/prebuild.py in the background, which takes its lock first (tests/conftest.py
+  `pytest_sessionstart`), so no worker waits a build's length with nothing to do.
 - `keep_running(factory, process)`: a server started inside `once` outlives the worker that
   started it (the others still use it); the run's controller stops every such process when the
   session ends (`stop_kept`, called from tests/conftest.py).
@@ -49,7 +52,11 @@ def run_folder(factory: pytest.TempPathFactory) -> Path:
 
 def once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Any]) -> Any:
     """`make(folder)`'s JSON-able result, made by the first worker that asks for `name`."""
-    root = run_folder(factory)
+    return once_in(run_folder(factory), name, make)
+
+
+def once_in(root: Path, name: str, make: Callable[[Path], Any]) -> Any:
+    """`once` in the run's folder `root` (tests/prebuild.py, which is no worker, uses it)."""
     done = root / f"shared-{name}.json"
     with FileLock(str(root / f"shared-{name}.lock")):
         if done.exists():
