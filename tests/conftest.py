@@ -288,10 +288,22 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.xdist_group(path.as_posix()))
 
 
+# The longest tests that need a build, in worker-seconds of a full run: first of those that do,
+# so that none of them starts last while the other worker has nothing left to do.
+LONGEST = ("tests/test_cache_property.py", "tests/test_build_production.py", "tests/browser/test_accessibility.py",
+           "tests/waitlist/test_build_and_upgrade_steps.py", "tests/browser/test_reflow.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """What needs no build first: in a parallel run the first worker to reach a test that needs
-    the site builds it (tests/shared.py) while the other goes on with tests that do not."""
-    items.sort(key=lambda item: any(item.get_closest_marker(m) for m in ("build", "browser", "print")))
+    """What needs no build first: in a parallel run the site is built meanwhile (in the
+    background, tests/prebuild.py, or by the first worker to need it, tests/shared.py) while the
+    workers go on with tests that do not. Then the longest of the rest (LONGEST), then the rest."""
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        path = Path(str(item.path)).relative_to(ROOT).as_posix()
+        built = any(item.get_closest_marker(m) for m in ("build", "browser", "print"))
+        return built, LONGEST.index(path) if path in LONGEST else len(LONGEST)
+
+    items.sort(key=order)
 
 
 # --- a small course's data, for the modules that load data without MkDocs -------------------

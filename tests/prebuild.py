@@ -1,8 +1,10 @@
-"""The session site's build, started by the run's controller before any worker needs it
-(tests/conftest.py `pytest_sessionstart`): `python -m tests.prebuild <run folder>`. It takes
-`once`'s lock for the site first, so the workers wait for it only if they need the site before
-it is built, and read its result as if one of them had built it (tests/shared.py). A build that
-fails records nothing: the first worker that needs the site builds it again and reports why."""
+"""The run's shared builds, started by its controller before any worker needs them
+(tests/conftest.py `pytest_sessionstart`): `python -m tests.prebuild <run folder>` builds the
+session site, then the hostile-text project for its address (tests/hostile.py). Each takes
+`once`'s lock first, so the workers wait only if they need one before it is built, and read its
+result as if one of them had built it (tests/shared.py): no worker sits idle through a build
+while the other makes it. A build that fails records nothing: the first worker that needs it
+builds it again and reports why."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import sys
 from pathlib import Path
 
 from tests.conftest import make_shared_site
+from tests.hostile import make_hostile_site
 from tests.shared import once_in
 
 if __name__ == "__main__":
-    once_in(Path(sys.argv[1]), "site", make_shared_site)
+    run = Path(sys.argv[1])
+    site = once_in(run, "site", make_shared_site)
+    once_in(run, "hostile", lambda folder: make_hostile_site(folder, site["url"]))
