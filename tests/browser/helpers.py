@@ -163,10 +163,20 @@ def search_and_open(page, base: str, query: str) -> str:  # type: ignore[no-unty
     box = page.locator("input[data-md-component=search-query]")
     box.click()  # the search box in the header (desktop layout)
     box.press_sequentially(query, delay=10)  # Material searches on key events, as a reader types
-    # Results update as the worker catches up with the typing: take the best result that
-    # matches every word of the query (Material lists partial matches' missing terms).
+    # Results update as the worker catches up with the typing (on a busy machine, the list for
+    # "… renewa" can still be showing): wait until the list has stopped changing, then take the
+    # best result that matches every word of the query (Material lists partial matches'
+    # missing terms).
     best = page.locator(".md-search-result__item > a:first-child:not(:has(.md-search-result__terms))").first
     best.wait_for(timeout=10_000)
+    shown = None
+    for _ in range(40):
+        now = page.locator(".md-search-result__item > a:first-child").evaluate_all(
+            "links => links.map(a => a.getAttribute('href'))")
+        if now == shown:
+            break
+        shown = now
+        page.wait_for_timeout(300)
     best.click()
     page.wait_for_load_state()
     return page.url.removeprefix(base).split("#")[0].split("?")[0]

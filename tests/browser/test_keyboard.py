@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.helpers import FOCUS, RECORD_UNFOCUSED, first_chapter
 from tests.conftest import sitemap_paths
@@ -103,7 +104,13 @@ def test_the_whole_journey_by_keyboard(browser, served: str, site: Path, databas
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/introduction/$"))
     walk.loaded()
-    assert page.evaluate("document.activeElement.matches('.md-content h1')"), "focus did not move to the new page"
+    # Instant navigation keeps the document (and its data-rt-scripts) and moves focus once the new
+    # content is in: on a busy machine that can be a moment after the address changed.
+    try:
+        page.wait_for_function("document.activeElement && document.activeElement.matches('.md-content h1')",
+                               timeout=5_000)
+    except PlaywrightTimeout:
+        pytest.fail("focus did not move to the new page")
 
     # The course: to the first chapter.
     walk.follow(f'a[href$="/{chapter}"]:not(.md-nav__link--active)')
