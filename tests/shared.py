@@ -34,6 +34,8 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
+ROOT = Path(__file__).resolve().parent.parent
+
 CACHES = {"RT_PDF_CACHE": "pdf", "RT_COMPRESS_CACHE": "compress", "RT_SOCIAL_CACHE": "social",
           "RT_CSP_CACHE": "csp.json", "RT_OFFLINE_CACHE": "offline", "RT_FONT_CACHE": "fonts.json",
           "RT_JINJA_CACHE": "jinja"}
@@ -42,6 +44,23 @@ CACHES = {"RT_PDF_CACHE": "pdf", "RT_COMPRESS_CACHE": "compress", "RT_SOCIAL_CAC
 def project_caches(root: Path) -> dict[str, str]:
     """The environment that points a build at every cache of the project at `root`."""
     return {name: str(root / ".cache" / folder) for name, folder in CACHES.items()}
+
+
+def check_environment() -> dict[str, str]:
+    """What tests/test_check.py runs `make check` and its builds with: the project's caches, the
+    address `make serve` would use."""
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", **project_caches(ROOT), "SITE_URL": "http://127.0.0.1:8000/",
+            "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def warm_check_caches(folder: Path) -> bool:
+    """The project built into `folder` with `check_environment`, so that its caches hold what
+    tests/test_check.py's cases would otherwise each lay out at once."""
+    result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
+                             "--site-dir", str(folder / "site")], cwd=ROOT, env=check_environment(),
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return True
 
 
 def run_folder(factory: pytest.TempPathFactory) -> Path:

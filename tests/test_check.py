@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_PARTS
-from tests.shared import once, project_caches
+from tests.shared import check_environment, once, warm_check_caches
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
@@ -33,24 +32,16 @@ PROMPTS = "data/prompts.yml"
 # The scratch builds share the project's caches, which are keyed by the bytes they are made
 # from (tests/test_cache_property.py shows a warm build is the cold one): a mistake's build lays
 # out and compresses only what it changed.
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **project_caches(ROOT),
-       "SITE_URL": "http://127.0.0.1:8000/", "PYTHONDONTWRITEBYTECODE": "1"}
+ENV = check_environment()
 
 
 @pytest.fixture(scope="session")
 def warm_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The project built once per run, for every worker (tests/shared.py), for ENV's address:
-    the cases' checks and builds then lay out only the PDFs their mistake changed, rather than
-    every case laying out the whole course at once, side by side on the same two cores."""
-
-    def make(folder: Path) -> bool:
-        result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
-                                 "--site-dir", str(folder / "site")], cwd=ROOT, env=ENV, capture_output=True,
-                                text=True, timeout=900)
-        assert result.returncode == 0, result.stderr[-3000:]
-        return True
-
-    once(tmp_path_factory, "check-caches", make)
+    """The project built once per run, for every worker, for ENV's address (tests/shared.py
+    `warm_check_caches`; a whole-suite run starts it in the background, tests/prebuild.py): the
+    cases' checks and builds then lay out only the PDFs their mistake changed, rather than every
+    case laying out the whole course at once, side by side on the same two cores."""
+    once(tmp_path_factory, "check-caches", warm_check_caches)
 
 
 @pytest.fixture
