@@ -130,12 +130,15 @@ def lay_out(maker: PdfMaker, size: str, guide: list[GuidePage]) -> Pdf:
 
 def pack_digest(maker: PdfMaker, size: str, guide: list[GuidePage], inputs: str) -> str:
     """The pack's cache key: every HTML it is laid out from (the front with its placeholders, the
-    body, each worksheet's), and the inputs of every PDF (printing/pdf.py `inputs_digest`)."""
+    body, each worksheet's), the inputs of every PDF (printing/pdf.py `inputs_digest`) and this
+    module's own bytes, which decide how the parts are joined and numbered."""
+    from publish import stamp
+
     placeholders = [PLACEHOLDER] * (len(guide) + 1)
     parts = [_front(maker, size, _entries(maker, guide, placeholders, [PLACEHOLDER] * len(maker.ordered()))),
              _body(maker, size, guide, PLACEHOLDER),
              *(maker.worksheet_html(sheet.id, size) for sheet in maker.ordered())]
-    return html_digest(inputs, size, "\0".join([PACK, *parts]))
+    return html_digest(stamp.stamp(inputs, stamp.of_files(Path(__file__))), size, "\0".join([PACK, *parts]))
 
 
 def write_pack(maker: PdfMaker, guide: list[GuidePage], worksheets_dir: Path, cache: PdfCache,

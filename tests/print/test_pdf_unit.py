@@ -293,3 +293,17 @@ def test_the_fonts_characters_are_kept_between_builds_and_read_again_when_a_font
     kept.write_text("{damaged", encoding="utf-8")
     assert fresh() == first and len(opened) == 6
     printing.pdf.pdf_characters.cache_clear()
+
+
+def test_the_packs_key_holds_the_code_that_joins_it(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """printing/pack.py decides how the pack is joined and numbered: a change to it is a new key
+    (issue 27: no cache keyed by a list of inputs someone must keep)."""
+    from printing import pack
+    from publish import stamp
+
+    maker = PdfMaker(COURSE, SITE)
+    guide = [pack.guide_page("therapists/", "A guide", "<h1>A guide</h1>", SITE.url)]
+    before = pack.pack_digest(maker, "a4", guide, "inputs")
+    real = stamp.of_files
+    monkeypatch.setattr(stamp, "of_files", lambda *paths: real(*paths) + ("-changed" if Path(pack.__file__) in paths else ""))
+    assert pack.pack_digest(maker, "a4", guide, "inputs") != before
