@@ -297,13 +297,11 @@ LONGEST = ("tests/test_cache_property.py", "tests/test_build_production.py", "te
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """What needs no build first: in a parallel run the site is built meanwhile (in the
     background, tests/prebuild.py, or by the first worker to need it, tests/shared.py) while the
-    workers go on with tests that do not. `make check`'s cases last of those, as their warm
-    caches are built first meanwhile. Then the longest of the rest (LONGEST), then the rest."""
+    workers go on with tests that do not. Then the longest of the rest (LONGEST), then the rest."""
     def order(item: pytest.Item) -> tuple[int, int]:
         path = Path(str(item.path)).relative_to(ROOT).as_posix()
         built = any(item.get_closest_marker(m) for m in ("build", "browser", "print"))
-        group = 2 if built else 1 if path == "tests/test_check.py" else 0
-        return group, LONGEST.index(path) if path in LONGEST else len(LONGEST)
+        return int(built), LONGEST.index(path) if path in LONGEST else len(LONGEST)
 
     items.sort(key=order)
 

@@ -46,21 +46,12 @@ def project_caches(root: Path) -> dict[str, str]:
     return {name: str(root / ".cache" / folder) for name, folder in CACHES.items()}
 
 
-def check_environment() -> dict[str, str]:
-    """What tests/test_check.py runs `make check` and its builds with: the project's caches, the
-    address `make serve` would use."""
-    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", **project_caches(ROOT), "SITE_URL": "http://127.0.0.1:8000/",
+def check_environment(url: str) -> dict[str, str]:
+    """What tests/test_check.py runs `make check` and its builds with: the project's caches and
+    the address `url`. PDFs link to the site's address, so with the session site's address the
+    caches already hold every PDF a case does not change (the session site's build laid them out)."""
+    return {**os.environ, "NO_MKDOCS_2_WARNING": "1", **project_caches(ROOT), "SITE_URL": url,
             "PYTHONDONTWRITEBYTECODE": "1"}
-
-
-def warm_check_caches(folder: Path) -> bool:
-    """The project built into `folder` with `check_environment`, so that its caches hold what
-    tests/test_check.py's cases would otherwise each lay out at once."""
-    result = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
-                             "--site-dir", str(folder / "site")], cwd=ROOT, env=check_environment(),
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return True
 
 
 def run_folder(factory: pytest.TempPathFactory) -> Path:

@@ -22,30 +22,26 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import PROJECT_PARTS
-from tests.shared import check_environment, once, warm_check_caches
+from tests.shared import check_environment
 
 pytestmark = pytest.mark.build  # scratch copies of the project, built whole (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHEET = "data/worksheets/weekly-check-in.yml"
 PROMPTS = "data/prompts.yml"
-# The scratch builds share the project's caches, which are keyed by the bytes they are made
-# from (tests/test_cache_property.py shows a warm build is the cold one): a mistake's build lays
-# out and compresses only what it changed.
-ENV = check_environment()
 
 
 @pytest.fixture(scope="session")
-def warm_caches(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The project built once per run, for every worker, for ENV's address (tests/shared.py
-    `warm_check_caches`; a whole-suite run starts it in the background, tests/prebuild.py): the
-    cases' checks and builds then lay out only the PDFs their mistake changed, rather than every
-    case laying out the whole course at once, side by side on the same two cores."""
-    once(tmp_path_factory, "check-caches", warm_check_caches)
+def env(base_url: str) -> dict[str, str]:
+    """The scratch builds share the project's caches, which are keyed by the bytes they are made
+    from (tests/test_cache_property.py shows a warm build is the cold one), and the session
+    site's address, after the session site's build: a mistake's check and build lay out and
+    compress only what it changed, not the whole course side by side on the same two cores."""
+    return check_environment(base_url)
 
 
 @pytest.fixture
-def project(tmp_path: Path, warm_caches: None) -> Path:
+def project(tmp_path: Path, env: dict[str, str]) -> Path:
     """A scratch copy of the project (the virtualenv linked, file times kept so that make
     does not reinstall it), once the caches are warm."""
     out = tmp_path / "project"
@@ -243,12 +239,12 @@ BUILD_CASES = {"suffix-yaml", "yes-for-text", "deep-nesting", "non-utf8", "dupli
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_check_reports_the_mistake_by_file_line_and_field(case: Case, project: Path) -> None:
+def test_check_reports_the_mistake_by_file_line_and_field(case: Case, project: Path, env: dict[str, str]) -> None:
     """Each case through `make check` and through a real `mkdocs build --strict`: the same exit
     status, the file (and line) and field named, no traceback from either."""
     wanted = expected(case, project)
     case.change(project)
-    result = subprocess.run(["make", "--no-print-directory", "check"], cwd=project, env=ENV,
+    result = subprocess.run(["make", "--no-print-directory", "check"], cwd=project, env=env,
                             capture_output=True, text=True, timeout=120)
     output = result.stdout + result.stderr
     assert (result.returncode == 0) == (case.status == 0), output
@@ -257,7 +253,7 @@ def test_check_reports_the_mistake_by_file_line_and_field(case: Case, project: P
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     build = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "mkdocs", "build", "--strict",
                             "--site-dir", str(project / "out")],
-                           cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+                           cwd=project, env=env, capture_output=True, text=True, timeout=600)
     built = build.stdout + build.stderr
     assert (build.returncode == 0) == (case.status == 0), built
     assert "Traceback" not in built, built
@@ -276,23 +272,23 @@ def tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_a_failed_build_leaves_the_previous_site_byte_identical(project: Path) -> None:
+def test_a_failed_build_leaves_the_previous_site_byte_identical(project: Path, env: dict[str, str]) -> None:
     """Finding 6: a good build, then one that fails in its last step (the PDFs: a character
     their font lacks; the check skipped so the failure happens inside mkdocs): the output folder
     is exactly as the good build left it, and no temporary folder is left beside it."""
     out = project / "public"
     build = [str(ROOT / ".venv/bin/python"), "-m", "scripts.build", "--site-dir", str(out)]
-    good = subprocess.run(build, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+    good = subprocess.run(build, cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert good.returncode == 0, good.stderr
     before = tree_digest(out)
     assert any(name.endswith("-letter.pdf") for name in before)
     edit(project / SHEET, "title: Weekly check-in", "title: Weekly check-in 信頼")
-    bad = subprocess.run([*build, "--no-check"], cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+    bad = subprocess.run([*build, "--no-check"], cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert bad.returncode != 0
     assert re.search(rf"{re.escape(SHEET)}:\d+: title:", bad.stderr) and "U+4FE1" in bad.stderr and "is unchanged" in bad.stderr
     assert tree_digest(out) == before
     assert sorted(p.name for p in project.iterdir() if p.name.startswith(".public")) == []
-    checked = subprocess.run(build, cwd=project, env=ENV, capture_output=True, text=True, timeout=600)
+    checked = subprocess.run(build, cwd=project, env=env, capture_output=True, text=True, timeout=600)
     assert checked.returncode == 1 and "U+4FE1" in checked.stderr and "Traceback" not in checked.stderr
     assert tree_digest(out) == before
 
@@ -323,7 +319,8 @@ def test_other_local_addresses_are_not_printed_either(url: str) -> None:
 
 
 def test_check_module_runs_inside_the_venv() -> None:
-    result = subprocess.run([sys.executable, "-m", "sitebuild.check", "--no-print"], cwd=ROOT, env=ENV,
+    env = check_environment("http://127.0.0.1:8000/")  # --no-print: no PDF, so no address matters
+    result = subprocess.run([sys.executable, "-m", "sitebuild.check", "--no-print"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok:")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -207,9 +209,25 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # of this process; group commit makes that one fsync per batch, not per sign-up.
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """WAL is kept in the file, so only a new database changes mode. That change needs the file
+    to itself, and SQLite answers "database is locked" at once, not after the busy timeout,
+    while another connection writes (an instance starting beside one that migrates): try again
+    until the busy timeout has passed."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
 
 
 class Store:

@@ -30,10 +30,17 @@ TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
 
 
+# axe's own run, answering only what a failure shows: its whole result (every rule's metadata,
+# every node's HTML) would cross to Python on every page of every walk for nothing.
+RUN_AXE = """options => axe.run(document, options).then((results) =>
+  results.violations.map((v) => [v.id, v.nodes.slice(0, 3).map((n) => n.target)]))"""
+
+
 def violations(page) -> list:  # type: ignore[no-untyped-def]
     """Each violation as (rule, the first three elements it names)."""
-    results = AXE.run(page, options=OPTIONS)
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(AXE.axe_script)  # once per document: a change of state keeps it
+    return [(rule, targets) for rule, targets in page.evaluate(RUN_AXE, OPTIONS)]
 
 
 # --- the journal (tests/browser/test_journal.py) -------------------------------------------

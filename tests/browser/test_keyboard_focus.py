@@ -10,15 +10,12 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.colours import contrast
+from tests.browser.helpers import violations
 from tests.conftest import page_paths
 
-AXE = Axe()
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]},
-               "resultTypes": ["violations"]}
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
 QUERY = "forgiveness"  # several sections of one page: a result with "N more on this page"
 
@@ -84,11 +81,9 @@ def test_search_with_results_shown_has_no_axe_violations(browser, served: str, s
     context = browser.new_context(viewport=SIZES[size], color_scheme=scheme)
     page = context.new_page()
     search(page, served, size)
-    found = AXE.run(page, options=AXE_OPTIONS).response["violations"]
-    assert not found, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found]
+    assert not violations(page)
     page.keyboard.press("ArrowDown")  # a result focused: its colours on the focus ground
-    found = AXE.run(page, options=AXE_OPTIONS).response["violations"]
-    assert not found, [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in found]
+    assert not violations(page)
     context.close()
 
 

@@ -271,6 +271,27 @@ def test_instances_migrating_at_once_migrate_once(database: tuple[str, str]) -> 
     assert query(url, "SELECT version FROM waitlist_schema") == [(LATEST,)]
 
 
+def test_a_new_sqlite_database_held_by_another_writer_is_waited_for(tmp_path: Path) -> None:
+    """Switching a new SQLite file to WAL needs the file to itself, and SQLite answers "database
+    is locked" at once, without its busy timeout, while another connection writes. An instance
+    starting beside one that is migrating waits for it instead of failing to start."""
+    path = tmp_path / "w.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE held (x)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO held VALUES (1)")
+    release = threading.Timer(0.3, other.execute, ("COMMIT",))
+    release.start()
+    store = Store.from_url(sqlite_url(path))
+    try:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        release.join()
+        store.dispose()
+        other.close()
+
+
 def test_a_failed_migration_changes_nothing(database: tuple[str, str], tmp_path: Path) -> None:
     """Migration 3 fails (a view holds its table's name): migration 2's tables and the version
     table are rolled back with it; the 1.0 database is as it was."""
