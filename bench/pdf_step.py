@@ -1,7 +1,7 @@
 """Benchmark: the build's PDF step (printing/pdf.py, run by sitebuild/plugin.py after `mkdocs build`).
 
-Lays out every worksheet in A4 and US Letter, the two workbooks and the two therapist's packs
-(printing/pack.py: the guide's pages rendered from docs/therapists/ by Markdown with mkdocs.yml's
+Lays out every worksheet in A4 and US Letter, the two workbooks (a front joined to the
+worksheets' layouts, `PdfMaker.joined`) and the two therapist's packs (printing/pack.py: the guide's pages rendered from docs/therapists/ by Markdown with mkdocs.yml's
 extensions, as the build would, without the macros), cold (empty cache) and
 warm (everything from the cache, which is what a rebuild after an unrelated edit does), and
 prints the time of each part and the size and page count of every PDF. A worksheet is laid out
@@ -40,11 +40,19 @@ class TimedMaker(PdfMaker):
         for size in PAGE_SIZES:
             for worksheet in self.ordered():
                 self.names[self.worksheet_html(worksheet.id, size)] = f"{worksheet.id}-{size}"
-            self.names[self.workbook_html(size)] = self.site.workbook_file(size)
         self._current = ""
 
+    def workbook(self, size: str = "a4") -> Pdf:
+        """Timed whole: its front's layout and the joining count as its layout (the worksheets'
+        layouts it joins are theirs, made before it)."""
+        self._current = self.site.workbook_file(size)
+        start = time.perf_counter()
+        pdf = super().workbook(size)
+        self.seconds[self._current]["layout"] = time.perf_counter() - start - self.seconds[self._current]["blank"]
+        return pdf
+
     def render(self, html: str) -> Any:
-        if html not in self.names:  # the pack's own parts: timed whole, below
+        if html not in self.names:  # the fronts and the pack's body: timed with their PDF
             return super().render(html)
         self._current = self.names[html]
         start = time.perf_counter()

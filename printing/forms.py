@@ -24,11 +24,11 @@ renames them and finishes the form:
   option's "Scale label: n". On a sheet for two, "Partner A" and "Partner B" in them name the role
   as the sheet's "Who is who" line does ("Partner A—the partner who was hurt").
 - A chosen scale number is drawn as a ring round its box, as a browser prints it (print.css).
-- **The fields' font**: the controls ask for DejaVu Sans with a variation setting of its own
+- **The fields' font**: the controls ask for Roboto with a variation setting of its own
   (pdf.css), so WeasyPrint gives them a font of their own rather than making the page's text font
   a form font (which embeds it whole, and writes "ﬁ" for the text's "fi" into the text a screen
-  reader reads). WeasyPrint embeds that font whole (760 KB); `TYPEABLE` cuts it down to what a
-  reader may type, once per process: a fillable sheet is about 100 KB, not 450.
+  reader reads). WeasyPrint embeds that font whole (Roboto: 300 KB); `TYPEABLE` cuts it down to what a
+  reader may type, once per process: a fillable sheet is about 100 KB.
 """
 
 from __future__ import annotations
@@ -164,10 +164,10 @@ def finisher(course: Course, qualified: bool = False) -> Callable[[Any, Any], No
     return finish
 
 
-# What a reader may type into a field, drawn with the fields' font (DejaVu Sans, as the page):
+# What a reader may type into a field, drawn with the fields' font (Roboto, as the page):
 # Latin with its accents (Western, Central and Eastern European, Vietnamese, Turkish...), Greek,
 # Cyrillic, punctuation, currency and letter-like signs. WeasyPrint embeds the whole font for a
-# form's font (760 KB: 430 KB a PDF); these characters are 60 KB of it. A character outside them
+# form's font (Roboto's regular face: 300 KB); these characters are a fraction of it. A character outside them
 # is drawn by the reader's PDF app with a font of its own, if it has one.
 TYPEABLE = ((0x20, 0x7E), (0xA0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x1E00, 0x1EFF), (0x2000, 0x206F),
             (0x20A0, 0x20CF), (0x2100, 0x218F))

@@ -21,19 +21,20 @@ the guide, as the contents list them.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 
 from printing import forms
-from printing.pdf import PAGE_SIZES, Pdf, PdfCache, PdfMaker, PdfReport, html_digest
+from printing.pdf import PAGE_SIZES, PLACEHOLDER, Pdf, PdfCache, PdfMaker, PdfReport, html_digest
 
 PACK = "therapists-pack"  # in its cache key
 GUIDE = "therapists/"  # the guide's pages: docs/therapists/
-PLACEHOLDER = 888  # a page number as wide as the real ones, for measuring the front
 
 
 @dataclass(frozen=True)
@@ -97,48 +98,29 @@ def _entries(maker: PdfMaker, guide: list[GuidePage], body_starts: list[int], sh
     return entries
 
 
-def _starts(document: Any, first: int) -> list[int]:
-    """The page (counted from `first`) where each top-level heading of `document` is."""
-    return [first + number for number, page in enumerate(document.pages)
-            for level, *_ in page.bookmarks if level == 1]
-
-
 def lay_out(maker: PdfMaker, size: str, guide: list[GuidePage]) -> Pdf:
-    """The pack in `size`, from the worksheets' own layouts and two of its own (see above)."""
-    sheets = [maker.worksheet_document(sheet.id, size) for sheet in maker.ordered()]
-    placeholders = [PLACEHOLDER] * (len(guide) + 1)
-    front = maker.render(_front(maker, size, _entries(maker, guide, placeholders, [PLACEHOLDER] * len(sheets))))
-    for _attempt in range(3):  # the front's length settles at once: its numbers are as wide
-        body = maker.render(_body(maker, size, guide, len(front.pages) + 1))
-        body_starts = _starts(body, len(front.pages) + 1)
-        sheet_starts, page = [], len(front.pages) + len(body.pages) + 1
-        for sheet in sheets:
-            sheet_starts.append(page)
-            page += len(sheet.pages)
-        measured = len(front.pages)
-        front = maker.render(_front(maker, size, _entries(maker, guide, body_starts, sheet_starts)))
-        if len(front.pages) == measured:
-            break
-    else:
-        raise RuntimeError("the therapist's pack: its front's length does not settle")
-    pages = [*front.pages, *body.pages, *(p for sheet in sheets for p in sheet.pages)]
-    whole = front.copy(pages)
+    """The pack in `size`: its front, its body, the worksheets' own layouts (`PdfMaker.joined`)."""
+    parts = len(guide) + 1  # the lines, then each page of the guide
+
+    def front(starts: list[int]) -> str:
+        return _front(maker, size, _entries(maker, guide, starts[:parts], starts[parts:]))
+
+    whole = maker.joined(size, front, lambda first: _body(maker, size, guide, first), parts)
     data = forms.fillable(whole).write_pdf(pdf_forms=True, pdf_tags=True,
                                            finisher=forms.finisher(maker.course, qualified=True))
-    return Pdf(data, len(pages))
+    return Pdf(data, len(whole.pages))
 
 
 def pack_digest(maker: PdfMaker, size: str, guide: list[GuidePage], inputs: str) -> str:
     """The pack's cache key: every HTML it is laid out from (the front with its placeholders, the
-    body, each worksheet's), the inputs of every PDF (printing/pdf.py `inputs_digest`) and this
-    module's own bytes, which decide how the parts are joined and numbered."""
+    body, each worksheet's: `PdfMaker.joined_html`), the inputs of every PDF (printing/pdf.py
+    `inputs_digest`, which holds the joining code's bytes) and this module's own bytes."""
     from publish import stamp
 
     placeholders = [PLACEHOLDER] * (len(guide) + 1)
-    parts = [_front(maker, size, _entries(maker, guide, placeholders, [PLACEHOLDER] * len(maker.ordered()))),
-             _body(maker, size, guide, PLACEHOLDER),
-             *(maker.worksheet_html(sheet.id, size) for sheet in maker.ordered())]
-    return html_digest(stamp.stamp(inputs, stamp.of_files(Path(__file__))), size, "\0".join([PACK, *parts]))
+    front = _front(maker, size, _entries(maker, guide, placeholders, [PLACEHOLDER] * len(maker.ordered())))
+    html = maker.joined_html(size, PACK, front, _body(maker, size, guide, PLACEHOLDER))
+    return html_digest(stamp.stamp(inputs, stamp.of_files(Path(__file__))), size, html)
 
 
 def write_pack(maker: PdfMaker, guide: list[GuidePage], worksheets_dir: Path, cache: PdfCache,
@@ -167,3 +149,51 @@ def write_pack(maker: PdfMaker, guide: list[GuidePage], worksheets_dir: Path, ca
         report.layouts += 3  # the front twice and the body; the worksheets' were the build's own
         counts[size] = pdf.pages
     return counts
+
+
+# --- what `make check` knows of the pack ---------------------------------------------------------
+# The pack holds the guide as MkDocs renders it (macros, Markdown, links), which only a build does.
+# So each full build records the guide it packed, with a digest of the sources it came from, beside
+# the PDFs in the cache; `make check` (sitebuild/check.py) keys the pack with that guide and the
+# worksheets as they are now, and reads its page count from the cache, like a worksheet's.
+
+
+def _guide_record(cache: PdfCache, site_url: str) -> Path:
+    """Per address: builds for several addresses share the cache."""
+    return cache.folder / f"guide-{hashlib.sha256(site_url.encode()).hexdigest()[:16]}.json"
+
+
+def guide_sources(docs: Path) -> str:
+    """A digest of the guide's Markdown files (docs/therapists/), names and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted((docs / GUIDE).rglob("*.md")):
+        digest.update(path.relative_to(docs).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def record_guide(cache: PdfCache, site_url: str, guide: list[GuidePage], docs: Path) -> None:
+    """The guide as this build packed it, for `pack_pages`; written whole, then renamed."""
+    cache.folder.mkdir(parents=True, exist_ok=True)
+    record = {"sources": guide_sources(docs),
+              "pages": [{"path": p.path, "title": p.title, "body": str(p.body)} for p in guide]}
+    target = _guide_record(cache, site_url)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    partial.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(partial, target)
+
+
+def pack_pages(maker: PdfMaker, cache: PdfCache, docs: Path) -> dict[str, int] | str:
+    """The pack's page count by size, from the cache, for the worksheets as they are now and the
+    guide as last built; or, when that pack is not cached, what the build will do and why."""
+    try:
+        record = json.loads(_guide_record(cache, maker.site.url).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "not built yet for this address; `make build` lays it out"
+    if record["sources"] != guide_sources(docs):
+        return f"{docs.name}/{GUIDE} changed since the last build; `make build` lays it out again"
+    guide = [GuidePage(p["path"], p["title"], Markup(p["body"])) for p in record["pages"]]
+    inputs = maker.inputs_digest()
+    counts = {size: cache.pages(pack_digest(maker, size, guide, inputs)) for size in PAGE_SIZES}
+    if None in counts.values():
+        return "its worksheets or its look changed since the last build; `make build` lays it out again"
+    return {size: pages for size, pages in counts.items() if pages is not None}

@@ -8,16 +8,18 @@ form, the reader's browser print and these PDFs come from one source and one loo
 
 Each worksheet has two PDFs in each size from one layout: the blank sheet, to print, and the
 fillable one, whose answer places are form fields a reader fills in with their own PDF app
-(printing/forms.py). The workbook is blank only.
+(printing/forms.py). The workbook is blank only, and joined, not laid out again: a cover and a
+contents page, then every worksheet's own layout (`PdfMaker.joined`, which the therapist's pack
+uses too), so a cold build lays the forty worksheet pages out once, not twice per size.
 
 WeasyPrint, not a headless browser: it is a Python library with no browser to install or start
 at build time, lays out paged media itself (`@page` margin boxes, named strings, page counters,
-`target-counter()` for the contents page) and embeds subset fonts with selectable text.
+and joins laid-out documents, `Document.copy`, for the workbook and the pack) and embeds subset
+fonts with selectable text.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -45,6 +47,7 @@ PDF_CSS = TEMPLATES / "print" / "pdf.css"
 # File-name suffix -> the CSS page size (the worksheet page links `<id>-a4.pdf`, `<id>-letter.pdf`).
 PAGE_SIZES: dict[str, str] = {"a4": "A4", "letter": "letter"}
 MAX_PAGES = 2
+PLACEHOLDER = 888  # a page number as wide as the real ones, for measuring a front (`PdfMaker.joined`)
 
 
 @dataclass(frozen=True)
@@ -181,27 +184,28 @@ class PdfMaker:
             worksheet=worksheet, body=self._sheet(worksheet), path=f"worksheets/{worksheet.id}/",
         )
 
-    def workbook_html(self, size: str = "a4") -> str:
-        groups = [(n, c, self.course.worksheets_of(c.id)) for n, c in enumerate(self.course.chapters, 1)]
-        sheets = [(w, self._sheet(w)) for w in self.ordered()]
-        return self.page_html("workbook.html", size, groups=[g for g in groups if g[2]], sheets=sheets)
+    def workbook_html(self, size: str = "a4", starts: Sequence[int] | None = None) -> str:
+        """The workbook's front: its cover and its contents, where each worksheet starts at the
+        page of `starts` (in course order; placeholders when not given)."""
+        pages = iter(starts if starts is not None else [PLACEHOLDER] * len(self.ordered()))
+        groups = [(n, c, [(w, next(pages)) for w in self.course.worksheets_of(c.id)])
+                  for n, c in enumerate(self.course.chapters, 1)]
+        return self.page_html("workbook.html", size, groups=[g for g in groups if g[2]], sheets=len(self.ordered()))
 
     # --- PDF ----------------------------------------------------------------------------------
 
     def _stylesheets(self) -> list[object]:
-        from weasyprint import CSS
-
         if self._css is None:
-            self._css = [CSS(filename=str(path), url_fetcher=_local_only()) for path in self.stylesheets]
+            self._css = _parsed_stylesheets(self.stylesheets)
         return self._css
 
     def render(self, html: str) -> Any:
-        """`html` (worksheet_html, workbook_html) laid out: a WeasyPrint document, written by
+        """`html` (a page of print/: worksheet_html, workbook_html) laid out: a WeasyPrint document, written by
         `blank` and `fillable`. The layout is most of a PDF's time; writing it is the rest."""
         from weasyprint import HTML
 
         return HTML(string=html, base_url=str(PROJECT), url_fetcher=_local_only()).render(
-            stylesheets=self._stylesheets()
+            stylesheets=self._stylesheets(), font_config=_font_config()
         )
 
     def blank(self, document: Any) -> Pdf:
@@ -238,8 +242,36 @@ class PdfMaker:
         """One worksheet's blank and fillable PDFs."""
         return self.pdfs(self.worksheet_html(worksheet_id, size))
 
+    def joined(self, size: str, front: Callable[[list[int]], str],
+               body: Callable[[int], str] | None = None, body_entries: int = 0) -> Any:
+        """One document: a front (`front(starts)`, its HTML given the page where each of its
+        entries starts), then a body laid out on its own (`body(first_page)`, optional: its
+        `body_entries` top-level headings are the first entries), then every worksheet's own
+        layout in course order (`worksheet_document`), joined as WeasyPrint's documentation
+        joins documents (`Document.copy`). The front is laid out with placeholders for its
+        numbers first, to know its length, then with the real ones; each worksheet keeps its own
+        running header and "Page 1 of 2"."""
+        sheets = [self.worksheet_document(sheet.id, size) for sheet in self.ordered()]
+        first = self.render(front([PLACEHOLDER] * (body_entries + len(sheets))))
+        for _attempt in range(3):  # the front's length settles at once: its numbers are as wide
+            middle = self.render(body(len(first.pages) + 1)) if body else None
+            starts = _starts(middle, len(first.pages) + 1) if middle else []
+            page = len(first.pages) + (len(middle.pages) if middle else 0) + 1
+            for sheet in sheets:
+                starts.append(page)
+                page += len(sheet.pages)
+            measured = len(first.pages)
+            first = self.render(front(starts))
+            if len(first.pages) == measured:
+                break
+        else:
+            raise RuntimeError("a joined PDF's front does not settle in length")
+        return first.copy([*first.pages, *(middle.pages if middle else ()),
+                           *(page for sheet in sheets for page in sheet.pages)])
+
     def workbook(self, size: str = "a4") -> Pdf:
-        return self.pdf(self.workbook_html(size))
+        """The workbook, blank: its front, then every worksheet's layout (`joined`)."""
+        return self.blank(self.joined(size, lambda starts: self.workbook_html(size, starts)))
 
     # --- cache keys ---------------------------------------------------------------------------
 
@@ -265,7 +297,19 @@ class PdfMaker:
         return html_digest(inputs or self.inputs_digest(), size, self.worksheet_html(worksheet_id, size))
 
     def workbook_digest(self, size: str, inputs: str | None = None) -> str:
-        return html_digest(inputs or self.inputs_digest(), size, self.workbook_html(size))
+        """The workbook's cache key: its front's HTML (with placeholders) and every worksheet's,
+        which it is joined from (`joined`, in this module: its bytes are in the inputs)."""
+        return html_digest(inputs or self.inputs_digest(), size, self.joined_html(size, self.workbook_html(size)))
+
+    def joined_html(self, size: str, *parts: str) -> str:
+        """What a joined PDF (`joined`) is made from, for its key: `parts`, then every worksheet."""
+        return "\0".join([*parts, *(self.worksheet_html(sheet.id, size) for sheet in self.ordered())])
+
+
+def _starts(document: Any, first: int) -> list[int]:
+    """The page (counted from `first`) where each top-level heading of `document` is."""
+    return [first + number for number, page in enumerate(document.pages)
+            for level, *_ in page.bookmarks if level == 1]
 
 
 def html_digest(inputs: str, size: str, html: str) -> str:
@@ -275,6 +319,45 @@ def html_digest(inputs: str, size: str, html: str) -> str:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@cache
+def _font_config() -> Any:
+    """The process's one WeasyPrint font configuration, where the stylesheets' @font-face rules
+    (the shipped Roboto, printing/fonts/) are registered. WeasyPrint copies each face into a
+    temporary folder and removes it when the configuration is collected, which at the
+    interpreter's exit comes too late (its `rmtree` is gone: "Exception ignored" on stderr):
+    so the folder goes at exit, before that."""
+    import atexit
+    import shutil
+
+    from weasyprint.text.fonts import FontConfiguration
+
+    config = FontConfiguration()
+
+    def remove_folder() -> None:
+        if config._folder:  # WeasyPrint's own attribute: the faces' temporary copies
+            shutil.rmtree(config._folder, ignore_errors=True)
+            config._folder = None
+
+    atexit.register(remove_folder)
+    return config
+
+
+_PARSED: dict[tuple[tuple[str, bytes], ...], list[object]] = {}
+
+
+def _parsed_stylesheets(paths: Sequence[Path]) -> list[object]:
+    """`paths` parsed once per process for their bytes (a live-reload server's next build reads a
+    changed stylesheet again), their faces registered in `_font_config`."""
+    from weasyprint import CSS
+
+    key = tuple((str(path), path.read_bytes()) for path in paths)
+    if key not in _PARSED:
+        _PARSED.clear()  # only the newest: each parse registers the faces once more
+        _PARSED[key] = [CSS(string=data.decode("utf-8"), base_url=name, url_fetcher=_local_only(),
+                            font_config=_font_config()) for name, data in key]
+    return _PARSED[key]
 
 
 def _local_only():
@@ -407,22 +490,26 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
     if report.problems:  # the build fails on them: no workbook is laid out for nothing
         return report
     for size in PAGE_SIZES:
-        html = maker.workbook_html(size)
-        write([(worksheets_dir / maker.site.workbook_file(size), html_digest(inputs, size, html))],
-              partial(_alone, maker.pdf, html))
+        write([(worksheets_dir / maker.site.workbook_file(size), maker.workbook_digest(size, inputs))],
+              partial(_alone, maker.workbook, size))
     return report
 
 
 # --- characters the PDFs' font can draw ------------------------------------------------------
 
-# The PDFs are set in DejaVu Sans (templates/print/pdf.css, and print.css's stacks name it
-# first), from Debian's fonts-dejavu-core. A character it lacks would come from whatever fallback
-# font the build machine happens to have, or be drawn as a box: so the build requires every
-# character of a worksheet to be in DejaVu Sans, and the PDFs look the same on every machine.
+# The PDFs are set in Roboto, shipped with the project with its licence (printing/fonts/, loaded by
+# templates/print/pdf.css's @font-face): the site's own stack (look.css) names the platform's UI
+# face, which is Roboto on Android and ChromeOS, so paper and screen share a family (issue 29),
+# and every build machine sets the PDFs from the same bytes, installed or not. A character it
+# lacks would come from whatever fallback font the machine happens to have, or be drawn as a
+# box: so the build requires every character of a worksheet to be in Roboto.
 # WeasyPrint and the libraries that shape what it writes: their versions are in every PDF's key.
 PDF_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pillow")
-FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", str(Path.home() / ".local/share/fonts"))
+FONT = "Roboto"
+FONT_DIR = Path(__file__).resolve().parent / "fonts"
+# Every face the PDFs' styles reach (pdf.css's @font-face): regular, italic, bold (600 and 700)
+# and bold italic.
+FONT_FILES = ("Roboto-Regular.ttf", "Roboto-Italic.ttf", "Roboto-Bold.ttf", "Roboto-BoldItalic.ttf")
 
 
 FONT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "fonts.json"
@@ -430,14 +517,9 @@ FONT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "fonts.json"
 
 @cache
 def font_files() -> tuple[Path, ...] | None:
-    """The PDF fonts' files (FONT_FILES), or None when one is not installed."""
-    files = []
-    for name in FONT_FILES:
-        found = sorted(p for d in FONT_DIRS for p in glob.glob(f"{d}/**/{name}", recursive=True))
-        if not found:
-            return None
-        files.append(Path(found[0]))
-    return tuple(files)
+    """The PDF font's files (FONT_FILES in printing/fonts/), or None when one is missing."""
+    files = tuple(FONT_DIR / name for name in FONT_FILES)
+    return files if all(path.is_file() for path in files) else None
 
 
 @cache
@@ -495,8 +577,8 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
         return []
     drawable = pdf_characters()
     if drawable is None:
-        return [Problem("(fonts)", "DejaVu Sans", "the PDFs' font is not installed; install it "
-                        "(Debian: apt-get install fonts-dejavu-core)")]
+        return [Problem("(fonts)", FONT, f"the PDFs' font files are missing from {FONT_DIR}; "
+                        "restore them from the project (git checkout printing/fonts)")]
     sources: list[tuple[str, Any, str]] = [
         (f"{folder}/{w.id}.yml", w.model_dump(exclude={"id"}), "entry") for w in course.worksheets.values()]
     # The workbook's contents page prints the chapters' titles.
@@ -512,7 +594,7 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
                     node = _yaml_node(course.root.parent / file)
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
                 problems.append(Problem(file, _path(loc, data, noun),
-                                        f"has characters the PDFs' font (DejaVu Sans) cannot draw: {shown}; "
+                                        f"has characters the PDFs' font ({FONT}) cannot draw: {shown}; "
                                         "write it without them, or in a language the font covers",
                                         _line(node, loc) if node is not None else 0))
     if not problems:

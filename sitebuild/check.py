@@ -2,7 +2,8 @@
 
 Data, prompt placements, macro names and template syntax in every page (with the page's own
 line numbers, front matter included), characters the PDFs' font cannot draw, the two-page
-print limit, and mkdocs.yml's `extra.waitlist` and `extra.organisation` (sitebuild/waitlist.py). Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
+print limit, the therapist's pack's page count (from the cache, for the guide the last build
+packed: printing/pack.py), and mkdocs.yml's `extra.waitlist` and `extra.organisation` (sitebuild/waitlist.py). Print lengths come from the build's PDF cache (`.cache/pdf/`); a worksheet that is
 not cached yet is laid out once (about a second per sheet and size) and its blank and fillable
 PDFs cached for the build.
 Every problem is printed as `file:line: field: what was found; what to do`, never a traceback.
@@ -25,9 +26,10 @@ from course.data import Course, CourseDataError, Problem, load_and_check_once, s
 
 ROOT = Path(__file__).resolve().parent.parent
 
-def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[list[Problem], int]:
+def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[list[Problem], int, str]:
     """The two-page limit, from the PDF cache; lays out (and caches) what it lacks if allowed.
-    Returns the problems and how many PDFs were laid out."""
+    Returns the problems, how many PDFs were laid out and the therapist's pack's length
+    (`pack_line`)."""
     from mkdocs.config import load_config
 
     from printing.pdf import PAGE_SIZES, PdfCache, PdfMaker, fillable_key, html_digest, length_problem, site_from_config
@@ -55,7 +57,19 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
                 file, _, rest = message.partition(": ")
                 problems.append(Problem(file, "(printed length)", rest))
                 break  # one size too long says it
-    return problems, laid_out
+    return problems, laid_out, pack_line(maker, cache, Path(config.docs_dir))
+
+
+def pack_line(maker: object, cache: object, docs: Path) -> str:
+    """The therapist's pack's page count in each size, from the PDF cache, as the build would
+    write it (printing/pack.py `pack_pages`); or why the next build lays it out again."""
+    from macros.render import PDF_SIZES
+    from printing.pack import pack_pages
+
+    pages = pack_pages(maker, cache, docs)  # type: ignore[arg-type]
+    if isinstance(pages, str):
+        return f"the therapist's pack: {pages}"
+    return "the therapist's pack: " + ", ".join(f"{n} pages in {dict(PDF_SIZES)[size]}" for size, n in pages.items())
 
 
 def config_problems(config_file: Path) -> list[Problem]:
@@ -110,11 +124,13 @@ def check(data: Path, docs: Path, config_file: Path, lay_out: bool = True) -> tu
     problems += config_problems(config_file)
     if course is not None and not problems:
         started = time.perf_counter()
-        length, laid_out = print_problems(course, config_file, lay_out)
+        length, laid_out, pack = print_problems(course, config_file, lay_out)
         if laid_out:  # the first check after a change is slower: say why
             print(f"laid out {laid_out} worksheet PDF(s) to check their printed length in "
                   f"{time.perf_counter() - started:.2f} s (cached for the build)", file=sys.stderr)
         problems += length
+        if not length:
+            print(pack, file=sys.stderr)
     return course, sorted(set(problems), key=Problem.sort_key)
 
 

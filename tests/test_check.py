@@ -324,3 +324,29 @@ def test_check_module_runs_inside_the_venv() -> None:
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("ok:")
+
+
+def test_make_check_knows_the_therapists_packs_length(project: Path, env: dict[str, str], site: Path) -> None:
+    """Issue 26: `make check` says how many pages the pack has, as the build wrote it (its page
+    count from the cache, for the guide the build packed), and when the next build will lay it
+    out again instead: the guide's pages or a worksheet changed."""
+    from pypdf import PdfReader
+
+    def check() -> str:
+        result = subprocess.run(["make", "--no-print-directory", "check"], cwd=project, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    built = {size: len(PdfReader(site / "worksheets" / f"rebuilding-trust-therapists-pack-{size}.pdf").pages)
+             for size in ("a4", "letter")}
+    assert min(built.values()) > 40
+    assert f"the therapist's pack: {built['a4']} pages in A4, {built['letter']} pages in US Letter\n" in check()
+    guide = project / "docs" / "therapists" / "betrayal.md"
+    before = guide.read_text(encoding="utf-8")
+    guide.write_text(before + "\nOne more line for the session.\n", encoding="utf-8")
+    assert ("the therapist's pack: docs/therapists/ changed since the last build; `make build` lays it out again"
+            in check())
+    guide.write_text(before, encoding="utf-8")
+    edit(project / SHEET, "title: Weekly check-in", "title: Weekly check-in, together")
+    assert "the therapist's pack: its worksheets or its look changed since the last build" in check()

@@ -66,8 +66,27 @@ def test_the_workbook_has_a_cover_contents_and_every_worksheet_on_its_own_pages(
     start = 3  # cover, contents, then the worksheets in course order
     for worksheet, single in zip(WORKSHEETS, singles, strict=True):
         assert re.search(rf"{re.escape(worksheet.title)}[ .]+{start}\b", contents), f"contents: {worksheet.title} on {start}"
-        assert worksheet.title in pages[start - 1] and f"Page {start} of" in pages[start - 1]
+        # The sheet's own pages, as its own PDF prints them ("Page 1 of 2" and all): the workbook
+        # joins the layouts its sheets' PDFs were written from.
+        own = [normal(page.extract_text()) for page in single.pages]
+        assert pages[start - 1:start - 1 + len(own)] == own, worksheet.id
+        assert f"Page 1 of {len(own)}" in pages[start - 1]
         start += len(single.pages)
     assert len(pages) == start - 1
     outline = [item.title for item in reader.outline if not isinstance(item, list)]
     assert [w.title for w in WORKSHEETS] == [t for t in outline if t != "Contents"]
+
+
+def test_every_pdf_is_set_in_the_shipped_roboto_and_nothing_else(site: Path) -> None:
+    """Issue 29: the PDFs share the site's family (Roboto, the face its stack gives Android and
+    ChromeOS), from the files the project ships (printing/fonts/), on every build machine: no
+    face from whatever the machine has installed (DejaVu, Liberation) stands in anywhere, the
+    running header and the fields included. Read by poppler's pdffonts."""
+    import subprocess
+
+    pdfs = sorted((site / "worksheets").rglob("*.pdf"))
+    assert len(pdfs) > 80
+    for pdf in pdfs:
+        listing = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        names = {line.split()[0].split("+", 1)[-1] for line in listing.splitlines()[2:]}
+        assert names and names <= {"Roboto", "Roboto-Bold", "Roboto-Italic", "Roboto-BoldItalic"}, (pdf.name, names)
