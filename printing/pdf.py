@@ -505,11 +505,18 @@ def write_pdfs(maker: PdfMaker, worksheets_dir: Path, cache: PdfCache, lay_out: 
 # box: so the build requires every character of a worksheet to be in Roboto.
 # WeasyPrint and the libraries that shape what it writes: their versions are in every PDF's key.
 PDF_LIBRARIES = ("weasyprint", "pydyf", "fonttools", "tinycss2", "cssselect2", "tinyhtml5", "pyphen", "pillow")
-FONT = "Roboto"
+FONT = "Roboto"  # with Noto Sans Hebrew and Noto Sans Arabic for the letters Roboto has not
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
-# Every face the PDFs' styles reach (pdf.css's @font-face): regular, italic, bold (600 and 700)
-# and bold italic.
-FONT_FILES = ("Roboto-Regular.ttf", "Roboto-Italic.ttf", "Roboto-Bold.ttf", "Roboto-BoldItalic.ttf")
+# Every face the PDFs' styles reach (pdf.css's @font-face: regular, italic, bold for 600 and
+# 700, bold italic), as the files that draw it in turn: Roboto, then Hebrew, then Arabic (an
+# italic Hebrew or Arabic letter is the upright one, slanted).
+FACES = (
+    ("Roboto-Regular.ttf", "NotoSansHebrew-Regular.ttf", "NotoSansArabic-Regular.ttf"),
+    ("Roboto-Italic.ttf", "NotoSansHebrew-Regular.ttf", "NotoSansArabic-Regular.ttf"),
+    ("Roboto-Bold.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansArabic-Bold.ttf"),
+    ("Roboto-BoldItalic.ttf", "NotoSansHebrew-Bold.ttf", "NotoSansArabic-Bold.ttf"),
+)
+FONT_FILES = tuple(dict.fromkeys(name for face in FACES for name in face))
 
 
 FONT_CACHE = Path(__file__).resolve().parent.parent / ".cache" / "fonts.json"
@@ -524,7 +531,7 @@ def font_files() -> tuple[Path, ...] | None:
 
 @cache
 def pdf_characters() -> frozenset[int] | None:
-    """The code points every PDF font face can draw; None when the fonts are not installed.
+    """The code points every face of the PDFs (FACES) can draw; None when a file is missing.
 
     Kept between builds in `.cache/fonts.json` (or `$RT_FONT_CACHE`) under a stamp of the font
     files' bytes, this code and fontTools' version (publish/stamp.py), so a new or updated font is
@@ -541,12 +548,13 @@ def pdf_characters() -> frozenset[int] | None:
         return frozenset(points)
     from fontTools.ttLib import TTFont
 
-    sets: list[set[int]] = []
+    maps: dict[str, set[int]] = {}
     for path in files:
         font = TTFont(path, lazy=True)
-        sets.append(set(font.getBestCmap()))
+        maps[path.name] = set(font.getBestCmap())
         font.close()
-    drawable = frozenset(set.intersection(*sets))
+    # What every face can draw with one of its files: bold or italic, a letter still prints.
+    drawable = frozenset(set.intersection(*(set().union(*(maps[name] for name in face)) for face in FACES)))
     jsoncache.write(where, {"points": sorted(drawable)}, made_from)
     return drawable
 

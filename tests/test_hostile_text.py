@@ -124,11 +124,21 @@ def test_the_worksheets_pdf_holds_the_texts(hostile_site: Path) -> None:
     """Compared without white space: a narrow table column wraps its heading anywhere."""
     pdf = PdfReader(hostile_site / "worksheets" / "hostile" / "hostile-a4.pdf")
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in pdf.pages))
+    # The two right-to-left words are one run, read right to left: a PDF may hold them in the
+    # order they are read (logical) or seen (visual: the second word leftmost, as here, where each
+    # comes from its own face, Noto Sans Hebrew and Arabic). Either is the text: read as logical.
+    text = text.replace("عربيשלום", "שלוםعربي")
     for field in [*BODY_FIELDS, "Summary", "Chapter"]:
         assert re.sub(r"\s+", "", shown(field)) in text, field
     assert "49" not in text
     # The cell's name ("<row>: <column>") is not running text: the column's heading shows once.
     assert text.count(re.sub(r"\s+", "", shown("Column"))) == 1
+    # Hebrew and Arabic drawn by the shipped Noto faces Roboto falls back to (printing/fonts/),
+    # not by whatever the machine has: poppler's pdffonts lists what the PDF embeds.
+    listing = subprocess.run(["pdffonts", str(hostile_site / "worksheets" / "hostile" / "hostile-a4.pdf")],
+                             capture_output=True, text=True, check=True).stdout
+    embedded = {line.split()[0].split("+", 1)[-1] for line in listing.splitlines()[2:]}
+    assert {"Roboto", "Noto-Sans-Hebrew", "Noto-Sans-Arabic"} <= embedded, embedded
 
 
 def real_script_src(site: Path) -> set[str]:
