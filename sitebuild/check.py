@@ -10,7 +10,9 @@ Every problem is printed as `file:line: field: what was found; what to do`, neve
 
 `--write-schemas` regenerates data/schema/*.json from the records for editors' YAML plugins.
 `--data DIR`, `--docs DIR` and `--config FILE` check another copy of the project;
-`--no-print` skips laying out PDFs that are not cached (their length is then not checked).
+`--no-print` skips laying out PDFs that are not cached (their length is then not checked); so does
+`RT_PDF=0`, which switches the build's PDFs off (sitebuild/plugin.py): a build that writes no
+PDF has no printed length to wait for, and the lengths the cache knows are still checked.
 """
 
 from __future__ import annotations
@@ -21,8 +23,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course.data import Course, CourseDataError, Problem, load_and_check_once, schemas
+
+if TYPE_CHECKING:  # WeasyPrint is imported only when the PDFs are checked
+    from printing.pdf import PdfCache, PdfMaker
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,13 +66,13 @@ def print_problems(course: Course, config_file: Path, lay_out: bool) -> tuple[li
     return problems, laid_out, pack_line(maker, cache, Path(config.docs_dir))
 
 
-def pack_line(maker: object, cache: object, docs: Path) -> str:
+def pack_line(maker: PdfMaker, cache: PdfCache, docs: Path) -> str:
     """The therapist's pack's page count in each size, from the PDF cache, as the build would
     write it (printing/pack.py `pack_pages`); or why the next build lays it out again."""
     from macros.render import PDF_SIZES
     from printing.pack import pack_pages
 
-    pages = pack_pages(maker, cache, docs)  # type: ignore[arg-type]
+    pages = pack_pages(maker, cache, docs)
     if isinstance(pages, str):
         return f"the therapist's pack: {pages}"
     return "the therapist's pack: " + ", ".join(f"{n} pages in {dict(PDF_SIZES)[size]}" for size, n in pages.items())
@@ -149,7 +155,8 @@ def main(argv: list[str]) -> int:
             (folder / name).write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
             print(f"wrote data/schema/{name}")
     try:
-        course, problems = check(args.data.resolve(), args.docs.resolve(), args.config.resolve(), not args.no_print)
+        lay_out = not args.no_print and os.environ.get("RT_PDF", "1") != "0"
+        course, problems = check(args.data.resolve(), args.docs.resolve(), args.config.resolve(), lay_out)
     except Exception as error:  # noqa: BLE001 - an editor gets one line, never a traceback
         print(f"the check itself failed ({type(error).__name__}: {error}); please report this", file=sys.stderr)
         return 2

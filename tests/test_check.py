@@ -350,3 +350,15 @@ def test_make_check_knows_the_therapists_packs_length(project: Path, env: dict[s
     guide.write_text(before, encoding="utf-8")
     edit(project / SHEET, "title: Weekly check-in", "title: Weekly check-in, together")
     assert "the therapist's pack: its worksheets or its look changed since the last build" in check()
+
+
+def test_with_pdfs_switched_off_the_check_lays_none_out(tmp_path: Path) -> None:
+    """RT_PDF=0 (a build without PDFs: DEPLOY.md's tests, previews) checks the lengths the cache
+    knows and lays out none it lacks, as `--no-print` does: no minute spent on PDFs nobody writes."""
+    cache = tmp_path / "pdf"
+    env = {**check_environment("https://course.example.org/"), "RT_PDF_CACHE": str(cache), "RT_PDF": "0"}
+    result = subprocess.run([sys.executable, "-m", "sitebuild.check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok:") and "laid out" not in result.stderr
+    assert not cache.exists() or not list(cache.glob("*.pdf"))

@@ -18,7 +18,7 @@ as written, its `systemd-run` a stand-in that applies the environment file, work
 and umask but not the user (tests/deploy_document.py, Machine.systemd_run); system paths are
 moved into a scratch folder; the make's ENV_FILE is that folder's /etc/rebuilding-trust.env,
 given in the environment (the Makefile's default is the real path). `make build` runs with
-RT_PDF=0 (no PDFs: minutes; the check still lays them out, from the project's cache) and
+RT_PDF=0 (no PDFs: minutes; the check then lays none out either, sitebuild/check.py) and
 with this repository's venv, linked: "installs the release's requirements.txt into .venv" is
 not run (no package index here), the venv is found up to date (deploy_document.linked_venv).
 """
