@@ -577,7 +577,8 @@ _printable: Course | None = None  # the last course found to have none (the chec
 
 
 def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Problem]:
-    """A problem for every worksheet text holding a character the PDFs' font cannot draw. The
+    """A problem for every text the PDFs print from the data (worksheets, chapter titles,
+    helplines) holding a character the PDFs' fonts cannot draw. The
     same records (one Course object: `make build` checks, then builds in the same process; a live
     reload after a page edit) are read once."""
     global _printable
@@ -589,8 +590,12 @@ def glyph_problems(course: Course, folder: str = "data/worksheets") -> list[Prob
                         "restore them from the project (git checkout printing/fonts)")]
     sources: list[tuple[str, Any, str]] = [
         (f"{folder}/{w.id}.yml", w.model_dump(exclude={"id"}), "entry") for w in course.worksheets.values()]
-    # The workbook's contents page prints the chapters' titles.
-    sources.append((f"{folder.rsplit('/', 1)[0]}/chapters.yml", [c.model_dump() for c in course.chapters], "chapter"))
+    # The workbook's contents page prints the chapters' titles; every PDF's safety note and the
+    # therapist's pack print the helplines.
+    data = folder.rsplit("/", 1)[0]
+    sources.append((f"{data}/chapters.yml", [c.model_dump() for c in course.chapters], "chapter"))
+    if course.helplines:
+        sources.append((f"{data}/helplines.yml", [h.model_dump() for h in course.helplines], "helpline"))
     problems: list[Problem] = []
     for file, data, noun in sources:
         node: Any = _UNREAD  # the file's node tree, read only for a problem's line number

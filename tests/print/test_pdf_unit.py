@@ -311,3 +311,18 @@ def test_the_packs_key_holds_the_code_that_joins_it(monkeypatch) -> None:  # typ
     real = stamp.of_files
     monkeypatch.setattr(stamp, "of_files", lambda *paths: real(*paths) + ("-changed" if Path(pack.__file__) in paths else ""))
     assert pack.pack_digest(maker, "a4", guide, "inputs") != before
+
+
+def test_a_helpline_the_pdfs_cannot_draw_is_named_by_file_line_and_field() -> None:
+    """Every PDF's safety note and the therapist's pack print the helplines: a character the
+    PDFs' fonts cannot draw in one is refused as in a worksheet, with its line in the file."""
+    lines = list(COURSE.helplines)
+    assert lines, "the course lists helplines"
+    first = lines[0]
+    lines[0] = first.model_copy(update={"service": first.service + " 信"})
+    bad = Course(COURSE.chapters, COURSE.prompts, COURSE.worksheets, COURSE.root, lines)
+    [problem] = glyph_problems(bad)
+    text = (ROOT / "data" / "helplines.yml").read_text(encoding="utf-8").splitlines()
+    line = next(n for n, row in enumerate(text, 1) if row.strip().startswith("service:") and first.service in row)
+    assert str(problem).startswith(f"data/helplines.yml:{line}: helpline '{first.id}', service: has characters"), problem
+    assert "U+4FE1" in str(problem)
