@@ -65,7 +65,7 @@ def paired(ours: Path, stock: Path, runs: int = RUNS) -> tuple[float, float, flo
 def pdf_seconds(log: str) -> tuple[float, float]:
     """The check's PDF layouts and the build's PDF step, in seconds, from the build's log."""
     check = re.search(r"laid out \d+ worksheet PDF\(s\) .* in ([\d.]+) s", log)
-    step = re.search(r"Worksheet PDFs: .* \(([\d.]+) s\)", log)
+    step = re.search(r"Worksheet PDFs: .*[(, ]([\d.]+) s\)", log)  # "(48 layouts, 55.64 s)"
     if step is None:
         raise SystemExit(f"the build did not log its PDF step:\n{log}")
     return (float(check.group(1)) if check else 0.0), float(step.group(1))
