@@ -27,14 +27,18 @@ Plain Python over the theme's folders; sitebuild/plugin.py wires it into MkDocs.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import rcssmin
 import rjsmin
+
+from publish import cachefiles, stamp
 
 # The stylesheets Material's base.html links, e.g. 'assets/stylesheets/main.57a0d79d.min.css'
 MATERIAL_STYLESHEET = re.compile(r"'(assets/stylesheets/(?:main|palette)\.[0-9a-f]+\.min\.css)'")
@@ -147,6 +151,183 @@ def without_unused_colours(css: str, used: Collection[str]) -> str:
         return "".join(out)
 
     return walk(tinycss2.parse_stylesheet(css))
+
+
+# Where a class name can come from in a built site: a class attribute (pages, templates inside
+# them, HTML strings in the search index), or a name in a script (Material's bundle and ours:
+# `classList.add("md-x")`, `el("p", {"class": "rt-x"})`). A script that builds a class from a
+# prefix (`"rt-drawer-tools__" + name`) names the prefix: a name ending in "-" or "_" keeps
+# every class it begins.
+CLASS_ATTRIBUTE = re.compile(r"""(?<![\w-])class\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+INLINE_SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S | re.I)
+NAME = re.compile(r"[A-Za-z_][\w-]*")
+SELECTOR_CLASS = re.compile(r"\.(-?[A-Za-z_][\w-]*)")
+# The argument of a functional pseudo-class (`:not(.x)`, `:is(.a, .b)`), nested once: a class
+# there need not be on the element for the rule to apply, so it is not read.
+PSEUDO_ARGUMENT = re.compile(r"\((?:[^()]|\([^()]*\))*\)")
+
+
+@dataclass(frozen=True)
+class ClassNames:
+    """The class names a built site can put on an element (`class_names_in`)."""
+
+    names: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self.names or name.startswith(self.prefixes))
+
+
+CLASS_SOURCES = (".html", ".js", ".mjs", ".json")
+SHRINK_KEEP = 20  # smaller stylesheets kept: builds for other addresses share the cache
+
+
+def class_names_in(site: Path, skip: Collection[Path] = ()) -> ClassNames:
+    """Every class name the pages (`.html`), scripts (`.js`, `.mjs`) and data files (`.json`)
+    of `site` can set, but for the files in `skip`."""
+    names: set[str] = set()
+    skipped = {path.resolve() for path in skip}
+    for path in sorted(site.rglob("*")):
+        if path.suffix not in CLASS_SOURCES or not path.is_file() or path.resolve() in skipped:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".html":
+            for groups in CLASS_ATTRIBUTE.findall(text):
+                names.update("".join(groups).split())
+            for script in INLINE_SCRIPT.findall(text):
+                names.update(NAME.findall(script))
+        else:
+            names.update(NAME.findall(text))
+    prefixes = tuple(sorted(name for name in names if name.endswith(("-", "_"))))
+    return ClassNames(frozenset(names), prefixes)
+
+
+def without_unused_rules(css: str, used: Container[str]) -> str:
+    """The stylesheet without the selectors that need a class not in `used` (a rule left with
+    none goes, and so does an @media or @supports block left empty); everything else exactly as
+    it was written (cut from the text, never written out again by the parser, which would
+    change how a custom property's value reads). Material's stylesheet styles every feature it
+    has (content tabs, the blog, the cookie consent, the version selector…): a quarter of the
+    joined sheet's bytes are for elements this site never makes."""
+    import tinycss2
+
+    lines = [0]
+    for index, char in enumerate(css):
+        if char == "\n":
+            lines.append(index + 1)
+
+    def offset(node: Any) -> int:  # a tinycss2 node: where it starts in `css`
+        return lines[node.source_line - 1] + node.source_column - 1
+
+    def needed(selector: str) -> bool:
+        return all(name in used for name in SELECTOR_CLASS.findall(PSEUDO_ARGUMENT.sub("()", selector)))
+
+    def walk(nodes: list, end: int) -> str:
+        out = []
+        for index, node in enumerate(nodes):
+            if node.type in ("whitespace", "comment"):
+                continue
+            start = offset(node)
+            stop = offset(nodes[index + 1]) if index + 1 < len(nodes) else end
+            text = css[start:stop]
+            if node.type == "qualified-rule":
+                brace = block_start(text)
+                parts = split_selectors(text[:brace])
+                kept = [part.strip() for part in parts if needed(part)]
+                if len(kept) == len(parts):
+                    out.append(text)
+                elif kept:
+                    out.append(",".join(kept) + text[brace:])
+            elif node.type == "at-rule" and node.lower_at_keyword in ("media", "supports") and node.content is not None:
+                brace, close = block_start(text), text.rindex("}")
+                inner = walk(tinycss2.parse_rule_list(node.content), start + close)
+                if inner.strip():
+                    out.append(text[:brace + 1] + inner + text[close:])
+            else:
+                out.append(text)
+        return "".join(out)
+
+    return walk(tinycss2.parse_stylesheet(css), len(css))
+
+
+def block_start(rule: str) -> int:
+    """Where a rule's `{` block starts (not a `{` in a quoted attribute value)."""
+    quote = ""
+    for index, char in enumerate(rule):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "{":
+            return index
+    raise ValueError(f"no block in {rule[:80]!r}")
+
+
+def split_selectors(prelude: str) -> list[str]:
+    """A selector list split at its top-level commas (not those inside `:is(…)` or `[a=","]`)."""
+    parts, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(prelude):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(prelude[start:index])
+            start = index + 1
+    parts.append(prelude[start:])
+    return parts
+
+
+def shrink_stylesheet(site: Path, name: str, cache: Path | None = None) -> str:
+    """Leave out of the built site's joined stylesheet `name` (JOINED_STYLESHEET) the rules no
+    page, script or data file of the site can use, and name the smaller file by its own hash;
+    every page that links the old name links the new one. Returns the new name.
+
+    Done once the pages are final (the steps after it only read them), because only then is it
+    known which classes the site uses; a page that starts using a class gets a stylesheet with
+    its rules under a new name, so no browser keeps an old copy. With `cache` (a folder), the
+    smaller sheet is kept under a key of the sheet's bytes, every file the classes are read
+    from and the code (publish/stamp.py): a build that changed none of them reads it back."""
+    old = site / name
+    css = old.read_bytes()
+    sources = [path for path in sorted(site.rglob("*")) if path.suffix in CLASS_SOURCES and path.is_file()
+               and path != old]
+    key = hashlib.sha256(shrink_stamp().encode() + b"\0" + css)
+    for path in sources:
+        key.update(b"\0" + path.relative_to(site).as_posix().encode() + b"\0" + path.read_bytes())
+    entry = cache / f"{key.hexdigest()}.css" if cache else None
+    if entry and entry.is_file():
+        data = entry.read_bytes()
+        entry.touch()  # recently used: kept by prune()
+    else:
+        used = class_names_in(site, skip=[old])
+        data = minified(JOINED_STYLESHEET, without_unused_rules(css.decode("utf-8"), used).encode("utf-8"))
+        if cache and entry:
+            cache.mkdir(parents=True, exist_ok=True)
+            partial = entry.with_name(f".{entry.name}.{os.getpid()}")
+            partial.write_bytes(data)
+            os.replace(partial, entry)  # whole or not at all: builds may run at the same time
+            cachefiles.prune(cache, SHRINK_KEEP, 14, ".css")
+    new = JOINED_STYLESHEET.format(hash=digest(data))
+    if new == name:
+        return name
+    (site / new).write_bytes(data)
+    old.unlink()
+    old_file, new_file = posixpath.basename(name), posixpath.basename(new)
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        if old_file in text:
+            page.write_text(text.replace(old_file, new_file), encoding="utf-8")
+    return new
+
+
+def shrink_stamp() -> str:
+    """What made a smaller stylesheet: this module and the CSS libraries' versions."""
+    return stamp.stamp(stamp.of_files(Path(__file__)), stamp.of_versions("tinycss2", "rcssmin"))
 
 
 def join_css(parts: list[tuple[str, str]]) -> str:

@@ -353,6 +353,10 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
             except ValueError as error:
                 raise PluginError(f"Journal outline: {error}") from None
 
+        def shrink_stylesheet() -> None:  # the pages are final: only now is it known what they use
+            assets_.stylesheet = assets.shrink_stylesheet(site, assets_.stylesheet,
+                                                          cache_folder("RT_STYLESHEET_CACHE", project, "stylesheet"))
+
         def security_policy() -> None:  # only the inline scripts our templates and Material's ship
             try:
                 csp.write(site, template_dirs(config), config.extra["waitlist"]["action"])
@@ -382,6 +386,7 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
             Step("redirects", moved_worksheets),
             Step("search", lambda: search.write_plain_quotes(site)),
             Step("outline", journal_outline),
+            Step("stylesheet", shrink_stylesheet, full_only=True),
             Step("csp", security_policy, full_only=True),
             Step("offline", offline_files),
             Step("compression", compressed, full_only=True),

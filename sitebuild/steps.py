@@ -21,18 +21,22 @@ Each step reads what the steps before it wrote, so the order is the contract:
    `search/search_index.json`.
 8. **outline**: the journal's outline moved out of its page into a file (publish/outline.py).
    Rewrites `journal/index.html`; writes its JSON.
-9. **csp**: the content security policy (`_headers`) from every page's final markup, with a
-   hash of each inline script our templates and Material's ship (publish/csp.py). Reads every
-   page, so it comes after every step that changes one.
-10. **offline**: the offline worker, its list of files with their hashes, the web app manifest
+9. **stylesheet**: the joined stylesheet without the rules no page can use (publish/assets.py
+   `shrink_stylesheet`): Material styles features this site never shows. Reads every page,
+   script and data file for the classes they can set; writes the smaller sheet under its own
+   hashed name and links it from every page. After every step that changes a page.
+10. **csp**: the content security policy (`_headers`) from every page's final markup, with a
+    hash of each inline script our templates and Material's ship (publish/csp.py). Reads every
+    page, so it comes after every step that changes one.
+11. **offline**: the offline worker, its list of files with their hashes, the web app manifest
     and its icons (publish/offline.py). Reads every file, so it comes after everything that
     changes or adds one.
-11. **compression**: precompressed `.gz` and `.br` copies, from `.cache/compress/` for files
+12. **compression**: precompressed `.gz` and `.br` copies, from `.cache/compress/` for files
     whose bytes did not change (publish/compress.py). Last: it copies what the others wrote.
 
 Under `mkdocs serve` (`make dev`) the steps an editor does not see are skipped (`full_only`):
-no link-preview images, no CSP file, no compressed copies, and the PDFs are copied from the
-cache but never laid out.
+no link-preview images, no smaller stylesheet (the whole one is served), no CSP file, no
+compressed copies, and the PDFs are copied from the cache but never laid out.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-STEP_NAMES = ("mail", "pdfs", "assets", "social", "robots", "redirects", "search", "outline", "csp", "offline",
+STEP_NAMES = ("mail", "pdfs", "assets", "social", "robots", "redirects", "search", "outline", "stylesheet", "csp", "offline",
               "compression")
 
 

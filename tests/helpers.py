@@ -4,6 +4,7 @@ page (`doc`, `text`), and a helplines file checked like the rest of the data (LI
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -101,3 +102,21 @@ def problems(tmp_path: Path, helplines: str) -> list[str]:
     except CourseDataError as error:
         return [str(p) for p in error.problems]
     return []
+
+
+# --- the joined stylesheet (tests/test_publish.py, tests/browser/test_stylesheet.py) ---------
+
+
+@functools.cache
+def whole_stylesheet() -> bytes:
+    """The joined stylesheet as the build's `on_config` makes it, before the rules no page can
+    use are left out (publish/assets.py `shrink_stylesheet`)."""
+    from mkdocs.config import load_config
+
+    from sitebuild import plugin as build
+
+    config = load_config(str(ROOT / "mkdocs.yml"), site_url="http://127.0.0.1:8000/")
+    site_plugin = config.plugins[build.NAME]
+    for handler in site_plugin.on_config.methods:  # a CombinedEvent: [100], then [0]
+        config = handler(config)
+    return site_plugin.assets.files[site_plugin.assets.stylesheet]

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CACHES = {"RT_PDF_CACHE": "pdf", "RT_COMPRESS_CACHE": "compress", "RT_SOCIAL_CACHE": "social",
           "RT_CSP_CACHE": "csp.json", "RT_OFFLINE_CACHE": "offline", "RT_FONT_CACHE": "fonts.json",
-          "RT_JINJA_CACHE": "jinja"}
+          "RT_JINJA_CACHE": "jinja", "RT_STYLESHEET_CACHE": "stylesheet"}
 
 
 def project_caches(root: Path) -> dict[str, str]:

@@ -84,7 +84,7 @@ def test_the_plugin_runs_every_step_in_order(monkeypatch: pytest.MonkeyPatch) ->
         config = handler(config)
     plugin.on_post_build(config=config)
     assert [name for name, _ in given] == list(STEP_NAMES)
-    assert {name for name, full_only in given if full_only} == {"social", "csp", "compression"}
+    assert {name for name, full_only in given if full_only} == {"social", "stylesheet", "csp", "compression"}
 
 
 def test_each_build_has_its_own_state() -> None:

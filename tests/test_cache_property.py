@@ -40,7 +40,7 @@ CHANGES = [
     ("mkdocs.yml", "copyright: Free to read, print and share.", "copyright: Free to read, print and pass on."),
 ]
 CACHE_SETTINGS = ("RT_PDF_CACHE", "RT_JINJA_CACHE", "RT_CSP_CACHE", "RT_OFFLINE_CACHE", "RT_COMPRESS_CACHE",
-                  "RT_SOCIAL_CACHE", "RT_FONT_CACHE")
+                  "RT_SOCIAL_CACHE", "RT_FONT_CACHE", "RT_STYLESHEET_CACHE")
 
 
 def change(project: Path, name: str, old: str, new: str) -> None:

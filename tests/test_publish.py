@@ -263,10 +263,9 @@ def test_the_bundle_is_found_in_materials_template_or_the_build_says_so(tmp_path
 
 def test_the_joined_stylesheet_holds_materials_rules_and_ours_in_order(site: Path) -> None:
     from publish.assets import minified
+    from tests.helpers import whole_stylesheet
 
-    doc = BeautifulSoup((site / "index.html").read_text(encoding="utf-8"), "lxml")
-    href = doc.select_one('link[rel~="stylesheet"]:not([media])')["href"]
-    text = (site / href).read_text(encoding="utf-8")
+    text = whole_stylesheet().decode("utf-8")  # before the rules no page uses are left out
     material = sorted((site / "assets" / "stylesheets").glob("main.*.min.css"))[0].read_text(encoding="utf-8")
     ours = [minified(p, (Path("overrides") / p).read_bytes()).decode("utf-8") for p in
             ("assets/css/rt.css", "assets/css/journal.css", "assets/css/landing.css")]
@@ -350,6 +349,68 @@ def test_rules_for_colours_the_palette_does_not_use_are_left_out() -> None:
            '@media screen{[data-md-color-primary=red] .q{x:1}.k{y:2}}@media print{[data-md-color-accent=red]{z:1}}')
     assert without_unused_colours(css, {"custom"}) == \
         '@charset "UTF-8";a{b:c}[data-md-color-primary=custom] .y{--y:2}@media screen{.k{y:2}}'
+
+
+def test_rules_that_need_a_class_no_page_can_have_are_left_out() -> None:
+    from publish.assets import ClassNames, without_unused_rules
+
+    used = ClassNames(frozenset({"a", "b", "rt-tools__"}), ("rt-tools__",))
+    css = ('@charset "UTF-8";.a{x:1}.z{x:2}.a,.z .b{x:3}.a:not(.z){x:4}:is(.z,.a) p{x:5}'
+           '@media screen{.z{x:6}}@media print{.a{x:7}}@font-face{font-family:F}'
+           '[data-x=","],.z{x:8}.rt-tools__scheme{x:9}div{x:10}.b.z,.b>.a{x:11}')
+    assert without_unused_rules(css, used) == (
+        '@charset "UTF-8";.a{x:1}.a{x:3}.a:not(.z){x:4}:is(.z,.a) p{x:5}@media print{.a{x:7}}'
+        '@font-face{font-family:F}[data-x=","]{x:8}.rt-tools__scheme{x:9}div{x:10}.b>.a{x:11}')
+
+
+def test_the_classes_a_site_can_set_are_read_from_its_pages_scripts_and_data(tmp_path: Path) -> None:
+    from publish.assets import class_names_in
+
+    (tmp_path / "page").mkdir()
+    (tmp_path / "page" / "index.html").write_text(
+        "<p class='one  two'>three</p><template><b class=\"four\"></b></template>"
+        "<script>document.body.classList.add('five')</script><i data-class=\"x\">six</i>", encoding="utf-8")
+    (tmp_path / "tools.js").write_text('button.className = "md-button rt-drawer-tools__" + name;', encoding="utf-8")
+    (tmp_path / "outline.json").write_text('{"kind": "seven"}', encoding="utf-8")
+    (tmp_path / "skipped.js").write_text('"eight"', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("nine", encoding="utf-8")
+    names = class_names_in(tmp_path, skip=[tmp_path / "skipped.js"])
+    for name in ("one", "two", "four", "five", "md-button", "rt-drawer-tools__scheme", "seven"):
+        assert name in names, name
+    for name in ("three", "six", "x", "eight", "nine", "rt-drawer"):
+        assert name not in names, name
+
+
+def test_the_smaller_stylesheet_gets_its_own_name_and_every_page_links_it(tmp_path: Path) -> None:
+    from publish.assets import JOINED_STYLESHEET, shrink_stylesheet
+
+    old = JOINED_STYLESHEET.format(hash="0123abcd")
+    (tmp_path / old).parent.mkdir(parents=True)
+    (tmp_path / old).write_text(".used{color:red}.unused{color:blue}", encoding="utf-8")
+    for page in ("index.html", "a/index.html"):
+        (tmp_path / page).parent.mkdir(exist_ok=True)
+        (tmp_path / page).write_text(f'<link rel="stylesheet" href="/{old}"><p class="used">', encoding="utf-8")
+    new = shrink_stylesheet(tmp_path, old)
+    assert new != old and re.fullmatch(r"assets/stylesheets/rt\.[0-9a-f]{8}\.min\.css", new)
+    assert (tmp_path / new).read_text(encoding="utf-8") == ".used{color:red}" and not (tmp_path / old).exists()
+    for page in ("index.html", "a/index.html"):
+        assert (tmp_path / page).read_text(encoding="utf-8") == f'<link rel="stylesheet" href="/{new}"><p class="used">'
+    assert shrink_stylesheet(tmp_path, new) == new  # nothing left to leave out: the same file
+
+
+def test_the_shipped_stylesheet_holds_no_rule_the_site_cannot_use(site: Path) -> None:
+    """Material's rules for features the site does not use (content tabs, the blog's posts, the
+    cookie consent) are in Material's file and not in ours; what is left is all in use."""
+    from publish.assets import JOINED_STYLESHEET, class_names_in, minified, without_unused_rules
+
+    folder = site / "assets" / "stylesheets"
+    (shipped,) = folder.glob("rt.*.min.css")
+    material = next(folder.glob("main.*.min.css")).read_text(encoding="utf-8")
+    joined = shipped.read_text(encoding="utf-8")
+    for rule in (".tabbed-set", ".md-post", ".md-consent", ".md-banner"):
+        assert rule in material and rule not in joined, rule
+    left = without_unused_rules(joined, class_names_in(site, skip=[shipped]))
+    assert minified(JOINED_STYLESHEET, left.encode("utf-8")).decode("utf-8") == joined
 
 
 def test_the_joined_stylesheet_keeps_only_the_palettes_own_colours(site: Path) -> None:

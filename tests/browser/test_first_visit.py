@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-PHONE = {"width": 360, "height": 740}
+# Lighthouse's mobile emulation (bench/audit.py, `make audit`), whose figures the budget is kept in.
+PHONE = {"width": 412, "height": 823}
+SCALE = 1.75
 BUDGET = 80 * 1024  # bytes transferred before the first interaction (issue 18), every page
 LATER = re.compile(r"/assets/js/(?:journal/|print\.|waitlist\.|offline\.)|/search/search_index\.json|/workers/search\.")
 TEXT = "What I noticed before the page had finished"
@@ -17,7 +19,8 @@ TEXT = "What I noticed before the page had finished"
 
 def arrive(browser, served: str, path: str, **options):  # type: ignore[no-untyped-def]
     """A reader who opens `path` and has not touched it yet; every request recorded with its size."""
-    context = browser.new_context(reader_interacts=False, viewport=PHONE, **options)
+    context = browser.new_context(**{"reader_interacts": False, "viewport": PHONE, "device_scale_factor": SCALE,
+                                     "is_mobile": True, "has_touch": True, **options})
     requests: list = []
     context.on("requestfinished", lambda request: requests.append(request))
     page = context.new_page()
@@ -35,6 +38,23 @@ def transferred(requests: list) -> int:
     return total
 
 
+# What Chrome fetches on a first visit and headless Chromium may not: the favicon, and to check
+# the site can be installed, the web app manifest and its icon for the home screen (the
+# smallest of 144 px or more that is not only maskable). Lighthouse counts them ("other" in
+# bench/audit-report.md), so the budget does: each one the page did not fetch is fetched by the
+# page itself and measured as the browser received it (headers and body).
+INSTALL_CHECK = """async (fetched) => {
+  const link = (rel) => document.querySelector(`link[rel="${rel}"]`).href;
+  const manifest = await (await fetch(link("manifest"))).json();
+  const icons = manifest.icons.filter((icon) => icon.purpose !== "maskable" && parseInt(icon.sizes) >= 144);
+  const home = icons.sort((a, b) => parseInt(a.sizes) - parseInt(b.sizes))[0];
+  const missing = [link("icon"), new URL(home.src, link("manifest")).href].filter((url) => !fetched.includes(url));
+  if (!fetched.includes(link("manifest"))) missing.push(link("manifest"));
+  for (const url of missing) if (url !== link("manifest")) await (await fetch(url)).arrayBuffer();
+  return missing.reduce((sum, url) => sum + performance.getEntriesByName(url)[0].transferSize, 0);
+}"""
+
+
 @pytest.mark.parametrize("path", ["", "betrayal/", "worksheets/impact-map/", "journal/", "safety/"])
 def test_a_first_visit_downloads_what_shows_the_page_and_nothing_else(browser, served: str, path: str) -> None:  # type: ignore[no-untyped-def]
     context, page, requests = arrive(browser, served, path)
@@ -42,7 +62,7 @@ def test_a_first_visit_downloads_what_shows_the_page_and_nothing_else(browser, s
         page.wait_for_timeout(500)
         urls = [request.url for request in requests]
         assert not [url for url in urls if LATER.search(url)], "content scripts or search fetched before the reader did anything"
-        total = transferred(requests)
+        total = transferred(requests) + page.evaluate(INSTALL_CHECK, [request.url for request in requests])
         assert total <= BUDGET, f"{total / 1024:.1f} KiB before the first interaction (budget {BUDGET // 1024} KiB)"
         # The page is complete to read: its text, its header's buttons (Material's bundle and
         # navigation.js run), and its fields are there to type into.
