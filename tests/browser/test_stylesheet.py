@@ -41,11 +41,6 @@ STYLES = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def whole_sheet() -> bytes:
-    return whole_stylesheet()
-
-
 def styles(page, path: str, served: str) -> list:  # type: ignore[no-untyped-def]
     page.goto(served + path)
     settle(page)
@@ -56,7 +51,8 @@ def styles(page, path: str, served: str) -> list:  # type: ignore[no-untyped-def
 # the scheme's attribute or a width's media query, which the kept rules carry as they were.
 @pytest.mark.parametrize(("scheme", "width"), [("light", "phone"), ("dark", "desktop")])
 def test_every_element_looks_the_same_with_the_whole_stylesheet(  # type: ignore[no-untyped-def]
-        browser, served: str, site: Path, whole_sheet: bytes, scheme: str, width: str) -> None:
+        browser, served: str, site: Path, scheme: str, width: str) -> None:
+    whole_sheet = whole_stylesheet()  # once per worker (functools.cache)
     shipped = next((site / "assets" / "stylesheets").glob("rt.*.min.css")).read_bytes()
     assert len(shipped) < 0.85 * len(whole_sheet)  # something was left out
     chapter, prompt = chapter_with_prompt(site)
