@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -64,6 +66,60 @@ def big_site(tmp_path: Path) -> Path:
 
 def connect(service: Service) -> socket.socket:
     return socket.create_connection(("127.0.0.1", service.port), timeout=10)
+
+
+def open_together(service: Service, heads: list[bytes]) -> list[socket.socket]:
+    """A connection for each of `heads`, all asked for within a moment (a millisecond apart), as
+    an attacker opens them, each sent its head as soon as it is open; returns once the service
+    holds every one of them. (Opened one after another, each waiting for the last, most would
+    have met their deadline before the last was open, and the open took half a minute: past the
+    listen backlog, a connection waits for the kernel to try again, at 1, 3, 7… s.)"""
+    waiting = selectors.DefaultSelector()
+    socks = []
+    for head in heads:
+        sock = socket.socket()
+        sock.setblocking(False)
+        sock.connect_ex(("127.0.0.1", service.port))
+        waiting.register(sock, selectors.EVENT_WRITE, head)
+        socks.append(sock)
+        time.sleep(0.001)
+    deadline = time.monotonic() + 60
+    while waiting.get_map():
+        ready = waiting.select(timeout=max(0.0, deadline - time.monotonic()))
+        assert ready, f"{len(waiting.get_map())} of {len(heads)} connections still not open after 60 s"
+        for key, _ in ready:
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            waiting.unregister(sock)
+            error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            assert error == 0, f"a connection failed: {os.strerror(error)}"
+            sock.settimeout(10)
+            try:
+                sock.sendall(key.data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # closed by the service already (the cap): read_to_end sees it closed
+    # Open for the client is not yet the service's: the kernel may still hold a connection in
+    # the listen queue, or half-open, its last ACK dropped while the queue was full (it is sent
+    # again after 1, 3, 7… s). The deadlines start when the service takes it.
+    while (queued := not_yet_accepted(service.port)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not queued, f"{queued} connections still waiting for the service after 60 s"
+    return socks
+
+
+def not_yet_accepted(port: int) -> int:
+    """Connections to `port` the kernel holds for the service: in its listening socket's queue
+    (a listener's receive queue in /proc/net/tcp) or half-open (SYN_RECV)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].rsplit(":", 1)[1], 16) != port:
+            continue
+        if fields[3] == "0A":  # LISTEN
+            count += int(fields[4].split(":")[1], 16)
+        elif fields[3] == "03":  # SYN_RECV
+            count += 1
+    return count
 
 
 def read_to_end(sock: socket.socket, within: float) -> tuple[bytes, float]:
@@ -379,11 +435,7 @@ def test_300_slow_clients_under_ulimit_256_leave_normal_requests_served_and_the_
     log_at_start = running.log().count("\n")
     body_head = (b"POST /api/waitlist HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  b"Content-Length: 200\r\n\r\n{")
-    slow: list[socket.socket] = []
-    for number in range(300):
-        sock = connect(running)
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" if number % 2 else body_head)
-        slow.append(sock)
+    slow = open_together(running, [b"GET / HTTP/1.1\r\nHost: x\r\n" if n % 2 else body_head for n in range(300)])
     all_open = time.monotonic()
 
     def normal_request(number: int) -> int:
