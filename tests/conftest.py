@@ -137,6 +137,14 @@ def served(tmp_path_factory: pytest.TempPathFactory, shared_site: dict[str, str]
 PREBUILD: list[subprocess.Popen[bytes]] = []
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """One build date for every build of the run (MkDocs takes it from SOURCE_DATE_EPOCH: the
+    sitemap's dates, and what is made from the sitemap), set by the controller before it starts
+    the workers, which inherit it: a run that crosses midnight builds its scratch sites (those
+    compared byte for byte with the session's, tests/test_blocks.py) on the same date."""
+    os.environ.setdefault("SOURCE_DATE_EPOCH", str(int(time.time())))
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """The controller of a parallel run of the whole suite (`make test`) starts the session
     site's build at once, in the background (tests/prebuild.py): it runs beside the tests that
