@@ -159,6 +159,7 @@ class PdfMaker:
         # The worksheets' layouts this maker made, by their HTML: the therapist's pack joins them
         # (printing/pack.py) rather than laying the forty pages out again.
         self._documents: dict[str, Any] = {}
+        self._html: dict[tuple[str, str], str] = {}
 
     # --- HTML ---------------------------------------------------------------------------------
 
@@ -178,11 +179,17 @@ class PdfMaker:
         )
 
     def worksheet_html(self, worksheet_id: str, size: str = "a4") -> str:
-        worksheet = self.course.worksheets[worksheet_id]
-        return self.page_html(
-            "worksheet.html", size,
-            worksheet=worksheet, body=self._sheet(worksheet), path=f"worksheets/{worksheet.id}/",
-        )
+        """A worksheet's print page, rendered once by this maker: a build asks for it for the
+        sheet's own key and again for the workbook's and the packs' (`joined_html`), as does the
+        check, and the course does not change while a maker lives."""
+        key = (worksheet_id, size)
+        if key not in self._html:
+            worksheet = self.course.worksheets[worksheet_id]
+            self._html[key] = self.page_html(
+                "worksheet.html", size,
+                worksheet=worksheet, body=self._sheet(worksheet), path=f"worksheets/{worksheet.id}/",
+            )
+        return self._html[key]
 
     def workbook_html(self, size: str = "a4", starts: Sequence[int] | None = None) -> str:
         """The workbook's front: its cover and its contents, where each worksheet starts at the
