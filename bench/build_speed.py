@@ -41,8 +41,11 @@ TARGET_DEV_SECONDS = 1.5
 
 
 def make_build(project: Path) -> tuple[float, str]:
-    """What `make build` runs (Makefile): the check, then the atomic build into site/."""
-    command = [sys.executable, "scripts/build.py", "--site-dir", "site", "--env-file", "/etc/rebuilding-trust.env",
+    """What `make build` runs (Makefile): the check, then the atomic build into site/. As a
+    module, as the Makefile runs it: `python scripts/build.py` took the check from wherever the
+    virtualenv's editable install points (the project the copy was made from), which checked
+    that project's data and laid its PDFs out into that project's cache."""
+    command = [sys.executable, "-m", "scripts.build", "--site-dir", "site", "--env-file", "/etc/rebuilding-trust.env",
                "--local-url", LOCAL_URL]
     return timed(command, project, build_env())
 
