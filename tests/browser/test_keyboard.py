@@ -43,9 +43,7 @@ SETTLED_FOCUS = f"""async () => {{
   const moving = () => document.getAnimations().some(  // which flushes styles: transitions just begun count
     (a) => a.playState === "running" && !colours.includes(a.transitionProperty)
       && a.effect.getComputedTiming().endTime !== Infinity);
-  if (info.body || (window.__rtScrolls === window.__rtScrollsSeen && !moving())) {{
-    window.__rtScrollsSeen = window.__rtScrolls;
-  }} else {{
+  if (!info.body && (window.__rtScrolls !== window.__rtScrollsSeen || moving())) {{
     for (let i = 0; i < 20; i++) {{
       await frames();
       info = read();
@@ -53,8 +51,8 @@ SETTLED_FOCUS = f"""async () => {{
       if (rect === previous && !moving()) break;
       previous = rect;
     }}
-    window.__rtScrollsSeen = window.__rtScrolls;
   }}
+  window.__rtScrollsSeen = window.__rtScrolls;
   info.footer = !!document.activeElement && document.activeElement.matches(".md-footer a, .md-footer button");
   return info;
 }}"""
