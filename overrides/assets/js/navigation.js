@@ -351,13 +351,22 @@
       const palette = visiblePalette();
       if (palette) palette.click();
       schemeLabel();
-    } else if (target && target.closest("a.md-skip")) {
-      // "Skip to content": the title (tabindex=-1, publish/markup.py) takes focus whoever handles
-      // the link, the browser or Material's instant navigation, which may take the click first.
-      const title = document.getElementById(decodeURIComponent(target.closest("a.md-skip").hash.slice(1)));
-      if (title) requestAnimationFrame(() => title.focus());
     }
   });
+
+  // "Skip to content" moves focus to the title (tabindex=-1, publish/markup.py) in place, before
+  // Material's instant navigation sees the click: left to it, the link fetched the page again and
+  // swapped it in, and on a busy machine the swap came after the focus, which fell to <body>.
+  // The address keeps no "#title": Back goes where the reader was, not to the same page.
+  window.addEventListener("click", (event) => {
+    const link = event.target instanceof Element ? event.target.closest("a.md-skip") : null;
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    const title = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!title) return;
+    event.preventDefault();
+    event.stopPropagation();
+    title.focus(); // scrolled into view below the sticky header (scroll-padding-top, rt.css)
+  }, true);
 
   function onPage() {
     pages += 1;
