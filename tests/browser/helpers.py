@@ -15,12 +15,26 @@ from tests.conftest import ROOT, sitemap_paths
 # --- a page, settled (tests/browser/test_layout.py) ----------------------------------------
 
 
+# The page at rest: its fonts loaded, two frames painted, and nothing moving (no animation or
+# transition running but an endless one), at most about a second of frames.
+AT_REST = """async () => {
+  await document.fonts.ready;
+  const frame = () => new Promise((done) => requestAnimationFrame(done));
+  await frame();
+  await frame();
+  const moving = () => document.getAnimations().some(
+    (a) => a.playState === "running" && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+  for (let i = 0; i < 60 && moving(); i++) await frame();
+}"""
+
+
 def settle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the scripts have run and the browser has painted what they did."""
+    """Wait until the scripts have run and the browser has painted what they did, with its fonts
+    and with nothing moving (AT_REST). (It used to wait a fixed 200 ms more: a fifth of a second
+    of idling on every page of every walk.)"""
     page.wait_for_load_state("load")
     page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
-    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
-    page.wait_for_timeout(200)
+    page.evaluate(AT_REST)
 
 
 # --- axe-core (tests/browser/test_accessibility.py) -----------------------------------------
