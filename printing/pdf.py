@@ -24,7 +24,9 @@ import hashlib
 import json
 import os
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache, partial
 from pathlib import Path
@@ -140,6 +142,26 @@ def running_header_style(title: str, site: Site, path: str = "") -> Markup:
     return Markup(f"<style data-rt-print-header>:root{{{rules}}}</style>")
 
 
+# Layouts shared by the makers of one `make build` (scripts/build.py): the check lays every
+# worksheet out for its printed length, then the build joins those same layouts into the
+# workbooks and the packs instead of laying the forty sheets out again. Keyed by all a layout is
+# made from (the inputs' digest and the page's HTML, as the PDF cache is), so a maker is only ever
+# given the layout it would have made; held only inside `sharing_layouts()`, so a long-lived
+# process (`mkdocs serve`) keeps nothing from one build to the next.
+_SHARED_LAYOUTS: ContextVar[dict[str, Any] | None] = ContextVar("shared_layouts", default=None)
+
+
+@contextmanager
+def sharing_layouts() -> Iterator[dict[str, Any]]:
+    """Within this block every PdfMaker keeps the worksheet layouts it makes where the next one
+    finds them (`PdfMaker.worksheet_document`)."""
+    token = _SHARED_LAYOUTS.set({})
+    try:
+        yield _SHARED_LAYOUTS.get() or {}
+    finally:
+        _SHARED_LAYOUTS.reset(token)
+
+
 class PdfMaker:
     """Lays out worksheets and the workbook as PDF, in A4 or US Letter."""
 
@@ -160,6 +182,9 @@ class PdfMaker:
         # (printing/pack.py) rather than laying the forty pages out again.
         self._documents: dict[str, Any] = {}
         self._html: dict[tuple[str, str], str] = {}
+        self._inputs: str | None = None
+        self.renders = 0  # documents this maker laid out
+        self.shared = 0  # worksheet layouts it took from another maker (`sharing_layouts`)
 
     # --- HTML ---------------------------------------------------------------------------------
 
@@ -211,9 +236,18 @@ class PdfMaker:
         `blank` and `fillable`. The layout is most of a PDF's time; writing it is the rest."""
         from weasyprint import HTML
 
+        self.renders += 1
         return HTML(string=html, base_url=str(PROJECT), url_fetcher=_local_only()).render(
             stylesheets=self._stylesheets(), font_config=_font_config()
         )
+
+    def _keep(self, html: str, document: Any) -> Any:
+        """Keeps a worksheet's layout for this maker, and for the next within `sharing_layouts`."""
+        self._documents[html] = document
+        shared = _SHARED_LAYOUTS.get()
+        if shared is not None:
+            shared[html_digest(self.inputs_digest(), "", html)] = document
+        return document
 
     def blank(self, document: Any) -> Pdf:
         """The sheet for printing: the layout without its form fields (printing/forms.py)."""
@@ -231,15 +265,22 @@ class PdfMaker:
 
     def pdfs(self, html: str) -> tuple[Pdf, Pdf]:
         """`html` laid out once and written twice: the blank PDF and the fillable one."""
-        document = self._documents[html] = self.render(html)
+        document = self._keep(html, self.render(html))
         return self.blank(document), self.fillable(document)
 
     def worksheet_document(self, worksheet_id: str, size: str = "a4") -> Any:
-        """A worksheet's layout in `size`: the one its PDFs were written from in this build, or a
-        new one when they came from the cache."""
+        """A worksheet's layout in `size`: the one its PDFs were written from in this build, or
+        the one the check laid out before it (`sharing_layouts`), or a new one when they came from
+        the cache."""
         html = self.worksheet_html(worksheet_id, size)
         if html not in self._documents:
-            self._documents[html] = self.render(html)
+            shared = _SHARED_LAYOUTS.get()
+            document = shared.get(html_digest(self.inputs_digest(), "", html)) if shared is not None else None
+            if document is None:
+                self._keep(html, self.render(html))
+            else:
+                self._documents[html] = document
+                self.shared += 1
         return self._documents[html]
 
     def worksheet(self, worksheet_id: str, size: str = "a4") -> Pdf:
@@ -292,12 +333,14 @@ class PdfMaker:
         storage keys, the labels, the "Who is who" line."""
         from publish import stamp
 
-        return stamp.stamp(
-            stamp.of_files(*self.stylesheets),
-            # what lays the HTML out and writes the PDFs: these modules, the fonts, the libraries
-            stamp.of_files(Path(__file__), Path(forms.__file__), *(font_files() or ())),
-            stamp.of_versions(*PDF_LIBRARIES),
-        )
+        if self._inputs is None:  # once per maker: the files do not change while it lives
+            self._inputs = stamp.stamp(
+                stamp.of_files(*self.stylesheets),
+                # what lays the HTML out and writes the PDFs: these modules, the fonts, the libraries
+                stamp.of_files(Path(__file__), Path(forms.__file__), *(font_files() or ())),
+                stamp.of_versions(*PDF_LIBRARIES),
+            )
+        return self._inputs
 
     def worksheet_digest(self, worksheet_id: str, size: str, inputs: str | None = None) -> str:
         """The cache key of one worksheet's PDF: a digest of its HTML and of the inputs."""

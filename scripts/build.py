@@ -137,6 +137,14 @@ def build(target: Path, check: bool = True, extra: list[str] | None = None, env_
     os.environ["NO_MKDOCS_2_WARNING"] = "1"
     said = f"SITE_URL from {source}" if source != LOCAL else "no SITE_URL given: for this machine only"
     print(f"building for {url} ({said})", file=sys.stderr)
+    from printing.pdf import sharing_layouts
+
+    with sharing_layouts():  # the check's worksheet layouts, which the build joins (printing/pdf.py)
+        return check_then_build(target, check, extra)
+
+
+def check_then_build(target: Path, check: bool, extra: list[str] | None) -> int:
+    """`make check`, then the build into a temporary folder, published as `target` if both pass."""
     if check:
         from sitebuild.check import main as check_main
 

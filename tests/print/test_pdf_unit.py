@@ -21,9 +21,11 @@ from printing.pdf import (
     PdfMaker,
     Site,
     css_string,
+    fillable_key,
     glyph_problems,
     length_problem,
     running_header_style,
+    sharing_layouts,
     write_pdfs,
 )
 from tests.conftest import ROOT
@@ -172,6 +174,41 @@ def test_a_second_run_lays_out_nothing_and_a_serve_run_only_copies_the_cache(tmp
         [*names, SITE.workbook_file("a4"), SITE.workbook_file("letter")])
     for name in (*names, SITE.workbook_file("a4")):
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def test_within_one_make_build_the_workbook_joins_the_checks_layouts_and_is_the_same(tmp_path: Path) -> None:
+    """`make build` checks, laying every worksheet out for its length and caching both its PDFs,
+    then builds in the same process (scripts/build.py, inside `sharing_layouts`): the build's
+    maker joins the check's layouts into the workbook instead of laying the sheets out again,
+    and writes the very bytes a build without the check writes. Outside that block, and for a
+    maker with other stylesheets, nothing is shared."""
+    one = WORKSHEETS[0]
+    course = Course(COURSE.chapters, COURSE.prompts, {one.id: one}, COURSE.root)
+    alone = write_pdfs(PdfMaker(course, SITE), tmp_path / "alone", PdfCache(tmp_path / "alone-cache"))
+    assert alone.laid_out == 6
+
+    cache = PdfCache(tmp_path / "cache")
+    with sharing_layouts():
+        check = PdfMaker(course, SITE)
+        for size in ("a4", "letter"):  # as sitebuild/check.py `print_problems` does
+            html = check.worksheet_html(one.id, size)
+            key = check.worksheet_digest(one.id, size)
+            blank, fillable = check.pdfs(html)
+            cache.put(key, blank)
+            cache.put(fillable_key(key), fillable)
+        build = PdfMaker(course, SITE)
+        report = write_pdfs(build, tmp_path / "built", cache)
+        other = PdfMaker(course, SITE, stylesheets=(PRINT_CSS, PDF_CSS))
+        other.worksheet_document(one.id, "a4")
+    # Per size: the workbook's front twice (placeholders, then numbers), the sheet not at all.
+    assert (report.laid_out, report.from_cache, build.shared, build.renders) == (2, 4, 2, 4)
+    assert (other.shared, other.renders) == (0, 1)
+    for size in ("a4", "letter"):
+        name = SITE.workbook_file(size)
+        assert (tmp_path / "built" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
+    outside = PdfMaker(course, SITE)
+    outside.worksheet_document(one.id, "a4")
+    assert (outside.shared, outside.renders) == (0, 1)
 
 
 def test_a_missing_fillable_pdf_is_laid_out_again_and_the_cached_blank_one_left_alone(tmp_path: Path) -> None:
