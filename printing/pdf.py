@@ -184,7 +184,10 @@ class PdfMaker:
         self._html: dict[tuple[str, str], str] = {}
         self._inputs: str | None = None
         self.renders = 0  # documents this maker laid out
-        self.shared = 0  # worksheet layouts it took from another maker (`sharing_layouts`)
+        # Worksheet layouts it needed to join (`worksheet_document`) and took from another maker
+        # (`sharing_layouts`), and those it laid out again because their PDFs came from the cache.
+        self.shared = 0
+        self.relaid = 0
 
     # --- HTML ---------------------------------------------------------------------------------
 
@@ -278,6 +281,7 @@ class PdfMaker:
             document = shared.get(html_digest(self.inputs_digest(), "", html)) if shared is not None else None
             if document is None:
                 self._keep(html, self.render(html))
+                self.relaid += 1
             else:
                 self._documents[html] = document
                 self.shared += 1

@@ -422,7 +422,8 @@ class RebuildingTrustPlugin(BasePlugin):  # no config options
             log.info(f"{report.missing} worksheet PDF(s) are not in the cache yet; `make build` lays them out")
         if self.full_site:
             cache.prune()
-        joined = f", {maker.shared} sheet layouts from the check joined" if maker.shared else ""
+        joined = (f"; sheets joined: {maker.shared} laid out by the check, {maker.relaid} laid out again"
+                  if maker.shared or maker.relaid else "")
         log.info(f"Worksheet PDFs: {report.laid_out} laid out, {report.from_cache} from the cache "
                  f"({report.layouts} layouts{joined}, {time.perf_counter() - started:.2f} s)")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from course.data import load_course
 from tests import rebrand
 from tests.conftest import ROOT, sitemap_paths
 
@@ -131,6 +132,16 @@ def test_make_build_takes_site_url_from_the_environment_file(rebranded: rebrand.
         assert doc.select_one('meta[property="og:url"]')["content"] == canonical
         assert doc.select_one('meta[property="og:image"]')["content"].startswith(url + "assets/social/")
     assert f"Sitemap: {url}sitemap.xml" in (site / "robots.txt").read_text(encoding="utf-8")
+    # Within one `make build`, no worksheet is laid out twice: the build joins the check's layouts
+    # (scripts/build.py `sharing_layouts`) into the workbooks and packs. (From a fresh clone the
+    # rebranded PDFs are new, so the check lays every sheet out; with them all in the cache, no
+    # workbook is joined at all.)
+    layouts = 2 * len(load_course(rebranded.project / "data").worksheets)  # A4 and Letter
+    checked = re.search(r"laid out (\d+) worksheet PDF\(s\) to check", rebranded.output)
+    joined = re.search(r"sheets joined: (\d+) laid out by the check, (\d+) laid out again", rebranded.output)
+    if checked and int(checked[1]) == layouts:
+        assert joined and (int(joined[1]), int(joined[2])) == (layouts, 0), rebranded.output[-2000:]
+    assert joined is None or int(joined[2]) == 0, joined[0]
     sheet = next(site.glob("worksheets/*/*-a4.pdf"))
     footer = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True, check=True).stdout
     assert f"harbour.example/worksheets/{sheet.parent.name}/" in footer

@@ -201,14 +201,14 @@ def test_within_one_make_build_the_workbook_joins_the_checks_layouts_and_is_the_
         other = PdfMaker(course, SITE, stylesheets=(PRINT_CSS, PDF_CSS))
         other.worksheet_document(one.id, "a4")
     # Per size: the workbook's front twice (placeholders, then numbers), the sheet not at all.
-    assert (report.laid_out, report.from_cache, build.shared, build.renders) == (2, 4, 2, 4)
-    assert (other.shared, other.renders) == (0, 1)
+    assert (report.laid_out, report.from_cache, build.shared, build.relaid, build.renders) == (2, 4, 2, 0, 4)
+    assert (other.shared, other.relaid, other.renders) == (0, 1, 1)
     for size in ("a4", "letter"):
         name = SITE.workbook_file(size)
         assert (tmp_path / "built" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
     outside = PdfMaker(course, SITE)
     outside.worksheet_document(one.id, "a4")
-    assert (outside.shared, outside.renders) == (0, 1)
+    assert (outside.shared, outside.relaid, outside.renders) == (0, 1, 1)
 
 
 def test_a_missing_fillable_pdf_is_laid_out_again_and_the_cached_blank_one_left_alone(tmp_path: Path) -> None:
