@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.colours import contrast
-from tests.browser.helpers import violations
+from tests.browser.helpers import FOCUS, violations
 from tests.conftest import page_paths
 
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
@@ -159,6 +159,8 @@ def test_the_skip_link_moves_focus_into_main_on_every_kind_of_page(browser, serv
             raise AssertionError(f"/{path}: after the skip link, focus is on {focused}, not the title") from None
         assert page.evaluate("document.activeElement.__rtBefore === true"), f"/{path}: the page was swapped for another copy"
         assert fetched == [], f"/{path}: the skip link fetched {fetched}"
+        title = page.evaluate(FOCUS)
+        assert title["inside"] and title["uncovered"], f"/{path}: the title took focus out of sight: {title}"
     context.close()
 
 
