@@ -76,7 +76,7 @@ lint: $(BIN)/.installed $(ESLINT)
 # slowest tests and the total at the end. One worker per core (`WORKERS=4 make test` for more:
 # on two cores, four were no faster, since most of the waiting is for the CPU).
 test: system $(BIN)/.installed lint $(VNU)
-	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25
 
 # For editors: the data, checks, renderers and publishing steps; no browser, no servers, no
 # full build (tests/conftest.py marks the rest).

@@ -263,13 +263,14 @@ FOLDER_MARKS = {"browser": "browser", "print": "print", "waitlist": "waitlist"}
 DEPLOY_MODULES = {"test_deploy.py", "test_container.py", "test_postgres.py", "test_restore_steps.py",
                   "test_deploy_commands.py"}
 BUILD_FIXTURES = {"site", "served", "rebranded", "base_url", "database", "shared_site", "site_port"}
-# Modules whose module-scoped fixtures build or start something: marked `xdist_group` so that
-# `--dist loadgroup` would keep each on one worker. It does not with pytest 9.2 and
-# pytest-xdist 3.8 (the newest): xdist adds the group to `item._nodeid`, which pytest 9 no longer
-# reads, so the groups are ignored and such a fixture runs once on each worker that reaches the
-# module. What costs minutes is therefore made once per run for every worker instead
-# (tests/shared.py `once`: the site, the rebranded copy, the hostile-text build, the hosted
-# builds, the Formspree site); the marks stay for when xdist honours them again.
+# Modules whose module-scoped fixtures build or start something, or whose tests mostly wait
+# (the waitlist's deadlines): marked `xdist_group`, so that `--dist loadgroup` runs each on one
+# worker, its fixtures made once, while the other worker goes on with the rest (its CPU then
+# spent on that, not idle beside two workers waiting out deadlines together). pytest-xdist 3.8
+# (the newest) names a grouped test `<id>@<group>` by setting `item._nodeid`, which pytest 9 no
+# longer reads, so `group_ids` does it (`pytest_collection_modifyitems`). What costs minutes is
+# made once per run for every worker in any case (tests/shared.py `once`: the site, the
+# rebranded copy, the hostile-text build, the hosted builds, the Formspree site).
 ONE_WORKER_MODULES = {"test_build_production.py", "test_rebrand.py",
                       "test_validator.py", "test_browser_print.py", "test_container.py",
                       "test_transport.py", "test_build_and_upgrade_steps.py"}
@@ -302,16 +303,32 @@ LONGEST = ("tests/test_cache_property.py", "tests/test_build_production.py", "te
            "tests/waitlist/test_build_and_upgrade_steps.py", "tests/browser/test_reflow.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """What needs no build first: in a parallel run the site is built meanwhile (in the
     background, tests/prebuild.py, or by the first worker to need it, tests/shared.py) while the
-    workers go on with tests that do not. Then the longest of the rest (LONGEST), then the rest."""
+    workers go on with tests that do not. Then the longest of the rest (LONGEST), then the rest.
+    (`make test` keeps this order for the groups too: `--no-loadscope-reorder`.)"""
     def order(item: pytest.Item) -> tuple[int, int]:
         path = Path(str(item.path)).relative_to(ROOT).as_posix()
         built = any(item.get_closest_marker(m) for m in ("build", "browser", "print"))
         return int(built), LONGEST.index(path) if path in LONGEST else len(LONGEST)
 
     items.sort(key=order)
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
+        group_ids(items)
+
+
+def group_ids(items: list[pytest.Item]) -> None:
+    """Each test marked `xdist_group` named `<id>@<group>`, which `--dist loadgroup` schedules
+    as one unit (pytest-xdist's `LoadGroupScheduling`), as pytest-xdist itself does for pytest 8.
+    In pytest 9 a node's id is `item._id`, a NodeId (`_pytest.nodeid`), parsed from that string."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 # --- a small course's data, for the modules that load data without MkDocs -------------------
