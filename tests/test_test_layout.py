@@ -98,11 +98,54 @@ def test_the_check_finds_each_form(source: str, expected: list[tuple[int, str]])
 def test_every_module_with_a_module_scoped_fixture_runs_on_one_worker() -> None:
     """A module-scoped fixture split over two xdist workers builds or starts its thing twice:
     such modules are listed in tests/conftest.py's ONE_WORKER_MODULES, marked for `--dist
-    loadgroup` (which pytest-xdist 3.8 does not apply under pytest 9.2: see there), so the list
-    says where a costly module fixture belongs in a session fixture made `once` instead."""
+    loadgroup` (`group_ids`, tested below)."""
     from tests.conftest import ONE_WORKER_MODULES
 
     tests = Path(__file__).resolve().parent
     scoped = {p.name for p in tests.rglob("test_*.py") if "node_modules" not in p.parts
               and re.search(r"scope=\"(module|class|package)\"", p.read_text(encoding="utf-8"))}
     assert scoped == ONE_WORKER_MODULES
+
+
+GROUPED = """
+import os, pytest
+pytestmark = pytest.mark.xdist_group("together")
+@pytest.mark.parametrize("n", range(6))
+def test_grouped(n):
+    with open(os.environ["RT_WORKERS_FILE"], "a") as out:
+        out.write(f"grouped {os.environ['PYTEST_XDIST_WORKER']}\\n")
+"""
+LOOSE = """
+import os, time, pytest
+@pytest.mark.parametrize("n", range(6))
+def test_loose(n):
+    time.sleep(0.05)
+"""
+CONFTEST = """
+import os
+from tests.conftest import group_ids
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
+        group_ids(items)
+"""
+
+
+def test_an_xdist_group_runs_on_one_worker(tmp_path: Path) -> None:
+    """`group_ids` (tests/conftest.py) with the pinned pytest and pytest-xdist: the tests of a
+    group all run on one of two workers, as `make test` relies on (its groups' module fixtures
+    made once; the waitlist's deadline tests on one worker). Without it they are spread."""
+    import os
+    import subprocess
+    import sys
+
+    for name, text in (("test_grouped.py", GROUPED), ("test_loose.py", LOOSE), ("conftest.py", CONFTEST)):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    workers = tmp_path / "workers.txt"
+    env = {**os.environ, "RT_WORKERS_FILE": str(workers), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
+                             "--dist", "loadgroup", "--no-loadscope-reorder", str(tmp_path)],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    lines = workers.read_text(encoding="utf-8").split()
+    assert lines.count("grouped") == 6
+    assert len(set(lines) - {"grouped"}) == 1, lines
