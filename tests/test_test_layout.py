@@ -141,7 +141,8 @@ def test_an_xdist_group_runs_on_one_worker(tmp_path: Path) -> None:
     for name, text in (("test_grouped.py", GROUPED), ("test_loose.py", LOOSE), ("conftest.py", CONFTEST)):
         (tmp_path / name).write_text(text, encoding="utf-8")
     workers = tmp_path / "workers.txt"
-    env = {**os.environ, "RT_WORKERS_FILE": str(workers), "PYTHONPATH": str(ROOT)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}  # not this run's worker
+    env.update(RT_WORKERS_FILE=str(workers), PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2",
                              "--dist", "loadgroup", "--no-loadscope-reorder", str(tmp_path)],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
