@@ -144,7 +144,7 @@ def running_header_style(title: str, site: Site, path: str = "") -> Markup:
 
 # Layouts shared by the makers of one `make build` (scripts/build.py): the check lays every
 # worksheet out for its printed length, then the build joins those same layouts into the
-# workbooks and the packs instead of laying the forty sheets out again. Keyed by all a layout is
+# workbooks and the packs instead of laying every sheet out again. Keyed by all a layout is
 # made from (the inputs' digest and the page's HTML, as the PDF cache is), so a maker is only ever
 # given the layout it would have made; held only inside `sharing_layouts()`, so a long-lived
 # process (`mkdocs serve`) keeps nothing from one build to the next.
@@ -155,9 +155,10 @@ _SHARED_LAYOUTS: ContextVar[dict[str, Any] | None] = ContextVar("shared_layouts"
 def sharing_layouts() -> Iterator[dict[str, Any]]:
     """Within this block every PdfMaker keeps the worksheet layouts it makes where the next one
     finds them (`PdfMaker.worksheet_document`)."""
-    token = _SHARED_LAYOUTS.set({})
+    layouts: dict[str, Any] = {}
+    token = _SHARED_LAYOUTS.set(layouts)
     try:
-        yield _SHARED_LAYOUTS.get() or {}
+        yield layouts
     finally:
         _SHARED_LAYOUTS.reset(token)
 

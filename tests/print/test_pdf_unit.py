@@ -188,7 +188,7 @@ def test_within_one_make_build_the_workbook_joins_the_checks_layouts_and_is_the_
     assert alone.laid_out == 6
 
     cache = PdfCache(tmp_path / "cache")
-    with sharing_layouts():
+    with sharing_layouts() as layouts:
         check = PdfMaker(course, SITE)
         for size in ("a4", "letter"):  # as sitebuild/check.py `print_problems` does
             html = check.worksheet_html(one.id, size)
@@ -196,6 +196,7 @@ def test_within_one_make_build_the_workbook_joins_the_checks_layouts_and_is_the_
             blank, fillable = check.pdfs(html)
             cache.put(key, blank)
             cache.put(fillable_key(key), fillable)
+        assert len(layouts) == 2  # the sheet in A4 and in Letter
         build = PdfMaker(course, SITE)
         report = write_pdfs(build, tmp_path / "built", cache)
         other = PdfMaker(course, SITE, stylesheets=(PRINT_CSS, PDF_CSS))
