@@ -15,11 +15,15 @@ from tests.conftest import ROOT, sitemap_paths
 # --- a page, settled (tests/browser/test_layout.py) ----------------------------------------
 
 
-# The page at rest: its fonts loaded, two frames painted, and nothing moving (no animation or
-# transition running but an endless one), at most about a second of frames.
+# The page at rest: the journal's script done with it (on the journal page, its entries drawn
+# once the outline has come: main.js marks the role partial `data-rt-ready`, as `wait_ready`
+# reads), its fonts loaded, two frames painted, and nothing moving (no animation or transition
+# running but an endless one), at most about a second of frames.
 AT_REST = """async () => {
-  await document.fonts.ready;
   const frame = () => new Promise((done) => requestAnimationFrame(done));
+  const ui = document.querySelector("[data-rt-role-ui]");
+  for (let i = 0; i < 300 && ui && ui.dataset.rtReady !== location.pathname; i++) await frame();
+  await document.fonts.ready;
   await frame();
   await frame();
   const moving = () => document.getAnimations().some(
@@ -29,9 +33,11 @@ AT_REST = """async () => {
 
 
 def settle(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the scripts have run and the browser has painted what they did, with its fonts
-    and with nothing moving (AT_REST). (It used to wait a fixed 200 ms more: a fifth of a second
-    of idling on every page of every walk.)"""
+    """Wait until the scripts have run and the browser has painted what they did, with the
+    journal drawn, its fonts and nothing moving (AT_REST). (It used to wait a fixed 200 ms more:
+    a fifth of a second of idling on every page of every walk, which the journal's entries,
+    drawn once its outline has come, needed; tests/browser/test_stylesheet.py once found the
+    journal page drawn on one load and not yet on the other.)"""
     page.wait_for_load_state("load")
     page.wait_for_selector("html[data-rt-scripts=ready]", state="attached")
     page.evaluate(AT_REST)

@@ -35,3 +35,36 @@ def test_the_journal_with_answers_does_not_shift(browser, served: str, site: Pat
     total, entries = shifts(page)
     context.close()
     assert total < MOST_SHIFT, entries
+
+
+def test_a_settled_journal_page_has_drawn_its_entries_even_when_its_outline_comes_late(  # type: ignore[no-untyped-def]
+        browser, served: str, site: Path) -> None:
+    """`settle` (tests/browser/helpers.py), which every page walk relies on, returns only once the
+    journal page has drawn its entries, however late its outline comes: here a second late (the
+    page's own fetch holds the answer back). (With a fixed wait, the stylesheet test once compared
+    the journal drawn on one load with the journal still opening on the other.)"""
+    context = browser.new_context(**SCREENS["desktop"])
+    context.add_init_script(LATE_OUTLINE)
+    page = context.new_page()
+    chapter = next(p for p in sitemap_paths(site) if "data-rt-prompt=" in (site / p / "index.html").read_text(encoding="utf-8"))
+    page.goto(served + chapter)
+    settle(page)
+    page.locator("textarea[data-rt-key^='prompt:']").first.fill("An answer the journal shows.")
+    page.wait_for_timeout(700)  # saving is debounced
+    page.goto(served + "journal/")
+    settle(page)
+    entries = page.locator("[data-rt-journal-entry]").count()
+    late = page.evaluate("window.__rtLateOutline === true")
+    context.close()
+    assert entries == 1, "settle returned before the journal drew its entries"
+    assert late, "the outline did not come late: the test proves nothing"
+
+
+# The journal's outline (journal/outline.<hash>.json), answered a second late to the page's fetch.
+LATE_OUTLINE = """
+const fetchNow = window.fetch;
+window.fetch = (input, init) => fetchNow(input, init).then((response) =>
+  /\\/journal\\/outline\\.[0-9a-f]{8}\\.json$/.test(response.url)
+    ? new Promise((done) => setTimeout(() => { window.__rtLateOutline = true; done(response); }, 1000))
+    : response);
+"""
