@@ -140,7 +140,7 @@ def test_the_whole_journey_by_keyboard(browser, served: str, site: Path, databas
     # Instant navigation keeps the document (and its data-rt-scripts) and moves focus once the new
     # content is in: on a busy machine that can be a moment after the address changed.
     try:
-        page.wait_for_function("document.activeElement && document.activeElement.matches('.md-content h1')",
+        page.wait_for_function("() => document.activeElement && document.activeElement.matches('.md-content h1')",
                                timeout=5_000)
     except PlaywrightTimeout:
         pytest.fail("focus did not move to the new page")
@@ -149,7 +149,7 @@ def test_the_whole_journey_by_keyboard(browser, served: str, site: Path, databas
     walk.follow(f'a[href$="/{chapter}"]:not(.md-nav__link--active)')
     assert page.url.endswith(chapter)
     # The title is said a moment after the new content is in (navigation.js: 100 ms).
-    page.wait_for_function("document.querySelector('[data-rt-announce]').textContent === document.title",
+    page.wait_for_function("() => document.querySelector('[data-rt-announce]').textContent === document.title",
                            timeout=2_000)
 
     # Who is reading: asked just before the first prompt; Space chooses.

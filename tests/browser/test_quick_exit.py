@@ -122,7 +122,7 @@ def leave_by(page, how: str) -> None:  # type: ignore[no-untyped-def]
             page.keyboard.press("Escape")
     elif how == "escape-with-search-open":
         page.locator("[data-rt-search-open]").click()
-        page.wait_for_function("document.getElementById('__search').checked")
+        page.wait_for_function("() => document.getElementById('__search').checked")
         page.keyboard.type("trust")
         for _ in range(3):
             page.keyboard.press("Escape")
