@@ -314,16 +314,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return int(built), LONGEST.index(path) if path in LONGEST else len(LONGEST)
 
     items.sort(key=order)
-    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
-        group_ids(items)
+    group_ids(config, items)
 
 
-def group_ids(items: list[pytest.Item]) -> None:
-    """Each test marked `xdist_group` named `<id>@<group>`, which `--dist loadgroup` schedules
-    as one unit (pytest-xdist's `LoadGroupScheduling`), as pytest-xdist itself does for pytest 8.
-    In pytest 9 a node's id is `item._id`, a NodeId (`_pytest.nodeid`), parsed from that string."""
+def group_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a worker of a `--dist loadgroup` run, each test marked `xdist_group` named
+    `<id>@<group>`, which the run schedules as one unit (pytest-xdist's `LoadGroupScheduling`),
+    as pytest-xdist itself does for pytest 8. In pytest 9 a node's id is `item._id`, a NodeId
+    (`_pytest.nodeid`), parsed from that string."""
     from _pytest.nodeid import NodeId
 
+    if not (os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup")):
+        return
     for item in items:
         groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
                          for mark in item.iter_markers("xdist_group")})

@@ -122,11 +122,9 @@ def test_loose(n):
     time.sleep(0.05)
 """
 CONFTEST = """
-import os
 from tests.conftest import group_ids
 def pytest_collection_modifyitems(config, items):
-    if os.environ.get("PYTEST_XDIST_WORKER") and config.getvalue("loadgroup"):
-        group_ids(items)
+    group_ids(config, items)
 """
 
 

@@ -130,8 +130,9 @@ def one_page_of_each_kind(site: Path) -> list[str]:
     return kinds
 
 
-def test_the_skip_link_moves_focus_into_main_on_every_kind_of_page(browser, served: str, site: Path) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=SIZES["desktop"])
+@pytest.mark.parametrize("size", SIZES)
+def test_the_skip_link_moves_focus_into_main_on_every_kind_of_page(browser, served: str, site: Path, size: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=SIZES[size])
     page = context.new_page()
     fetched: list[str] = []
     page.on("request", lambda request: fetched.append(request.url))

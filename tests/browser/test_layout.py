@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import MOST_SHIFT, RECORD_SHIFTS, settle, shifts
+from tests.browser.helpers import MOST_SHIFT, RECORD_SHIFTS, chapter_with_prompt, settle, shifts, write_prompt
 from tests.conftest import sitemap_paths
 
 SCREENS = {
@@ -46,11 +46,10 @@ def test_a_settled_journal_page_has_drawn_its_entries_even_when_its_outline_come
     context = browser.new_context(**SCREENS["desktop"])
     context.add_init_script(LATE_OUTLINE)
     page = context.new_page()
-    chapter = next(p for p in sitemap_paths(site) if "data-rt-prompt=" in (site / p / "index.html").read_text(encoding="utf-8"))
+    chapter, prompt = chapter_with_prompt(site)
     page.goto(served + chapter)
     settle(page)
-    page.locator("textarea[data-rt-key^='prompt:']").first.fill("An answer the journal shows.")
-    page.wait_for_timeout(700)  # saving is debounced
+    write_prompt(page, prompt, "An answer the journal shows.")
     page.goto(served + "journal/")
     settle(page)
     entries = page.locator("[data-rt-journal-entry]").count()
